@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { validateCronExpression } from 'cron';
+import { Cents, toCents } from '../common/money';
+import { validateEnvironment } from './environment';
+
+export type AppRole = 'all' | 'api' | 'worker';
+
+/** The validated, typed configuration. Built once at start from the environment. */
+export class AppConfig {
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  publicUrl: string;
+  role: AppRole;
+  procore: {
+    apiUrl: string;
+    loginUrl: string;
+    clientId: string;
+    clientSecret: string;
+    companyId: number;
+    webhookSecret: string;
+    /** Empty: every active project of the company. */
+    projectIds: number[];
+    budgetViewId?: number;
+    perPage: number;
+    timeoutMs: number;
+  };
+  spectrum: {
+    url: string;
+    authorizationId: string;
+    companyCode: string;
+    auth: 'none' | 'bearer' | 'basic';
+    clientId?: string;
+    clientSecret?: string;
+    transport: 'soap' | 'file';
+    exportDir?: string;
+    fileImportWaitMs: number;
+    concurrency: number;
+    timeoutMs: number;
+    priceMethodCode: string;
+  };
+  mappingFile?: string;
+  reconcileTolerance: Cents;
+  mail: { smtpUrl: string; from: string };
+  schedules: {
+    dailySummaryCron: string;
+    dailySummaryTz: string;
+    pollCron: string;
+    reconcileCron: string;
+    userSyncCron: string;
+    stuckAfterMinutes: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads and validates the environment; throws one ConfigError naming every problem. */
+export function loadAppConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
+  const { env, problems } = validateEnvironment(raw);
+  if (!env) throw new ConfigError(problems);
+
+  const schedules = {
+    dailySummaryCron: env.DAILY_SUMMARY_CRON ?? '0 7 * * *',
+    dailySummaryTz: env.DAILY_SUMMARY_TZ ?? 'UTC',
+    pollCron: env.POLL_CRON ?? '*/15 * * * *',
+    reconcileCron: env.RECONCILE_CRON ?? '*/30 * * * *',
+    userSyncCron: env.USER_SYNC_CRON ?? '0 2 * * *',
+    stuckAfterMinutes: env.STUCK_AFTER_MINUTES ?? 15,
+  };
+  const cronVariables: Array<[string, string]> = [
+    ['DAILY_SUMMARY_CRON', schedules.dailySummaryCron],
+    ['POLL_CRON', schedules.pollCron],
+    ['RECONCILE_CRON', schedules.reconcileCron],
+    ['USER_SYNC_CRON', schedules.userSyncCron],
+  ];
+  for (const [name, expression] of cronVariables) {
+    if (!validateCronExpression(expression).valid) {
+      problems.push(`${name} must be a cron expression like "0 7 * * *"`);
+    }
+  }
+  if (!isTimeZone(schedules.dailySummaryTz)) {
+    problems.push('DAILY_SUMMARY_TZ must be an IANA time zone such as UTC or America/Chicago');
+  }
+  if (env.MAPPING_FILE && !existsSync(env.MAPPING_FILE)) {
+    problems.push('MAPPING_FILE names a file that does not exist');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const port = env.PORT ?? 3000;
+  return {
+    port,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    role: env.APP_ROLE ?? 'all',
+    procore: {
+      apiUrl: (env.PROCORE_API_URL ?? 'https://api.procore.com').replace(/\/+$/, ''),
+      loginUrl: (env.PROCORE_LOGIN_URL ?? 'https://login.procore.com').replace(/\/+$/, ''),
+      clientId: env.PROCORE_CLIENT_ID,
+      clientSecret: env.PROCORE_CLIENT_SECRET,
+      companyId: env.PROCORE_COMPANY_ID,
+      webhookSecret: env.PROCORE_WEBHOOK_SECRET,
+      projectIds: (env.PROCORE_PROJECT_IDS ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean)
+        .map(Number),
+      budgetViewId: env.PROCORE_BUDGET_VIEW_ID,
+      perPage: env.PROCORE_PER_PAGE ?? 1000,
+      timeoutMs: env.PROCORE_TIMEOUT_MS ?? 30000,
+    },
+    spectrum: {
+      url: env.SPECTRUM_URL.replace(/\/+$/, ''),
+      authorizationId: env.SPECTRUM_AUTHORIZATION_ID,
+      companyCode: env.SPECTRUM_COMPANY_CODE,
+      auth: env.SPECTRUM_AUTH ?? 'none',
+      clientId: env.SPECTRUM_CLIENT_ID,
+      clientSecret: env.SPECTRUM_CLIENT_SECRET,
+      transport: env.SPECTRUM_TRANSPORT ?? 'soap',
+      exportDir: env.SPECTRUM_EXPORT_DIR,
+      fileImportWaitMs: parseDuration(env.SPECTRUM_FILE_IMPORT_WAIT ?? '24h'),
+      concurrency: env.SPECTRUM_CONCURRENCY ?? 4,
+      timeoutMs: env.SPECTRUM_TIMEOUT_MS ?? 60000,
+      priceMethodCode: env.SPECTRUM_PRICE_METHOD_CODE ?? 'J',
+    },
+    mappingFile: env.MAPPING_FILE,
+    reconcileTolerance: toCents(env.RECONCILE_TOLERANCE ?? '0.00'),
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM ?? 'Procore ERP Connector <erp-connector@localhost>',
+    },
+    schedules,
+  };
+}
+
+/** `24h`, `90m`, `3600s`, `500ms`, or bare seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 's'] ?? 1000;
+  return Number(match[1]) * unit;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,188 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  validateSync,
+  ValidateIf,
+  ValidationError,
+} from 'class-validator';
+
+const trimmed = () =>
+  Transform(({ value }) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined));
+const integer = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string' || value.trim() === '') return undefined;
+    return /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  });
+
+const URL_PATTERN = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+const DECIMAL_PATTERN = /^\d+(\.\d{1,2})?$/;
+const DURATION_PATTERN = /^\d+(ms|s|m|h|d)?$/;
+const ID_LIST_PATTERN = /^\s*(\d+\s*(,\s*\d+\s*)*)?$/;
+
+/**
+ * The environment as the process receives it. Each property is one variable of PRODUCT.md
+ * ("Running it"); `loadAppConfig` turns a valid one into the typed `AppConfig`.
+ */
+export class EnvironmentVariables {
+  // core
+  @integer() @IsOptional() @IsInt() @Min(1) @Max(65535)
+  PORT?: number;
+
+  @trimmed() @IsNotEmpty({ message: 'DATABASE_URL is required (postgres://user@host:5432/db)' })
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL: string;
+
+  @trimmed() @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  @trimmed() @IsOptional() @Matches(URL_PATTERN, { message: 'PUBLIC_URL must be an http(s) URL' })
+  PUBLIC_URL?: string;
+
+  @trimmed() @IsOptional() @IsIn(['all', 'api', 'worker'], { message: 'APP_ROLE must be all, api or worker' })
+  APP_ROLE?: 'all' | 'api' | 'worker';
+
+  // Procore
+  @trimmed() @IsOptional() @Matches(URL_PATTERN, { message: 'PROCORE_API_URL must be an http(s) URL' })
+  PROCORE_API_URL?: string;
+
+  @trimmed() @IsOptional() @Matches(URL_PATTERN, { message: 'PROCORE_LOGIN_URL must be an http(s) URL' })
+  PROCORE_LOGIN_URL?: string;
+
+  @trimmed() @IsNotEmpty({ message: 'PROCORE_CLIENT_ID is required' }) @IsString()
+  PROCORE_CLIENT_ID: string;
+
+  @trimmed() @IsNotEmpty({ message: 'PROCORE_CLIENT_SECRET is required' }) @IsString()
+  PROCORE_CLIENT_SECRET: string;
+
+  @integer() @IsInt({ message: 'PROCORE_COMPANY_ID is required and must be a whole number' }) @Min(1)
+  PROCORE_COMPANY_ID: number;
+
+  @trimmed() @IsNotEmpty({ message: 'PROCORE_WEBHOOK_SECRET is required' })
+  @MaxLength(1024, { message: 'PROCORE_WEBHOOK_SECRET is longer than 1024 characters' })
+  PROCORE_WEBHOOK_SECRET: string;
+
+  @IsOptional() @Matches(ID_LIST_PATTERN, { message: 'PROCORE_PROJECT_IDS must be comma-separated project ids' })
+  PROCORE_PROJECT_IDS?: string;
+
+  @integer() @IsOptional() @IsInt({ message: 'PROCORE_BUDGET_VIEW_ID must be a whole number' }) @Min(1)
+  PROCORE_BUDGET_VIEW_ID?: number;
+
+  @integer() @IsOptional() @IsInt({ message: 'PROCORE_PER_PAGE must be a whole number from 1 to 10000' })
+  @Min(1, { message: 'PROCORE_PER_PAGE must be a whole number from 1 to 10000' })
+  @Max(10000, { message: 'PROCORE_PER_PAGE must be a whole number from 1 to 10000' })
+  PROCORE_PER_PAGE?: number;
+
+  @integer() @IsOptional() @IsInt({ message: 'PROCORE_TIMEOUT_MS must be a whole number of milliseconds' })
+  @Min(100) @Max(600000)
+  PROCORE_TIMEOUT_MS?: number;
+
+  // Spectrum
+  @trimmed() @IsNotEmpty({ message: 'SPECTRUM_URL is required (e.g. https://host:8482)' })
+  @Matches(URL_PATTERN, { message: 'SPECTRUM_URL must be an http(s) URL' })
+  SPECTRUM_URL: string;
+
+  @trimmed() @IsNotEmpty({ message: 'SPECTRUM_AUTHORIZATION_ID is required' })
+  @MaxLength(20, { message: 'SPECTRUM_AUTHORIZATION_ID is at most 20 characters' })
+  SPECTRUM_AUTHORIZATION_ID: string;
+
+  @trimmed() @IsNotEmpty({ message: 'SPECTRUM_COMPANY_CODE is required' })
+  @MaxLength(3, { message: 'SPECTRUM_COMPANY_CODE is at most 3 characters' })
+  SPECTRUM_COMPANY_CODE: string;
+
+  @trimmed() @IsOptional() @IsIn(['none', 'bearer', 'basic'], { message: 'SPECTRUM_AUTH must be none, bearer or basic' })
+  SPECTRUM_AUTH?: 'none' | 'bearer' | 'basic';
+
+  @ValidateIf((env: EnvironmentVariables) => env.SPECTRUM_AUTH === 'bearer')
+  @trimmed() @IsNotEmpty({ message: 'SPECTRUM_CLIENT_ID is required when SPECTRUM_AUTH=bearer' })
+  SPECTRUM_CLIENT_ID?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => env.SPECTRUM_AUTH === 'bearer')
+  @trimmed() @IsNotEmpty({ message: 'SPECTRUM_CLIENT_SECRET is required when SPECTRUM_AUTH=bearer' })
+  SPECTRUM_CLIENT_SECRET?: string;
+
+  @trimmed() @IsOptional() @IsIn(['soap', 'file'], { message: 'SPECTRUM_TRANSPORT must be soap or file' })
+  SPECTRUM_TRANSPORT?: 'soap' | 'file';
+
+  @ValidateIf((env: EnvironmentVariables) => env.SPECTRUM_TRANSPORT === 'file')
+  @trimmed() @IsNotEmpty({ message: 'SPECTRUM_EXPORT_DIR is required when SPECTRUM_TRANSPORT=file' })
+  SPECTRUM_EXPORT_DIR?: string;
+
+  @trimmed() @IsOptional()
+  @Matches(DURATION_PATTERN, { message: 'SPECTRUM_FILE_IMPORT_WAIT must be a duration like 24h, 90m or 3600s' })
+  SPECTRUM_FILE_IMPORT_WAIT?: string;
+
+  @integer() @IsOptional() @IsInt({ message: 'SPECTRUM_CONCURRENCY must be a whole number from 1 to 64' })
+  @Min(1, { message: 'SPECTRUM_CONCURRENCY must be a whole number from 1 to 64' })
+  @Max(64, { message: 'SPECTRUM_CONCURRENCY must be a whole number from 1 to 64' })
+  SPECTRUM_CONCURRENCY?: number;
+
+  @integer() @IsOptional() @IsInt({ message: 'SPECTRUM_TIMEOUT_MS must be a whole number of milliseconds' })
+  @Min(100) @Max(600000)
+  SPECTRUM_TIMEOUT_MS?: number;
+
+  @trimmed() @IsOptional() @IsIn(['F', 'T', 'C', 'U', 'J'], { message: 'SPECTRUM_PRICE_METHOD_CODE must be F, T, C, U or J' })
+  SPECTRUM_PRICE_METHOD_CODE?: string;
+
+  // mapping and checks
+  @trimmed() @IsOptional() @IsString()
+  MAPPING_FILE?: string;
+
+  @trimmed() @IsOptional()
+  @Matches(DECIMAL_PATTERN, { message: 'RECONCILE_TOLERANCE must be a non-negative amount like 0.00 or 1.50' })
+  RECONCILE_TOLERANCE?: string;
+
+  // mail and schedules
+  @trimmed() @IsNotEmpty({ message: 'SMTP_URL is required (smtp://host:port or smtps://user:pass@host:465)' })
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL: string;
+
+  @trimmed() @IsOptional() @IsString()
+  MAIL_FROM?: string;
+
+  @trimmed() @IsOptional() @IsString()
+  DAILY_SUMMARY_CRON?: string;
+
+  @trimmed() @IsOptional() @IsString()
+  DAILY_SUMMARY_TZ?: string;
+
+  @trimmed() @IsOptional() @IsString()
+  POLL_CRON?: string;
+
+  @trimmed() @IsOptional() @IsString()
+  RECONCILE_CRON?: string;
+
+  @trimmed() @IsOptional() @IsString()
+  USER_SYNC_CRON?: string;
+
+  @integer() @IsOptional() @IsInt({ message: 'STUCK_AFTER_MINUTES must be a whole number of minutes' })
+  @Min(1) @Max(10080)
+  STUCK_AFTER_MINUTES?: number;
+}
+
+/** Validates the raw environment; returns the problems (each naming its variable, never a value). */
+export function validateEnvironment(raw: Record<string, string | undefined>): {
+  env?: EnvironmentVariables;
+  problems: string[];
+} {
+  const env = plainToInstance(EnvironmentVariables, raw, { excludeExtraneousValues: false });
+  const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });
+  const problems = errors.flatMap(describe);
+  return problems.length ? { problems } : { env, problems };
+}
+
+function describe(error: ValidationError): string[] {
+  const constraints = Object.values(error.constraints ?? {});
+  // One message per variable: the first explains the rule; the rest are usually variations.
+  const message = constraints.find((c) => c.includes(error.property)) ?? constraints[0];
+  const named = message?.includes(error.property) ? message : `${error.property}: ${message ?? 'invalid'}`;
+  return [named.replace(/ should not be null or undefined$/, ' is required')];
+}
