@@ -1,0 +1,42 @@
+import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Submission } from '../budgets/submission.entity';
+import { User } from '../users/user.entity';
+
+/**
+ * Append-only record of who did what and when. A database trigger refuses UPDATE and DELETE.
+ */
+@Entity({ tableName: 'audit_event' })
+@Index({ properties: ['submission', 'createdAt'] })
+export class AuditEvent {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id: string;
+
+  @ManyToOne(() => Submission, { nullable: true, deleteRule: 'no action', index: false })
+  submission?: Submission | null;
+
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'no action' })
+  actor?: User | null;
+
+  /** Who acted when it was not a user: `system`, `procore`, `spectrum`, `cli`. */
+  @Property({ type: 'text' })
+  actorLabel: string = 'system';
+
+  /** The state machine event (`accept`, `reject`, …) or another action (`unlock`, `user.create`). */
+  @Property({ type: 'text' })
+  action: string;
+
+  @Property({ type: 'text', nullable: true })
+  fromStatus?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  toStatus?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  note?: string | null;
+
+  @Property({ type: 'json', nullable: true })
+  data?: Record<string, unknown> | null;
+
+  @Property({ type: 'timestamptz' })
+  createdAt: Date = new Date();
+}

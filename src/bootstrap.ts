@@ -1,0 +1,91 @@
+import { BadRequestException, INestApplication, INestApplicationContext, LogLevel, ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json, NextFunction, Request, Response } from 'express';
+import { AppModule, AppModuleOptions } from './app.module';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { AppConfig } from './config/app-config';
+
+export const BODY_LIMIT = '100kb';
+
+export interface StartOptions extends Partial<AppModuleOptions> {
+  logger?: LogLevel[] | false;
+}
+
+function moduleOptions(config: AppConfig, options: StartOptions): AppModuleOptions {
+  const role = config.role;
+  return {
+    runWorkers: options.runWorkers ?? role !== 'api',
+    runScheduler: options.runScheduler ?? role !== 'api',
+    queuePrefix: options.queuePrefix,
+    backoffScale: options.backoffScale,
+  };
+}
+
+/** The HTTP application (APP_ROLE api or all), configured exactly as in production. */
+export async function createHttpApp(config: AppConfig, options: StartOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, moduleOptions(config, options)), {
+    bodyParser: false,
+    abortOnError: false,
+    logger: options.logger ?? ['log', 'warn', 'error'],
+  });
+  app.use(json({ limit: BODY_LIMIT }), bodyParserErrors);
+  app.disable('x-powered-by');
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      exceptionFactory: (errors) => new BadRequestException(flatten(errors).join('; ')),
+    }),
+  );
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Procore → Spectrum budget connector')
+      .setDescription('Approval gate, export and reconciliation of Procore budgets into Viewpoint Spectrum')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** A process without HTTP (APP_ROLE worker): queue workers and schedules only. */
+export async function createWorkerContext(config: AppConfig, options: StartOptions = {}): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, moduleOptions(config, options)), {
+    abortOnError: false,
+    logger: options.logger ?? ['log', 'warn', 'error'],
+  });
+  app.enableShutdownHooks();
+  return app;
+}
+
+function flatten(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((error) => {
+    const path = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) =>
+      message.startsWith('property ') && message.endsWith(' should not exist') ? `${path} is not a known field` : message,
+    );
+    return [...own, ...flatten(error.children ?? [], path)];
+  });
+}
+
+/** Answers body-parser failures (bad JSON, too large) in the API's error shape, before any route. */
+function bodyParserErrors(error: unknown, _request: Request, response: Response, next: NextFunction): void {
+  const type = (error as { type?: string } | undefined)?.type;
+  if (type === 'entity.too.large') {
+    response.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: `The request body is larger than the ${BODY_LIMIT} limit` });
+  } else if (type === 'entity.parse.failed') {
+    response.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'The request body is not valid JSON' });
+  } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    response.status(415).json({ statusCode: 415, error: 'Unsupported Media Type', message: 'Send the body as UTF-8 JSON' });
+  } else {
+    next(error);
+  }
+}

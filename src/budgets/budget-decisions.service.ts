@@ -1,0 +1,123 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { Actor } from '../audit/audit.service';
+import { AuditService } from '../audit/audit.service';
+import { ConflictError, ForbiddenError, NotFoundError } from '../common/app-error';
+import { JobName } from '../queue/queue.contract';
+import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
+import { can } from '../users/permissions';
+import { User } from '../users/user.entity';
+import { problemsOf } from './budget-queries.service';
+import { Submission } from './submission.entity';
+import { SubmissionLine } from './submission-line.entity';
+import { SubmissionRow } from './submission-row.entity';
+import { SubmissionStateMachine, TransitionResult } from './submission-state-machine';
+import { SubmissionEvent } from './submission-status';
+
+/**
+ * What approvers do to a submission. Each decision is one transaction — the conditional status
+ * change, its audit event and the work it causes — and the work is enqueued after commit.
+ */
+@Injectable()
+export class BudgetDecisions {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly stateMachine: SubmissionStateMachine,
+    private readonly workQueue: WorkQueue,
+    private readonly audit: AuditService,
+  ) {}
+
+  async accept(id: string, user: User): Promise<TransitionResult> {
+    return this.decide(id, 'accept', { user }, { decidedBy: user, decidedAt: new Date() }, async (em, submission) => {
+      if (submission.problemCount > 0) {
+        const [rows, lines] = await Promise.all([
+          em.find(SubmissionRow, { submission: id }),
+          em.find(SubmissionLine, { submission: id, row: null }),
+        ]);
+        const problems = problemsOf(rows, lines);
+        throw new ConflictError(
+          `This budget has ${problems.length} problem(s) and cannot be accepted: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}. Fix them in Procore and send the budget again.`,
+          { problems },
+        );
+      }
+    }, (em) => [this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
+  }
+
+  async reject(id: string, user: User, reason: string): Promise<TransitionResult> {
+    return this.decide(
+      id,
+      'reject',
+      { user },
+      { decidedBy: user, decidedAt: new Date(), rejectionReason: reason },
+      undefined,
+      (em) => [
+        this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` }),
+      ],
+      reason,
+    );
+  }
+
+  async retry(id: string, user: User): Promise<TransitionResult> {
+    return this.decide(id, 'retry', { user }, {}, async (em) => {
+      await em.nativeUpdate(SubmissionRow, { submission: id, exportState: 'failed' }, { exportState: 'pending', exportError: null, exportAttempts: 0 });
+    }, (em) => [this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
+  }
+
+  /** The sender (or an admin) takes the budget back before anyone responded. */
+  async retrieve(id: string, user: User): Promise<TransitionResult> {
+    return this.decide(id, 'retrieve', { user }, {}, async (_em, submission) => {
+      const isSender = submission.sentBy?.id === user.id;
+      if (!isSender && !can(user, 'admin')) throw new ForbiddenError('Only the person who sent this budget, or an admin, can retrieve it');
+    }, (em) => [this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` })]);
+  }
+
+  /** An admin accepts the listed variance of an out-of-sync budget. */
+  async acknowledge(id: string, user: User, reason: string): Promise<TransitionResult> {
+    return this.decide(id, 'acknowledge', { user }, {}, undefined, () => [], reason);
+  }
+
+  /** Unlocks the budget in Procore; only once Spectrum shows the exported amounts (synced). */
+  async unlock(id: string, user: User): Promise<{ status: string; unlockRequestedAt: string }> {
+    let works: RecordedWork[] = [];
+    const now = new Date();
+    await this.em.transactional(async (em) => {
+      const submission = await em.findOne(Submission, id);
+      if (!submission) throw new NotFoundError(`Budget submission ${id} does not exist`);
+      if (submission.status !== 'synced') {
+        throw new ConflictError(
+          `The budget can be unlocked only once Spectrum shows the exported amounts (status synced); it is ${submission.status.replace(/_/g, ' ')}`,
+          { status: submission.status },
+        );
+      }
+      const updated = await em.nativeUpdate(Submission, { id, status: 'synced', unlockedAt: null }, { unlockedAt: now, unlockedBy: user });
+      if (updated !== 1) throw new ConflictError('This budget has already been unlocked', { status: submission.status });
+      this.audit.record(em, { submissionId: id, actor: { user }, action: 'unlock', from: 'synced', to: 'synced' });
+      await em.flush();
+      works = [await this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` })];
+    });
+    await this.workQueue.dispatch(this.em.fork(), works);
+    return { status: 'synced', unlockRequestedAt: now.toISOString() };
+  }
+
+  private async decide(
+    id: string,
+    event: SubmissionEvent,
+    actor: Actor,
+    changes: Record<string, unknown>,
+    check: ((em: EntityManager, submission: Submission) => Promise<void>) | undefined,
+    work: (em: EntityManager, auditEventId: string) => Array<Promise<RecordedWork>>,
+    note?: string,
+  ): Promise<TransitionResult> {
+    let works: RecordedWork[] = [];
+    const result = await this.em.transactional(async (em) => {
+      const submission = await em.findOne(Submission, id, { populate: ['sentBy'] });
+      if (!submission) throw new NotFoundError(`Budget submission ${id} does not exist`);
+      if (check && SubmissionStateMachine.allows(event, submission.status)) await check(em, submission);
+      const transition = await this.stateMachine.transition(em, id, { event, actor, changes, note });
+      works = await Promise.all(work(em, transition.auditEventId));
+      return transition;
+    });
+    await this.workQueue.dispatch(this.em.fork(), works);
+    return result;
+  }
+}

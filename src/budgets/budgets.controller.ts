@@ -1,0 +1,85 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ParseIdPipe } from '../common/id';
+import { CurrentUser, RequirePermission } from '../users/auth.decorators';
+import { User } from '../users/user.entity';
+import { BudgetDecisions } from './budget-decisions.service';
+import { BudgetQueries } from './budget-queries.service';
+import { ListBudgetsQueryDto, ReasonDto } from './budgets.dto';
+
+@ApiTags('budgets')
+@ApiBearerAuth()
+@Controller('api/v1/budgets')
+export class BudgetsController {
+  constructor(
+    private readonly queries: BudgetQueries,
+    private readonly decisions: BudgetDecisions,
+  ) {}
+
+  @Get()
+  @RequirePermission('view')
+  @ApiOperation({ summary: 'List budget submissions, newest first' })
+  list(@Query() query: ListBudgetsQueryDto) {
+    return this.queries.list(query);
+  }
+
+  @Get(':id')
+  @RequirePermission('view')
+  @ApiOperation({ summary: 'Details: Budget Updates lines, Spectrum rows, totals, problems, history' })
+  details(@Param('id', ParseIdPipe) id: string) {
+    return this.queries.details(id);
+  }
+
+  @Post(':id/accept')
+  @HttpCode(202)
+  @RequirePermission('decide')
+  @ApiOperation({ summary: 'Accept: export to Spectrum (ready_to_export → exporting)' })
+  async accept(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
+    const result = await this.decisions.accept(id, user);
+    return { id, status: result.to };
+  }
+
+  @Post(':id/reject')
+  @HttpCode(200)
+  @RequirePermission('decide')
+  @ApiOperation({ summary: 'Reject with a reason: unlocks the budget in Procore and emails its creator and sender' })
+  async reject(@Param('id', ParseIdPipe) id: string, @Body() body: ReasonDto, @CurrentUser() user: User) {
+    const result = await this.decisions.reject(id, user, body.reason);
+    return { id, status: result.to, rejectionReason: body.reason };
+  }
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @RequirePermission('decide')
+  @ApiOperation({ summary: 'Export again after a failure or a variance (→ exporting)' })
+  async retry(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
+    const result = await this.decisions.retry(id, user);
+    return { id, status: result.to };
+  }
+
+  @Post(':id/retrieve')
+  @HttpCode(200)
+  @RequirePermission('view')
+  @ApiOperation({ summary: 'The sender (or an admin) takes the budget back before a response (→ retrieved)' })
+  async retrieve(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
+    const result = await this.decisions.retrieve(id, user);
+    return { id, status: result.to };
+  }
+
+  @Post(':id/acknowledge')
+  @HttpCode(200)
+  @RequirePermission('admin')
+  @ApiOperation({ summary: 'An admin accepts the listed variance (out_of_sync → synced)' })
+  async acknowledge(@Param('id', ParseIdPipe) id: string, @Body() body: ReasonDto, @CurrentUser() user: User) {
+    const result = await this.decisions.acknowledge(id, user, body.reason);
+    return { id, status: result.to };
+  }
+
+  @Post(':id/unlock')
+  @HttpCode(202)
+  @RequirePermission('decide')
+  @ApiOperation({ summary: 'Unlock the budget in Procore; only when synced' })
+  async unlock(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
+    return { id, ...(await this.decisions.unlock(id, user)) };
+  }
+}

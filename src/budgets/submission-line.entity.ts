@@ -1,0 +1,67 @@
+import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Cents } from '../common/money';
+import { MoneyType } from '../database/money.type';
+import { Submission } from './submission.entity';
+import { SubmissionRow } from './submission-row.entity';
+
+/** One Procore budget line as Procore's "Budget Updates" shows it, and where it maps in Spectrum. */
+@Entity({ tableName: 'submission_line' })
+@Index({ properties: ['submission', 'position'] })
+export class SubmissionLine {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id: string;
+
+  @ManyToOne(() => Submission, { deleteRule: 'cascade', index: false })
+  submission: Submission;
+
+  @Property({ type: 'integer' })
+  position: number;
+
+  /** Procore's budget line item id. */
+  @Property({ type: 'bigint', nullable: true })
+  procoreLineId?: string | null;
+
+  @Property({ type: 'bigint', nullable: true })
+  costCodeId?: string | null;
+
+  @Property({ type: 'text' })
+  costCode: string = '';
+
+  @Property({ type: 'bigint', nullable: true })
+  categoryId?: string | null;
+
+  @Property({ type: 'text' })
+  category: string = '';
+
+  @Property({ type: 'text' })
+  description: string = '';
+
+  @Property({ type: MoneyType })
+  originalBudget: Cents = 0n;
+
+  @Property({ type: MoneyType })
+  budgetChanges: Cents = 0n;
+
+  @Property({ type: MoneyType })
+  revisedEstimate: Cents = 0n;
+
+  @Property({ type: 'text', nullable: true })
+  job?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  phase?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  costType?: string | null;
+
+  @ManyToOne(() => SubmissionRow, { nullable: true, deleteRule: 'set null' })
+  row?: SubmissionRow | null;
+
+  /** Why this line cannot be exported as it is; empty when it can. */
+  @Property({ type: 'json' })
+  problems: string[] = [];
+
+  /** Things worth knowing that do not block export (e.g. an amount rounded to the cent). */
+  @Property({ type: 'json' })
+  notes: string[] = [];
+}

@@ -1,0 +1,66 @@
+import { Entity, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Cents } from '../common/money';
+import { MoneyType } from '../database/money.type';
+import { Submission } from './submission.entity';
+
+export const ROW_EXPORT_STATES = ['pending', 'written', 'failed'] as const;
+export type RowExportState = (typeof ROW_EXPORT_STATES)[number];
+
+export interface RowExportError {
+  code: string;
+  message: string;
+  column?: string | null;
+}
+
+/**
+ * One Spectrum job / phase / cost type: the sum of the lines that map to it. Its export state is
+ * the export ledger: a row marked `written` is never sent again.
+ */
+@Entity({ tableName: 'submission_row' })
+@Unique({ properties: ['submission', 'job', 'phase', 'costType'] })
+export class SubmissionRow {
+  @PrimaryKey({ type: 'bigint', autoincrement: true })
+  id: string;
+
+  @ManyToOne(() => Submission, { deleteRule: 'cascade', index: false })
+  submission: Submission;
+
+  @Property({ type: 'integer' })
+  position: number;
+
+  @Property({ type: 'text', nullable: true })
+  job?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  phase?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  costType?: string | null;
+
+  @Property({ type: 'text' })
+  description: string = '';
+
+  @Property({ type: MoneyType })
+  originalBudget: Cents = 0n;
+
+  @Property({ type: MoneyType })
+  revisedEstimate: Cents = 0n;
+
+  @Property({ type: 'integer' })
+  lineCount = 0;
+
+  @Property({ type: 'json' })
+  problems: string[] = [];
+
+  @Enum({ items: () => [...ROW_EXPORT_STATES], type: 'text' })
+  exportState: RowExportState = 'pending';
+
+  @Property({ type: 'json', nullable: true })
+  exportError?: RowExportError | null;
+
+  @Property({ type: 'integer' })
+  exportAttempts = 0;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  writtenAt?: Date | null;
+}

@@ -1,0 +1,84 @@
+import { formatMoney } from '../common/money';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { User } from '../users/user.entity';
+import { Submission } from './submission.entity';
+import { SubmissionLine } from './submission-line.entity';
+import { SubmissionRow } from './submission-row.entity';
+
+export function presentPerson(user: User | null | undefined) {
+  return user ? { id: user.id, name: user.name, email: user.email } : null;
+}
+
+/** The submission as integrators script against it: ids and money as strings. */
+export function presentSubmission(submission: Submission) {
+  return {
+    id: submission.id,
+    status: submission.status,
+    procoreProjectId: submission.procoreProjectId,
+    projectName: submission.projectName,
+    job: submission.job ?? null,
+    source: submission.source,
+    sentBy: presentPerson(submission.sentBy),
+    createdBy: presentPerson(submission.createdBy),
+    sentAt: submission.sentAt.toISOString(),
+    decidedBy: presentPerson(submission.decidedBy),
+    decidedAt: submission.decidedAt?.toISOString() ?? null,
+    rejectionReason: submission.rejectionReason ?? null,
+    statusChangedAt: submission.statusChangedAt.toISOString(),
+    unlockedAt: submission.unlockedAt?.toISOString() ?? null,
+    unlockedBy: presentPerson(submission.unlockedBy),
+    ingestError: submission.ingestError ?? null,
+    lineCount: submission.lineCount,
+    rowCount: submission.rowCount,
+    problemCount: submission.problemCount,
+    totals: {
+      originalBudget: formatMoney(submission.originalBudget),
+      budgetChanges: formatMoney(submission.budgetChanges),
+      revisedEstimate: formatMoney(submission.revisedEstimate),
+    },
+  };
+}
+
+export function presentLine(line: SubmissionLine) {
+  return {
+    procoreLineId: line.procoreLineId ?? null,
+    costCode: line.costCode,
+    category: line.category,
+    description: line.description,
+    originalBudget: formatMoney(line.originalBudget),
+    budgetChanges: formatMoney(line.budgetChanges),
+    revisedEstimate: formatMoney(line.revisedEstimate),
+    job: line.job ?? null,
+    phase: line.phase ?? null,
+    costType: line.costType ?? null,
+    problems: line.problems,
+    notes: line.notes,
+  };
+}
+
+export function presentRow(row: SubmissionRow) {
+  return {
+    job: row.job ?? null,
+    phase: row.phase ?? null,
+    costType: row.costType ?? null,
+    description: row.description,
+    originalBudget: formatMoney(row.originalBudget),
+    revisedEstimate: formatMoney(row.revisedEstimate),
+    lineCount: row.lineCount,
+    problems: row.problems,
+    exportState: row.exportState,
+    error: row.exportError ?? null,
+    writtenAt: row.writtenAt?.toISOString() ?? null,
+  };
+}
+
+export function presentHistory(event: AuditEvent) {
+  return {
+    at: event.createdAt.toISOString(),
+    actor: event.actor ? presentPerson(event.actor) : { id: null, name: event.actorLabel, email: null },
+    action: event.action,
+    from: event.fromStatus ?? null,
+    to: event.toStatus ?? null,
+    note: event.note ?? null,
+  };
+}

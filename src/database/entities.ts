@@ -1,0 +1,10 @@
+import { AuditEvent } from '../audit/audit-event.entity';
+import { Submission } from '../budgets/submission.entity';
+import { SubmissionLine } from '../budgets/submission-line.entity';
+import { SubmissionRow } from '../budgets/submission-row.entity';
+import { PendingWork } from '../queue/pending-work.entity';
+import { ApiToken } from '../users/api-token.entity';
+import { User } from '../users/user.entity';
+
+/** Every entity of the connector; the ORM and the migrations know exactly these. */
+export const ENTITIES = [User, ApiToken, Submission, SubmissionLine, SubmissionRow, AuditEvent, PendingWork];

@@ -1,0 +1,7 @@
+import { MigrationObject } from '@mikro-orm/core';
+import { Migration20261125234532_Initial } from './Migration20261125234532_Initial';
+
+/** Every migration, oldest first. A new migration file is added here too. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261125234532_Initial', class: Migration20261125234532_Initial },
+];

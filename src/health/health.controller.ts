@@ -1,0 +1,46 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Queue } from 'bull';
+import type { Response } from 'express';
+import { QueueName } from '../queue/queue.contract';
+import { QUEUES } from '../queue/queue.tokens';
+import { Public } from '../users/auth.decorators';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** Liveness and readiness: 200 when PostgreSQL and Redis answer, 503 naming what does not. */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly em: EntityManager,
+    @Inject(QUEUES) private readonly queues: Map<QueueName, Queue>,
+  ) {}
+
+  @Get()
+  @Public()
+  async check(@Res() response: Response): Promise<void> {
+    const [database, redis] = await Promise.all([
+      probe(() => this.em.getConnection().execute('select 1')),
+      probe(() => this.queues.get('maintenance')!.client.ping()),
+    ]);
+    const ok = database.status === 'up' && redis.status === 'up';
+    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { database, redis } });
+  }
+}
+
+async function probe(check: () => Promise<unknown>): Promise<{ status: 'up' | 'down'; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
+    ]);
+    return { status: 'up' };
+  } catch (error) {
+    return { status: 'down', error: (error as Error).message.replace(/\/\/[^@\s]*@/g, '//') };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,113 @@
+import { MikroORM, RequestContext } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { Job, Queue } from 'bull';
+import { JOB_HANDLER, JobContext } from './job-handler.decorator';
+import { JOB_DEFINITIONS, JobName, QueueName } from './queue.contract';
+import { QUEUE_OPTIONS, QUEUES, QueueModuleOptions } from './queue.tokens';
+
+type BoundHandler = { owner: string; run: (payload: unknown, context: JobContext) => Promise<unknown> };
+
+export class MissingJobHandlerError extends Error {}
+
+/**
+ * Finds every `@JobHandler`, refuses to start unless each job of the contract has exactly one, and
+ * runs each job inside its own MikroORM context against the pending work it points to.
+ */
+@Injectable()
+export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(QueueWorker.name);
+  private handlers = new Map<JobName, BoundHandler>();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly orm: MikroORM,
+    @Inject(QUEUES) private readonly queues: Map<QueueName, Queue>,
+    @Inject(QUEUE_OPTIONS) private readonly options: QueueModuleOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.runWorkers) return;
+    this.handlers = this.discoverHandlers();
+    for (const [jobName, handler] of this.handlers) {
+      const definition = JOB_DEFINITIONS[jobName];
+      const queue = this.queues.get(definition.queue)!;
+      void queue.process(jobName, definition.concurrency, (job: Job) => this.run(jobName, handler, job));
+    }
+    this.logger.log(`Processing ${this.handlers.size} job kinds on ${this.queues.size} queues`);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (!this.options.runWorkers) return;
+    // Let running jobs finish; unfinished work stays pending in PostgreSQL.
+    await Promise.allSettled([...this.queues.values()].map((queue) => queue.pause(true, true)));
+  }
+
+  /** Every job of the contract must have exactly one handler. */
+  discoverHandlers(): Map<JobName, BoundHandler> {
+    const found = new Map<JobName, BoundHandler[]>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
+      const prototype = Object.getPrototypeOf(instance);
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const jobName = this.reflector.get<JobName | undefined>(JOB_HANDLER, prototype[method]);
+        if (!jobName) continue;
+        const list = found.get(jobName) ?? [];
+        list.push({
+          owner: `${instance.constructor.name}.${method}`,
+          run: (payload, context) => (instance[method] as (...args: unknown[]) => Promise<unknown>)(payload, context),
+        });
+        found.set(jobName, list);
+      }
+    }
+    const problems: string[] = [];
+    for (const jobName of Object.values(JobName)) {
+      const list = found.get(jobName) ?? [];
+      if (list.length === 0) problems.push(`job "${jobName}" has no handler`);
+      if (list.length > 1) problems.push(`job "${jobName}" has ${list.length} handlers: ${list.map((h) => h.owner).join(', ')}`);
+    }
+    for (const jobName of found.keys()) {
+      if (!(Object.values(JobName) as string[]).includes(jobName)) problems.push(`handler for unknown job "${jobName}"`);
+    }
+    if (problems.length) throw new MissingJobHandlerError(`Queue contract not satisfied: ${problems.join('; ')}`);
+    return new Map([...found].map(([name, list]) => [name, list[0]]));
+  }
+
+  private async run(jobName: JobName, handler: BoundHandler, job: Job): Promise<unknown> {
+    const { workId, ...payload } = job.data as { workId: string };
+    return RequestContext.create(this.orm.em, async () => {
+      const em = this.orm.em.fork() as EntityManager;
+      const [work] = await em.execute<Array<{ state: string }>>(
+        `update pending_work set attempts = attempts + 1, updated_at = now() where id = ? returning state`,
+        [workId],
+      );
+      if (!work || work.state !== 'pending') return { skipped: true };
+      const attempt = job.attemptsMade + 1;
+      const context: JobContext = {
+        workId,
+        attempt,
+        finalAttempt: attempt >= (job.opts.attempts ?? 1),
+        job,
+      };
+      try {
+        const result = await handler.run(payload, context);
+        await em.execute(
+          `update pending_work set state = 'done', finished_at = now(), last_error = null, updated_at = now() where id = ? and state = 'pending'`,
+          [workId],
+        );
+        return result ?? null;
+      } catch (error) {
+        const message = (error as Error)?.message ?? String(error);
+        await em
+          .execute(`update pending_work set last_error = ?, updated_at = now() where id = ?`, [message.slice(0, 2000), workId])
+          .catch(() => undefined);
+        this.logger.warn(`${jobName} #${workId} attempt ${attempt} failed: ${message}`);
+        throw error;
+      }
+    });
+  }
+}

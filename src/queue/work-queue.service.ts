@@ -1,0 +1,120 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { JOB_DEFINITIONS, JobName, JobPayloads, QueueName } from './queue.contract';
+import { QUEUES } from './queue.tokens';
+
+export interface RecordedWork {
+  id: string;
+  jobName: JobName;
+  payload: Record<string, unknown>;
+  dedupeKey: string | null;
+  availableAt: Date;
+  /** False when the same dedupe key was already pending: nothing new was recorded. */
+  created: boolean;
+}
+
+export interface RecordOptions {
+  /** Work with the same key is recorded once while pending. */
+  dedupeKey?: string;
+  /** With a dedupe key: recorded once ever (a schedule's time window), not just once while pending. */
+  once?: boolean;
+  delayMs?: number;
+}
+
+/**
+ * The one way work gets onto a queue: `record` writes it to PostgreSQL inside the caller's
+ * transaction; `dispatch`, called after commit, puts a job on Redis that points to it. A dispatch
+ * that fails (Redis down) is only logged: the sweeper enqueues the work later.
+ */
+@Injectable()
+export class WorkQueue {
+  private readonly logger = new Logger(WorkQueue.name);
+  /** Multiplies every retry delay; tests shorten it. */
+  backoffScale = 1;
+
+  constructor(@Inject(QUEUES) private readonly queues: Map<QueueName, Queue>) {}
+
+  async record<K extends JobName>(
+    em: EntityManager,
+    jobName: K,
+    payload: JobPayloads[K],
+    options: RecordOptions = {},
+  ): Promise<RecordedWork> {
+    const availableAt = new Date(Date.now() + (options.delayMs ?? 0));
+    const dedupeKey = options.dedupeKey ?? null;
+    const inserted: Array<{ id: string }> = await em.execute(
+      `insert into pending_work (job_name, payload, dedupe_key, state, attempts, available_at, created_at, updated_at)
+       select ?, ?, ?, 'pending', 0, ?, now(), now()
+       where not ? or not exists (select 1 from pending_work where dedupe_key = ?)
+       on conflict (dedupe_key) where state = 'pending' do nothing
+       returning id`,
+      [jobName, JSON.stringify(payload), dedupeKey, availableAt, options.once === true, dedupeKey],
+    );
+    if (inserted.length) {
+      return { id: String(inserted[0].id), jobName, payload, dedupeKey, availableAt, created: true };
+    }
+    const [existing]: Array<{ id: string; payload: Record<string, unknown>; available_at: Date }> = await em.execute(
+      `select id, payload, available_at from pending_work where dedupe_key = ? order by (state = 'pending') desc, id desc limit 1`,
+      [dedupeKey],
+    );
+    return {
+      id: String(existing.id),
+      jobName,
+      payload: existing.payload,
+      dedupeKey,
+      availableAt: new Date(existing.available_at),
+      created: false,
+    };
+  }
+
+  /** Puts recorded work on its queue. Never throws: undelivered work waits for the sweeper. */
+  async dispatch(em: EntityManager, works: RecordedWork[]): Promise<void> {
+    const delivered: string[] = [];
+    for (const work of works) {
+      try {
+        await this.addJob(work);
+        delivered.push(work.id);
+      } catch (error) {
+        this.logger.warn(`Could not enqueue ${work.jobName} #${work.id} (${(error as Error).message}); the sweeper will retry`);
+      }
+    }
+    if (delivered.length) {
+      await em.execute(`update pending_work set enqueued_at = now() where id in (${delivered.map(() => '?').join(',')})`, delivered);
+    }
+  }
+
+  /** Records and dispatches in one go, outside any business transaction (schedules, CLI). */
+  async enqueue<K extends JobName>(em: EntityManager, jobName: K, payload: JobPayloads[K], options: RecordOptions = {}) {
+    const work = await this.record(em, jobName, payload, options);
+    await this.dispatch(em, [work]);
+    return work;
+  }
+
+  queueFor(jobName: JobName): Queue {
+    const queue = this.queues.get(JOB_DEFINITIONS[jobName].queue);
+    if (!queue) throw new Error(`No queue registered for job ${jobName}`);
+    return queue;
+  }
+
+  /** The Bull job id of a piece of work: stable, so adding it twice keeps one job. */
+  static jobId(work: Pick<RecordedWork, 'id' | 'jobName'>): string {
+    return `${work.jobName}:${work.id}`;
+  }
+
+  async addJob(work: RecordedWork): Promise<void> {
+    const definition = JOB_DEFINITIONS[work.jobName];
+    await this.queueFor(work.jobName).add(
+      work.jobName,
+      { ...work.payload, workId: work.id },
+      {
+        jobId: WorkQueue.jobId(work),
+        attempts: definition.attempts,
+        backoff: { type: 'jitter', options: { delay: Math.max(1, Math.round(definition.backoffMs * this.backoffScale)) } },
+        delay: Math.max(0, work.availableAt.getTime() - Date.now()),
+        removeOnComplete: true,
+        removeOnFail: 1000,
+      },
+    );
+  }
+}

@@ -1,0 +1,39 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiToken } from './api-token.entity';
+import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from './auth.decorators';
+import { can, Permission, REFUSALS } from './permissions';
+import { hashToken } from './token';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** Every route needs `Authorization: Bearer <token>` unless marked @Public(). */
+@Injectable()
+export class BearerAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly em: EntityManager,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: unknown }>();
+    const match = BEARER.exec(request.headers.authorization ?? '');
+    if (!match) throw new UnauthorizedException('Send an API token as "Authorization: Bearer <token>"');
+    const token = await this.em.findOne(
+      ApiToken,
+      { tokenHash: hashToken(match[1]), revokedAt: null },
+      { populate: ['user'] },
+    );
+    if (!token || !token.user.active) throw new UnauthorizedException('The API token is not valid or has been revoked');
+    request.user = token.user;
+    if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
+      await this.em.nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: new Date() });
+    }
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
+    if (permission && !can(token.user, permission)) throw new ForbiddenException(REFUSALS[permission]);
+    return true;
+  }
+}

@@ -1,0 +1,34 @@
+import { ErpPermission, User } from './user.entity';
+
+/**
+ * What a user may do (PRODUCT.md, "Approval gate"):
+ * - view: read_only and above;
+ * - decide (accept, reject, retry, unlock): standard or admin AND can push to accounting;
+ * - send: standard or admin;
+ * - admin: acknowledge variances, manage users and tokens.
+ */
+export type Permission = 'view' | 'decide' | 'send' | 'admin';
+
+const RANK: Record<ErpPermission, number> = { none: 0, read_only: 1, standard: 2, admin: 3 };
+
+export function can(user: Pick<User, 'erpPermission' | 'canPushToAccounting' | 'active'>, permission: Permission): boolean {
+  if (!user.active) return false;
+  const rank = RANK[user.erpPermission] ?? 0;
+  switch (permission) {
+    case 'view':
+      return rank >= RANK.read_only;
+    case 'send':
+      return rank >= RANK.standard;
+    case 'decide':
+      return rank >= RANK.standard && user.canPushToAccounting;
+    case 'admin':
+      return rank >= RANK.admin;
+  }
+}
+
+export const REFUSALS: Record<Permission, string> = {
+  view: 'Viewing budgets needs ERP permission read_only, standard or admin',
+  send: 'Sending a budget needs ERP permission standard or admin',
+  decide: 'Accepting, rejecting, retrying or unlocking needs ERP permission standard or admin and "Can Push to Accounting"',
+  admin: 'This needs ERP permission admin',
+};

@@ -1,0 +1,53 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { PageQueryDto } from '../common/page-query.dto';
+import { ParseIdPipe } from '../common/id';
+import { CurrentUser, RequirePermission } from './auth.decorators';
+import { User } from './user.entity';
+import { CreateTokenDto, CreateUserDto, UpdateUserDto } from './users.dto';
+import { presentUser, UsersService } from './users.service';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('api/v1/users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @RequirePermission('admin')
+  list(@Query() query: PageQueryDto) {
+    return this.users.list(query.page ?? 1, query.perPage ?? 50);
+  }
+
+  /** The caller's own user. */
+  @Get('me')
+  me(@CurrentUser() user: User) {
+    return presentUser(user);
+  }
+
+  @Get(':id')
+  @RequirePermission('admin')
+  async get(@Param('id', ParseIdPipe) id: string) {
+    return presentUser(await this.users.get(id));
+  }
+
+  @Post()
+  @RequirePermission('admin')
+  async create(@Body() body: CreateUserDto, @CurrentUser() actor: User) {
+    return presentUser(await this.users.create(body, { user: actor }));
+  }
+
+  /** Admins change any user; anyone may turn their own daily summary off or on. */
+  @Patch(':id')
+  async update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateUserDto, @CurrentUser() actor: User) {
+    return presentUser(await this.users.update(id, body, actor));
+  }
+
+  @Post(':id/tokens')
+  @HttpCode(201)
+  @RequirePermission('admin')
+  async createToken(@Param('id', ParseIdPipe) id: string, @Body() body: CreateTokenDto, @CurrentUser() actor: User) {
+    const { token } = await this.users.createToken(id, { user: actor }, body.label);
+    return { token };
+  }
+}
