@@ -6,6 +6,7 @@ import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { ormOptions } from './database/mikro-orm.config';
 import { HealthController } from './health/health.controller';
+import { NotificationsModule } from './notifications/notifications.module';
 import { QueueModule } from './queue/queue.module';
 import { UsersModule } from './users/users.module';
 
@@ -36,6 +37,7 @@ export class AppModule {
           stuckAfterMinutes: config.schedules.stuckAfterMinutes,
         }),
         AuditModule,
+        NotificationsModule,
         UsersModule,
         BudgetsModule,
       ],

@@ -13,6 +13,7 @@ import { SubmissionLine } from './submission-line.entity';
 import { SubmissionRow } from './submission-row.entity';
 import { SubmissionStateMachine, TransitionResult } from './submission-state-machine';
 import { SubmissionEvent } from './submission-status';
+import { Notifier } from '../notifications/notifier';
 
 /**
  * What approvers do to a submission. Each decision is one transaction — the conditional status
@@ -25,6 +26,7 @@ export class BudgetDecisions {
     private readonly stateMachine: SubmissionStateMachine,
     private readonly workQueue: WorkQueue,
     private readonly audit: AuditService,
+    private readonly notifier: Notifier,
   ) {}
 
   async accept(id: string, user: User): Promise<TransitionResult> {
@@ -40,7 +42,7 @@ export class BudgetDecisions {
           { problems },
         );
       }
-    }, (em) => [this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
+    }, async (em) => [await this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
   }
 
   async reject(id: string, user: User, reason: string): Promise<TransitionResult> {
@@ -50,8 +52,9 @@ export class BudgetDecisions {
       { user },
       { decidedBy: user, decidedAt: new Date(), rejectionReason: reason },
       undefined,
-      (em) => [
-        this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` }),
+      async (em, auditEventId) => [
+        await this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` }),
+        ...(await this.notifier.rejected(em, id, auditEventId)),
       ],
       reason,
     );
@@ -60,7 +63,7 @@ export class BudgetDecisions {
   async retry(id: string, user: User): Promise<TransitionResult> {
     return this.decide(id, 'retry', { user }, {}, async (em) => {
       await em.nativeUpdate(SubmissionRow, { submission: id, exportState: 'failed' }, { exportState: 'pending', exportError: null, exportAttempts: 0 });
-    }, (em) => [this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
+    }, async (em) => [await this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
   }
 
   /** The sender (or an admin) takes the budget back before anyone responded. */
@@ -68,12 +71,12 @@ export class BudgetDecisions {
     return this.decide(id, 'retrieve', { user }, {}, async (_em, submission) => {
       const isSender = submission.sentBy?.id === user.id;
       if (!isSender && !can(user, 'admin')) throw new ForbiddenError('Only the person who sent this budget, or an admin, can retrieve it');
-    }, (em) => [this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` })]);
+    }, async (em) => [await this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` })]);
   }
 
   /** An admin accepts the listed variance of an out-of-sync budget. */
   async acknowledge(id: string, user: User, reason: string): Promise<TransitionResult> {
-    return this.decide(id, 'acknowledge', { user }, {}, undefined, () => [], reason);
+    return this.decide(id, 'acknowledge', { user }, {}, undefined, async () => [], reason);
   }
 
   /** Unlocks the budget in Procore; only once Spectrum shows the exported amounts (synced). */
@@ -105,7 +108,7 @@ export class BudgetDecisions {
     actor: Actor,
     changes: Record<string, unknown>,
     check: ((em: EntityManager, submission: Submission) => Promise<void>) | undefined,
-    work: (em: EntityManager, auditEventId: string) => Array<Promise<RecordedWork>>,
+    work: (em: EntityManager, auditEventId: string) => Promise<RecordedWork[]>,
     note?: string,
   ): Promise<TransitionResult> {
     let works: RecordedWork[] = [];
@@ -114,7 +117,7 @@ export class BudgetDecisions {
       if (!submission) throw new NotFoundError(`Budget submission ${id} does not exist`);
       if (check && SubmissionStateMachine.allows(event, submission.status)) await check(em, submission);
       const transition = await this.stateMachine.transition(em, id, { event, actor, changes, note });
-      works = await Promise.all(work(em, transition.auditEventId));
+      works = await work(em, transition.auditEventId);
       return transition;
     });
     await this.workQueue.dispatch(this.em.fork(), works);

@@ -63,4 +63,8 @@ export class SubmissionRow {
 
   @Property({ type: 'timestamptz', nullable: true })
   writtenAt?: Date | null;
+
+  /** What the export did in Spectrum: created the phase, added a cost type to it, or updated a row. */
+  @Enum({ items: () => ['new_phase', 'new_row', 'update'], type: 'text', nullable: true })
+  spectrumAction?: 'new_phase' | 'new_row' | 'update' | null;
 }

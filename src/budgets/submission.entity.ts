@@ -93,6 +93,10 @@ export class Submission {
   @Property({ type: 'text', nullable: true })
   ingestError?: string | null;
 
+  /** When the last export finished writing (or, with the file transport, wrote its file). */
+  @Property({ type: 'timestamptz', nullable: true })
+  exportedAt?: Date | null;
+
   @Property({ type: 'timestamptz', nullable: true })
   unlockedAt?: Date | null;
 

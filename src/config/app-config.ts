@@ -61,15 +61,14 @@ export class ConfigError extends Error {
 /** Reads and validates the environment; throws one ConfigError naming every problem. */
 export function loadAppConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
   const { env, problems } = validateEnvironment(raw);
-  if (!env) throw new ConfigError(problems);
-
+  const text = (name: string) => (typeof raw[name] === 'string' && raw[name]!.trim() !== '' ? raw[name]!.trim() : undefined);
   const schedules = {
-    dailySummaryCron: env.DAILY_SUMMARY_CRON ?? '0 7 * * *',
-    dailySummaryTz: env.DAILY_SUMMARY_TZ ?? 'UTC',
-    pollCron: env.POLL_CRON ?? '*/15 * * * *',
-    reconcileCron: env.RECONCILE_CRON ?? '*/30 * * * *',
-    userSyncCron: env.USER_SYNC_CRON ?? '0 2 * * *',
-    stuckAfterMinutes: env.STUCK_AFTER_MINUTES ?? 15,
+    dailySummaryCron: text('DAILY_SUMMARY_CRON') ?? '0 7 * * *',
+    dailySummaryTz: text('DAILY_SUMMARY_TZ') ?? 'UTC',
+    pollCron: text('POLL_CRON') ?? '*/15 * * * *',
+    reconcileCron: text('RECONCILE_CRON') ?? '*/30 * * * *',
+    userSyncCron: text('USER_SYNC_CRON') ?? '0 2 * * *',
+    stuckAfterMinutes: env?.STUCK_AFTER_MINUTES ?? 15,
   };
   const cronVariables: Array<[string, string]> = [
     ['DAILY_SUMMARY_CRON', schedules.dailySummaryCron],
@@ -85,10 +84,11 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
   if (!isTimeZone(schedules.dailySummaryTz)) {
     problems.push('DAILY_SUMMARY_TZ must be an IANA time zone such as UTC or America/Chicago');
   }
-  if (env.MAPPING_FILE && !existsSync(env.MAPPING_FILE)) {
+  const mappingFile = text('MAPPING_FILE');
+  if (mappingFile && !existsSync(mappingFile)) {
     problems.push('MAPPING_FILE names a file that does not exist');
   }
-  if (problems.length) throw new ConfigError(problems);
+  if (!env || problems.length) throw new ConfigError(problems);
 
   const port = env.PORT ?? 3000;
   return {

@@ -33,7 +33,8 @@ const ID_LIST_PATTERN = /^\s*(\d+\s*(,\s*\d+\s*)*)?$/;
  */
 export class EnvironmentVariables {
   // core
-  @integer() @IsOptional() @IsInt() @Min(1) @Max(65535)
+  @integer() @IsOptional() @IsInt({ message: 'PORT must be a whole number from 1 to 65535' })
+  @Min(1, { message: 'PORT must be a whole number from 1 to 65535' }) @Max(65535, { message: 'PORT must be a whole number from 1 to 65535' })
   PORT?: number;
 
   @trimmed() @IsNotEmpty({ message: 'DATABASE_URL is required (postgres://user@host:5432/db)' })
@@ -179,10 +180,12 @@ export function validateEnvironment(raw: Record<string, string | undefined>): {
   return problems.length ? { problems } : { env, problems };
 }
 
+/** One message per variable, naming it: "X is required" when absent, else the rule it breaks. */
 function describe(error: ValidationError): string[] {
-  const constraints = Object.values(error.constraints ?? {});
-  // One message per variable: the first explains the rule; the rest are usually variations.
-  const message = constraints.find((c) => c.includes(error.property)) ?? constraints[0];
-  const named = message?.includes(error.property) ? message : `${error.property}: ${message ?? 'invalid'}`;
-  return [named.replace(/ should not be null or undefined$/, ' is required')];
+  const messages = Object.values(error.constraints ?? {});
+  const absent = error.value === undefined || error.value === null || error.value === '';
+  const required = messages.find((message) => message.includes(' is required'));
+  if (absent) return [required ?? `${error.property} is required`];
+  const specific = messages.find((message) => !/ (must be a string|should not be empty)$/.test(message)) ?? messages[0];
+  return [specific?.includes(error.property) ? specific : `${error.property} is invalid`];
 }

@@ -2,9 +2,23 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import { Submission } from '../budgets/submission.entity';
 import { SubmissionLine } from '../budgets/submission-line.entity';
 import { SubmissionRow } from '../budgets/submission-row.entity';
+import { Notification } from '../notifications/notification.entity';
+import { WebhookEvent } from '../procore/webhook-event.entity';
 import { PendingWork } from '../queue/pending-work.entity';
+import { Reconciliation } from '../reconciliation/reconciliation.entity';
 import { ApiToken } from '../users/api-token.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity of the connector; the ORM and the migrations know exactly these. */
-export const ENTITIES = [User, ApiToken, Submission, SubmissionLine, SubmissionRow, AuditEvent, PendingWork];
+export const ENTITIES = [
+  User,
+  ApiToken,
+  Submission,
+  SubmissionLine,
+  SubmissionRow,
+  AuditEvent,
+  PendingWork,
+  WebhookEvent,
+  Notification,
+  Reconciliation,
+];

@@ -21,6 +21,7 @@ export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}
       path: 'src/database/migrations',
       snapshot: false,
       transactional: true,
+      silent: true,
       allOrNothing: true,
       emit: 'ts',
     },

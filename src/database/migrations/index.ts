@@ -1,7 +1,9 @@
 import { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125234532_Initial } from './Migration20261125234532_Initial';
+import { Migration20261125235841_Integrations } from './Migration20261125235841_Integrations';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125234532_Initial', class: Migration20261125234532_Initial },
+  { name: 'Migration20261125235841_Integrations', class: Migration20261125235841_Integrations },
 ];

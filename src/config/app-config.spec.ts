@@ -1,0 +1,85 @@
+import { ConfigError, loadAppConfig, parseDuration } from './app-config';
+
+const valid = {
+  DATABASE_URL: 'postgres://connector:s3cret-db-pass@db.internal:5432/connector',
+  PROCORE_CLIENT_ID: 'client',
+  PROCORE_CLIENT_SECRET: 'procore-client-secret-value',
+  PROCORE_COMPANY_ID: '8',
+  PROCORE_WEBHOOK_SECRET: 'webhook-secret-value-123',
+  SPECTRUM_URL: 'https://spectrum.example.com:8482',
+  SPECTRUM_AUTHORIZATION_ID: 'API',
+  SPECTRUM_COMPANY_CODE: 'ABC',
+  SMTP_URL: 'smtp://mailer:mail-pass@smtp.example.com:587',
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadAppConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadAppConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadAppConfig(valid);
+    expect(config).toMatchObject({
+      port: 3000,
+      redisUrl: 'redis://127.0.0.1:6379',
+      publicUrl: 'http://localhost:3000',
+      role: 'all',
+      procore: { apiUrl: 'https://api.procore.com', loginUrl: 'https://login.procore.com', perPage: 1000, timeoutMs: 30000, projectIds: [] },
+      spectrum: { auth: 'none', transport: 'soap', concurrency: 4, timeoutMs: 60000, priceMethodCode: 'J', fileImportWaitMs: 86_400_000 },
+      reconcileTolerance: 0n,
+      schedules: { dailySummaryCron: '0 7 * * *', dailySummaryTz: 'UTC', stuckAfterMinutes: 15 },
+    });
+  });
+
+  it('parses lists, amounts and durations', () => {
+    const config = loadAppConfig({
+      ...valid,
+      PROCORE_PROJECT_IDS: ' 1001, 1002 ,1003',
+      RECONCILE_TOLERANCE: '1.5',
+      SPECTRUM_FILE_IMPORT_WAIT: '90m',
+      DAILY_SUMMARY_TZ: 'America/Chicago',
+    });
+    expect(config.procore.projectIds).toEqual([1001, 1002, 1003]);
+    expect(config.reconcileTolerance).toBe(150n);
+    expect(config.spectrum.fileImportWaitMs).toBe(90 * 60_000);
+    expect(parseDuration('24h')).toBe(86_400_000);
+  });
+
+  it('names every missing required variable at once', () => {
+    const problems = problemsOf({});
+    for (const name of ['DATABASE_URL', 'PROCORE_CLIENT_ID', 'PROCORE_CLIENT_SECRET', 'PROCORE_COMPANY_ID', 'PROCORE_WEBHOOK_SECRET', 'SPECTRUM_URL', 'SPECTRUM_AUTHORIZATION_ID', 'SPECTRUM_COMPANY_CODE', 'SMTP_URL']) {
+      expect(problems.join('\n')).toContain(name);
+    }
+  });
+
+  it('names each bad value and never echoes a secret', () => {
+    const env = {
+      ...valid,
+      DATABASE_URL: 'mysql://user:hunter2@host/db',
+      PORT: 'eighty',
+      APP_ROLE: 'everything',
+      SPECTRUM_AUTH: 'bearer',
+      SPECTRUM_TRANSPORT: 'file',
+      SPECTRUM_CONCURRENCY: '0',
+      SPECTRUM_COMPANY_CODE: 'ABCD',
+      PROCORE_PER_PAGE: '20000',
+      RECONCILE_TOLERANCE: '-1',
+      DAILY_SUMMARY_CRON: 'every morning',
+      DAILY_SUMMARY_TZ: 'Mars/Olympus',
+      MAPPING_FILE: '/nonexistent/mapping.yaml',
+    };
+    const problems = problemsOf(env);
+    const text = problems.join('\n');
+    for (const name of ['DATABASE_URL', 'PORT', 'APP_ROLE', 'SPECTRUM_CLIENT_ID', 'SPECTRUM_CLIENT_SECRET', 'SPECTRUM_EXPORT_DIR', 'SPECTRUM_CONCURRENCY', 'SPECTRUM_COMPANY_CODE', 'PROCORE_PER_PAGE', 'RECONCILE_TOLERANCE', 'DAILY_SUMMARY_CRON', 'DAILY_SUMMARY_TZ', 'MAPPING_FILE']) {
+      expect(text).toContain(name);
+    }
+    expect(problems).toHaveLength(13);
+    for (const secret of ['hunter2', 'procore-client-secret-value', 'webhook-secret-value-123', 'mail-pass']) expect(text).not.toContain(secret);
+  });
+});
