@@ -1,0 +1,15 @@
+/**
+ * Local stand-in for Procore (login host + REST API on one URL) and sample data.
+ *
+ *   const procore = new ProcoreStandIn({ rateLimits: { spike: { limit: 25, windowSeconds: 10 } } });
+ *   await procore.start();                       // http://127.0.0.1:<port>
+ *   seedSampleProject(procore, { locked: true }); // project 1001 "Riverside Medical Office Building"
+ *   Object.assign(process.env, procore.environment()); // PROCORE_API_URL, _LOGIN_URL, _CLIENT_ID, …
+ *   procore.failNext(2, 503, { retryAfterSeconds: 1 });
+ *   await procore.deliverWebhook({ project_id: 1001, user_id: 7001, resource_name: 'Budget View Snapshots' });
+ *   await procore.stop();
+ */
+export * from './procore-stand-in';
+export * from './procore-stand-in.types';
+export * from './sample-project';
+export type { BucketConfig, RateLimitConfig } from './stand-in-rate-limits';
