@@ -7,6 +7,7 @@ import { AppConfigModule } from './config/config.module';
 import { ormOptions } from './database/mikro-orm.config';
 import { HealthController } from './health/health.controller';
 import { NotificationsModule } from './notifications/notifications.module';
+import { JobName } from './queue/queue.contract';
 import { QueueModule } from './queue/queue.module';
 import { UsersModule } from './users/users.module';
 
@@ -19,6 +20,8 @@ export interface AppModuleOptions {
   queuePrefix?: string;
   /** Multiplies queue retry delays; tests use a small number. */
   backoffScale?: number;
+  /** Restrict the workers of this process to these jobs (default: all). */
+  jobs?: JobName[];
 }
 
 @Module({})
@@ -33,6 +36,7 @@ export class AppModule {
           redisUrl: config.redisUrl,
           prefix: options.queuePrefix ?? 'connector',
           runWorkers: options.runWorkers,
+          jobs: options.jobs,
           backoffScale: options.backoffScale ?? 1,
           stuckAfterMinutes: config.schedules.stuckAfterMinutes,
         }),

@@ -20,6 +20,7 @@ function moduleOptions(config: AppConfig, options: StartOptions): AppModuleOptio
     runScheduler: options.runScheduler ?? role !== 'api',
     queuePrefix: options.queuePrefix,
     backoffScale: options.backoffScale,
+    jobs: options.jobs,
   };
 }
 

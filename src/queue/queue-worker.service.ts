@@ -65,7 +65,8 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     const problems: string[] = [];
-    for (const jobName of Object.values(JobName)) {
+    const expected = this.options.jobs ?? Object.values(JobName);
+    for (const jobName of expected) {
       const list = found.get(jobName) ?? [];
       if (list.length === 0) problems.push(`job "${jobName}" has no handler`);
       if (list.length > 1) problems.push(`job "${jobName}" has ${list.length} handlers: ${list.map((h) => h.owner).join(', ')}`);
@@ -74,7 +75,7 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (!(Object.values(JobName) as string[]).includes(jobName)) problems.push(`handler for unknown job "${jobName}"`);
     }
     if (problems.length) throw new MissingJobHandlerError(`Queue contract not satisfied: ${problems.join('; ')}`);
-    return new Map([...found].map(([name, list]) => [name, list[0]]));
+    return new Map([...found].filter(([name]) => expected.includes(name)).map(([name, list]) => [name, list[0]]));
   }
 
   private async run(jobName: JobName, handler: BoundHandler, job: Job): Promise<unknown> {

@@ -1,3 +1,5 @@
+import { JobName } from './queue.contract';
+
 /** Injection token for the map of every Bull queue by name. */
 export const QUEUES = Symbol('QUEUES');
 /** Injection token for the worker options (which roles this process plays, test time scale). */
@@ -9,6 +11,8 @@ export interface QueueModuleOptions {
   prefix: string;
   /** Whether this process takes jobs off the queues. */
   runWorkers: boolean;
+  /** Restrict this worker to these jobs (default: every job of the contract). */
+  jobs?: JobName[];
   /** Multiplies every retry delay (tests use a small number). */
   backoffScale: number;
   stuckAfterMinutes: number;

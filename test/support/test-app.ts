@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { INestApplication, INestApplicationContext, LogLevel } from '@nestjs/common';
 import { createHttpApp, createWorkerContext } from '../../src/bootstrap';
 import { AppConfig } from '../../src/config/app-config';
+import { JobName } from '../../src/queue/queue.contract';
 import { runId, testConfig } from './test-env';
 
 export interface TestApp {
@@ -21,6 +22,8 @@ export interface TestAppOptions {
   runScheduler?: boolean;
   backoffScale?: number;
   logger?: LogLevel[] | false;
+  /** Jobs the worker takes (default: all). */
+  jobs?: JobName[];
 }
 
 /** The real HTTP application on an ephemeral port, against this worker's database and Redis. */
@@ -31,6 +34,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     runScheduler: options.runScheduler ?? false,
     backoffScale: options.backoffScale ?? 0.001,
     queuePrefix: `test-${runId()}`,
+    jobs: options.jobs,
     logger: options.logger ?? ['error'],
   });
   await app.listen(0, '127.0.0.1');
@@ -46,6 +50,7 @@ export async function startTestWorker(options: TestAppOptions = {}): Promise<Omi
     runScheduler: options.runScheduler ?? false,
     backoffScale: options.backoffScale ?? 0.001,
     queuePrefix: `test-${runId()}`,
+    jobs: options.jobs,
     logger: options.logger ?? ['error'],
   });
   await app.init();
