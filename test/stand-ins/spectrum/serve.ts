@@ -1,0 +1,30 @@
+/**
+ * Runs the Spectrum stand-in on its own, for the demo or manual tries:
+ *   npx ts-node --transpile-only test/stand-ins/spectrum/serve.ts
+ * Environment: SPECTRUM_STAND_IN_PORT (default 8482), SPECTRUM_AUTHORIZATION_ID (API),
+ * SPECTRUM_COMPANY_CODE (ABC), SPECTRUM_AUTH (none|bearer|basic), SPECTRUM_CLIENT_ID,
+ * SPECTRUM_CLIENT_SECRET, STAND_IN_LATENCY_MS, STAND_IN_FAULT_RATE, STAND_IN_SEED (demo|none).
+ */
+import { SpectrumStandIn, StandInAuthMode } from './spectrum-stand-in';
+import { seedDemoSpectrum } from './spectrum-stand-in.seed';
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const standIn = await SpectrumStandIn.start({
+    port: Number(env.SPECTRUM_STAND_IN_PORT ?? 8482),
+    authorizationId: env.SPECTRUM_AUTHORIZATION_ID ?? 'API',
+    companyCode: env.SPECTRUM_COMPANY_CODE ?? 'ABC',
+    auth: (env.SPECTRUM_AUTH as StandInAuthMode | undefined) ?? 'none',
+    clientId: env.SPECTRUM_CLIENT_ID,
+    clientSecret: env.SPECTRUM_CLIENT_SECRET,
+    latencyMs: Number(env.STAND_IN_LATENCY_MS ?? 0),
+    faultRate: Number(env.STAND_IN_FAULT_RATE ?? 0),
+  });
+  if ((env.STAND_IN_SEED ?? 'demo') === 'demo') seedDemoSpectrum(standIn);
+  console.log(`Spectrum stand-in listening at ${standIn.url} (services at /ws/<Service>)`);
+  const stop = () => void standIn.stop().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();
