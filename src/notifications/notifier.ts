@@ -72,7 +72,8 @@ export class Notifier {
        where s.id = ?`,
       [submissionId],
     );
-    return rows.filter((row) => row.email).map((row) => ({ email: row.email, name: row.name, userId: String(row.id) }));
+    // A deactivated user (someone who left) is not written to.
+    return rows.filter((row) => row.active && row.email).map((row) => ({ email: row.email, name: row.name, userId: String(row.id) }));
   }
 
   private async record(

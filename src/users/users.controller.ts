@@ -37,6 +37,12 @@ export class UsersController {
     return presentUser(await this.users.create(body, { user: actor }));
   }
 
+  /** The caller changes their own user (without admin rights: only subscribedToDigest). */
+  @Patch('me')
+  async updateMe(@Body() body: UpdateUserDto, @CurrentUser() actor: User) {
+    return presentUser(await this.users.update(actor.id, body, actor));
+  }
+
   /** Admins change any user; anyone may turn their own daily summary off or on. */
   @Patch(':id')
   async update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateUserDto, @CurrentUser() actor: User) {
