@@ -14,6 +14,7 @@ import { SubmissionRow } from './submission-row.entity';
 import { SubmissionStateMachine, TransitionResult } from './submission-state-machine';
 import { SubmissionEvent } from './submission-status';
 import { Notifier } from '../notifications/notifier';
+import { resetRowsToRewrite, unlockRefusal } from '../reconciliation/reconciliation-gate';
 
 /**
  * What approvers do to a submission. Each decision is one transaction — the conditional status
@@ -61,8 +62,10 @@ export class BudgetDecisions {
   }
 
   async retry(id: string, user: User): Promise<TransitionResult> {
-    return this.decide(id, 'retry', { user }, {}, async (em) => {
+    return this.decide(id, 'retry', { user }, {}, async (em, submission) => {
       await em.nativeUpdate(SubmissionRow, { submission: id, exportState: 'failed' }, { exportState: 'pending', exportError: null, exportAttempts: 0 });
+      // From out_of_sync: write again the rows Spectrum was found to differ on or to lack.
+      if (submission.status === 'out_of_sync') await resetRowsToRewrite(em, id);
     }, async (em) => [await this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
   }
 
@@ -92,6 +95,8 @@ export class BudgetDecisions {
           { status: submission.status },
         );
       }
+      const refusal = await unlockRefusal(em, id);
+      if (refusal) throw new ConflictError(refusal, { status: submission.status });
       const updated = await em.nativeUpdate(Submission, { id, status: 'synced', unlockedAt: null }, { unlockedAt: now, unlockedBy: user });
       if (updated !== 1) throw new ConflictError('This budget has already been unlocked', { status: submission.status });
       this.audit.record(em, { submissionId: id, actor: { user }, action: 'unlock', from: 'synced', to: 'synced' });

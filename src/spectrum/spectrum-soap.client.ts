@@ -70,7 +70,8 @@ const NO_DATA = /\b(no (data|records?|rows?)( found)?|not found)\b/i;
  *
  * Each service's soap client is built once from the shipped WSDL and pointed at
  * `${url}/ws/<Service>`; the soap package serialises the envelope (default namespace on the root,
- * every declared parameter in WSDL order, empty elements for blanks) and calls our transport. The
+ * every declared parameter in WSDL order, empty elements for blanks), `toCapturedEnvelope` trims it to
+ * the captured known-working form byte for byte, and soap calls our transport. The
  * answer is read by a tolerant scanner, never by a strict XML parser, because real servers cut large
  * responses off. Reads return only complete record lists; a cut-off read is retried and, if it stays
  * cut off, fails with a transient error: callers never conclude from a partial read.
@@ -245,7 +246,7 @@ export class SpectrumSoapClient {
       headers.Authorization = this.basicAuthorization;
     }
     const exchange = createExchange();
-    const invoked = binding.invoke(args, { exchange }, headers).then(
+    const invoked = binding.invoke(args, { exchange, postProcess: toCapturedEnvelope }, headers).then(
       () => undefined,
       (error: unknown) => {
         // Only a failure before the transport ran (serialising the request) is ours to report.
@@ -356,6 +357,29 @@ export class SpectrumSoapClient {
     const invoke = (client as unknown as Record<string, SoapAsyncMethod>)[`${service}Async`].bind(client);
     return { service, endpoint, parameters, invoke };
   }
+}
+
+const SOAP_ENVELOPE_OPEN = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">';
+const CDATA_SECTION = /(<!\[CDATA\[[\s\S]*?\]\]>)/;
+const EMPTY_ELEMENT = /<([A-Za-z_][\w.-]*)><\/\1>/g;
+
+/**
+ * The request exactly as captured from integrations known to work: no XML declaration, only
+ * `xmlns:soap` on the envelope, and blanks as `<GUID/>`. soap adds a declaration and xsi/tns/xsd
+ * namespace declarations the request never uses; they are dropped (so is a SOAP header: the client
+ * sends none). Text inside CDATA is untouched.
+ */
+export function toCapturedEnvelope(xml: string): string {
+  const body = xml.indexOf('<soap:Body>');
+  if (body < 0) throw new Error('soap produced an envelope without <soap:Body>');
+  return (
+    SOAP_ENVELOPE_OPEN +
+    xml
+      .slice(body)
+      .split(CDATA_SECTION)
+      .map((part) => (part.startsWith('<![CDATA[') ? part : part.replace(EMPTY_ELEMENT, '<$1/>')))
+      .join('')
+  );
 }
 
 /**

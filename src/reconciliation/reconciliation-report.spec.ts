@@ -1,0 +1,43 @@
+import { escapeHtml, ReconciliationReport, reportToCsv, reportToHtml } from './reconciliation-report';
+
+const report: ReconciliationReport = {
+  id: '7',
+  submissionId: '42',
+  projectName: 'Riverside <MOB> & "Annex"',
+  submissionStatus: 'out_of_sync',
+  ranAt: '2026-11-25T10:00:00.000Z',
+  outcome: 'out_of_sync',
+  spectrumCompany: 'ABC',
+  job: '26-101',
+  tolerance: '0.00',
+  explanation: "Spectrum kept its current estimates: the Job Cost option 'Current Estimate display only' may be on.",
+  varianceCount: 2,
+  totals: { procoreRevised: '1300.00', spectrumEstimated: '1075.00', variance: '-225.00' },
+  rows: [
+    { job: '26-101', phase: '01100', costType: 'L', description: 'Line\nbreak, and "quotes"', procoreRevised: '1250.00', spectrumEstimated: '1000.00', variance: '-250.00', status: 'amount_differs' },
+    { job: '26-101', phase: '09000', costType: 'O', description: '+SUM(A1)', procoreRevised: null, spectrumEstimated: '75.00', variance: '75.00', status: 'not_in_budget' },
+    { job: '26-101', phase: '02000', costType: 'M', description: '@x', procoreRevised: '50.00', spectrumEstimated: null, variance: '-50.00', status: 'missing_in_spectrum' },
+  ],
+};
+
+describe('reconciliation report rendering', () => {
+  it('CSV quotes per RFC 4180, defuses formulas in text (never in amounts), ends with a TOTAL row', () => {
+    expect(reportToCsv(report)).toBe(
+      'job,phase,costType,description,procoreRevised,spectrumEstimated,variance,status\r\n' +
+        '26-101,01100,L,"Line\nbreak, and ""quotes""",1250.00,1000.00,-250.00,amount_differs\r\n' +
+        "26-101,09000,O,'+SUM(A1),,75.00,75.00,not_in_budget\r\n" +
+        "26-101,02000,M,'@x,50.00,,-50.00,missing_in_spectrum\r\n" +
+        'TOTAL,,,,1300.00,1075.00,-225.00,out_of_sync\r\n',
+    );
+  });
+
+  it('HTML escapes every value', () => {
+    const html = reportToHtml(report);
+    expect(html).toContain('<title>Reconciliation report: Riverside &lt;MOB&gt; &amp; &quot;Annex&quot; (budget 42)</title>');
+    expect(html).toContain('the Job Cost option &#39;Current Estimate display only&#39; may be on.');
+    expect(html).toContain('<td>Missing in Spectrum</td>');
+    expect(html).toContain('<td class="num"><span class="none">—</span></td>');
+    expect(html).not.toMatch(/<MOB>/);
+    expect(escapeHtml('<a href="x">`\'&')).toBe('&lt;a href=&quot;x&quot;&gt;&#96;&#39;&amp;');
+  });
+});

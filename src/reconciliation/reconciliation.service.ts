@@ -1,0 +1,189 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable, Logger } from '@nestjs/common';
+import { SYSTEM } from '../audit/audit.service';
+import { Submission } from '../budgets/submission.entity';
+import { SubmissionStateMachine } from '../budgets/submission-state-machine';
+import { SubmissionStatus } from '../budgets/submission-status';
+import { AppConfig } from '../config/app-config';
+import { formatMoney } from '../common/money';
+import { Notifier } from '../notifications/notifier';
+import { JobName } from '../queue/queue.contract';
+import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
+import { loadExportRows } from '../spectrum/export-plan';
+import { SpectrumSemaphore } from '../spectrum/spectrum-concurrency';
+import { SpectrumPhase } from '../spectrum/spectrum-records';
+import { SpectrumSoapClient } from '../spectrum/spectrum-soap.client';
+import { compareWithSpectrum } from './reconciliation-comparer';
+import { ReconciliationOutcome } from './reconciliation.entity';
+
+/** Statuses reconciliation judges: just exported, or found out of sync before. */
+export const RECONCILED_STATUSES: readonly SubmissionStatus[] = ['exported', 'out_of_sync'];
+
+export interface ReconcileResult {
+  submissionId: string;
+  skipped?: string;
+  outcome?: ReconciliationOutcome;
+  status?: SubmissionStatus;
+  reportId?: string;
+  varianceCount?: number;
+  ms: number;
+}
+
+/**
+ * Reads Spectrum back for an exported submission and judges it (PRODUCT.md, Reconciliation).
+ * GetPhase per job, under the cross-worker concurrency cap; the client never returns a cut-off
+ * read (it reads again, then fails with a transient error), so a conclusion is only ever drawn
+ * from complete reads — when reads keep failing, nothing is stored and the status stays. Every
+ * conclusion is stored as a Reconciliation report; the status moves exported → synced or
+ * out_of_sync, and out_of_sync → synced once Spectrum matches (never out_of_sync twice).
+ */
+@Injectable()
+export class ReconciliationService {
+  private readonly logger = new Logger(ReconciliationService.name);
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly config: AppConfig,
+    private readonly client: SpectrumSoapClient,
+    private readonly semaphore: SpectrumSemaphore,
+    private readonly stateMachine: SubmissionStateMachine,
+    private readonly workQueue: WorkQueue,
+    private readonly notifier: Notifier,
+  ) {}
+
+  async reconcile(submissionId: string): Promise<ReconcileResult> {
+    const started = Date.now();
+    const em = this.em.fork();
+    const submission = await em.findOne(Submission, submissionId, {
+      fields: ['id', 'status', 'job', 'exportedAt'],
+      disableIdentityMap: true,
+    });
+    if (!submission) return { submissionId, skipped: 'the submission no longer exists', ms: Date.now() - started };
+    if (!RECONCILED_STATUSES.includes(submission.status)) {
+      return { submissionId, skipped: `the submission is ${submission.status}`, ms: Date.now() - started };
+    }
+
+    // The jobs first (cheap), so the budget rows load while Spectrum is read.
+    const jobs = await this.jobsOf(em, submissionId);
+    const [allRows, spectrum] = await Promise.all([loadExportRows(em, submissionId), this.readSpectrum(jobs)]);
+    const rows = allRows.filter((row) => row.job && row.phase && row.costType);
+    const comparison = compareWithSpectrum({ rows, spectrum, tolerance: this.config.reconcileTolerance });
+
+    let outcome: ReconciliationOutcome = comparison.outcome;
+    let explanation = comparison.explanation;
+    const waitUntil = this.fileImportDeadline(submission.exportedAt);
+    if (outcome === 'out_of_sync' && waitUntil && Date.now() < waitUntil.getTime() && comparison.nonZeroRows > 0 && comparison.importedRows === 0) {
+      outcome = 'awaiting_import';
+      explanation =
+        `Waiting for Spectrum to import the transfer file: Spectrum shows none of the budget's ${comparison.nonZeroRows} estimate(s) yet. ` +
+        `Reconciliation checks again on its schedule and judges the budget after ${waitUntil.toISOString()} (SPECTRUM_FILE_IMPORT_WAIT after the export).`;
+    }
+
+    let works: RecordedWork[] = [];
+    let skipped: string | undefined;
+    let reportId: string | undefined;
+    let status: SubmissionStatus = submission.status;
+    await em.transactional(async (tx) => {
+      // The status may have moved while Spectrum was read (a retry, a reject): judge only what is still ours.
+      const [current] = await tx.execute<Array<{ status: SubmissionStatus }>>(`select status from submission where id = ? for update`, [submissionId]);
+      if (!current || !RECONCILED_STATUSES.includes(current.status)) {
+        skipped = `the submission became ${current?.status ?? 'deleted'} while Spectrum was read`;
+        return;
+      }
+      status = current.status;
+      // Plain SQL: the report of a 20 000-row budget is megabytes of JSON the ORM need not track.
+      const [inserted] = await tx.execute<Array<{ id: string }>>(
+        `insert into reconciliation (submission_id, ran_at, outcome, company_code, job, procore_revised_total,
+                                     spectrum_estimated_total, variance_count, tolerance, explanation, rows)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb) returning id`,
+        [
+          submissionId,
+          new Date(),
+          outcome,
+          this.client.companyCode,
+          jobs.join(', ') || (submission.job ?? ''),
+          formatMoney(comparison.procoreRevisedTotal),
+          formatMoney(comparison.spectrumEstimatedTotal),
+          comparison.varianceCount,
+          formatMoney(this.config.reconcileTolerance),
+          explanation,
+          JSON.stringify(comparison.rows),
+        ],
+      );
+      reportId = String(inserted.id);
+      const data = { reconciliationId: reportId, varianceCount: comparison.varianceCount };
+      if (outcome === 'synced') {
+        await this.stateMachine.transition(tx, submissionId, { event: 'reconciledSynced', actor: SYSTEM, note: explanation, data });
+        status = 'synced';
+      } else if (outcome === 'out_of_sync' && current.status === 'exported') {
+        const transition = await this.stateMachine.transition(tx, submissionId, {
+          event: 'reconciledOutOfSync',
+          actor: SYSTEM,
+          note: explanation,
+          data,
+        });
+        status = 'out_of_sync';
+        works = await this.notifier.outOfSync(tx, submissionId, transition.auditEventId);
+      }
+    });
+    await this.workQueue.dispatch(em, works);
+    if (skipped || !reportId) return { submissionId, skipped: skipped ?? 'nothing stored', ms: Date.now() - started };
+    this.logger.log(
+      `Budget submission ${submissionId}: reconciliation ${outcome} (${comparison.varianceCount} variance(s), budget ${formatMoney(comparison.procoreRevisedTotal)}, Spectrum ${formatMoney(comparison.spectrumEstimatedTotal)}) → ${status}`,
+    );
+    return {
+      submissionId,
+      outcome,
+      status,
+      reportId,
+      varianceCount: comparison.varianceCount,
+      ms: Date.now() - started,
+    };
+  }
+
+  /** ReconcileSweep: one ReconcileSubmission per exported or out-of-sync submission. */
+  async sweep(): Promise<{ enqueued: number }> {
+    const em = this.em.fork();
+    const ids = await em.execute<Array<{ id: string }>>(
+      `select id from submission where status in ('exported', 'out_of_sync') order by id`,
+    );
+    let works: RecordedWork[] = [];
+    await em.transactional(async (tx) => {
+      works = [];
+      for (const { id } of ids) {
+        const submissionId = String(id);
+        works.push(await this.workQueue.record(tx, JobName.ReconcileSubmission, { submissionId }, { dedupeKey: `reconcile:${submissionId}` }));
+      }
+    });
+    await this.workQueue.dispatch(em, works);
+    return { enqueued: works.length };
+  }
+
+  /** The Spectrum jobs of the submission's rows. */
+  private async jobsOf(em: EntityManager, submissionId: string): Promise<string[]> {
+    const records = await em.execute<Array<{ job: string }>>(
+      `select distinct btrim(coalesce(r.job, s.job)) as job
+         from submission_row r join submission s on s.id = r.submission_id
+        where r.submission_id = ? and r.phase is not null and r.cost_type is not null and coalesce(r.job, s.job) is not null
+        order by 1`,
+      [submissionId],
+    );
+    return records.map((record) => record.job).filter(Boolean);
+  }
+
+  /** Every row of the jobs, from complete reads, holding one Spectrum permit. */
+  private async readSpectrum(jobs: string[]): Promise<SpectrumPhase[]> {
+    if (!jobs.length) return [];
+    return this.semaphore.withPermit(async () => {
+      const phases: SpectrumPhase[] = [];
+      for (const job of jobs) phases.push(...(await this.client.getPhases(job)));
+      return phases;
+    });
+  }
+
+  /** With the file transport: until when a budget Spectrum shows none of is still awaiting import. */
+  private fileImportDeadline(exportedAt: Date | null | undefined): Date | null {
+    if (this.config.spectrum.transport !== 'file' || !exportedAt) return null;
+    return new Date(exportedAt.getTime() + this.config.spectrum.fileImportWaitMs);
+  }
+}

@@ -1,0 +1,117 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { RowExportError } from '../budgets/submission-row.entity';
+import { SpectrumAction } from './export-plan';
+
+/** One row's outcome of one AddPhase. */
+export type LedgerEntry =
+  | { rowId: string; outcome: 'written'; action: SpectrumAction | null; at: Date }
+  | { rowId: string; outcome: 'failed'; error: RowExportError }
+  /** Tried, not written (a transient failure): stays pending with the attempt counted. */
+  | { rowId: string; outcome: 'attempted' };
+
+export interface ExportLedgerOptions {
+  /** Rows per UPDATE. */
+  batchSize?: number;
+  /** A recorded outcome waits at most this long before its batch is committed. */
+  maxDelayMs?: number;
+  /** Writers wait (back-pressure) while this many outcomes are not committed. */
+  maxBuffered?: number;
+}
+
+/**
+ * The export ledger's writer: the outcome of each AddPhase lands on its submission_row
+ * (export_state, written_at, spectrum_action, export_error, export_attempts) in small batched
+ * UPDATEs, committed in the background so the Spectrum calls never wait for PostgreSQL. Only rows
+ * still `pending` are changed. `close()` commits everything recorded: the exporter calls it before
+ * it ends, fails or lets anything read the ledger again, so within a process a row whose success
+ * was seen is always committed as written before it could be sent again. A crash loses at most the
+ * last fraction of a second of outcomes; those rows are sent again, which AddPhase makes harmless.
+ */
+export class ExportLedger {
+  private readonly batchSize: number;
+  private readonly maxDelayMs: number;
+  private readonly maxBuffered: number;
+  private buffer: LedgerEntry[] = [];
+  private flushing?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private failure?: Error;
+  private readonly drained = new Set<() => void>();
+  committed = 0;
+
+  constructor(
+    private readonly em: EntityManager,
+    options: ExportLedgerOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 250;
+    this.maxDelayMs = options.maxDelayMs ?? 50;
+    this.maxBuffered = options.maxBuffered ?? 2_000;
+  }
+
+  /** Queues an outcome; resolves at once unless too many are waiting for their commit. */
+  async record(entry: LedgerEntry): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.buffer.push(entry);
+    if (this.buffer.length >= this.batchSize) this.kick();
+    else this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
+    while (this.buffer.length >= this.maxBuffered && !this.failure) {
+      await new Promise<void>((resolve) => this.drained.add(resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Commits every recorded outcome; throws if a commit failed. */
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.flushing || (this.buffer.length && !this.failure)) {
+      if (!this.flushing) this.kick();
+      await this.flushing;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  private kick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing || this.failure || !this.buffer.length) return;
+    const batch = this.buffer.splice(0, this.batchSize);
+    this.flushing = this.commit(batch)
+      .then(
+        () => {
+          this.committed += batch.length;
+        },
+        (error: unknown) => {
+          this.failure = error instanceof Error ? error : new Error(String(error));
+        },
+      )
+      .finally(() => {
+        this.flushing = undefined;
+        for (const wake of this.drained) wake();
+        this.drained.clear();
+        if (this.buffer.length >= this.batchSize) this.kick();
+        else if (this.buffer.length) this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
+      });
+  }
+
+  private async commit(batch: LedgerEntry[]): Promise<void> {
+    const values: string[] = [];
+    const params: unknown[] = [];
+    for (const entry of batch) {
+      values.push('(?, ?, ?, ?, ?)');
+      if (entry.outcome === 'written') params.push(entry.rowId, 'written', null, entry.at.toISOString(), entry.action);
+      else if (entry.outcome === 'failed') params.push(entry.rowId, 'failed', JSON.stringify(entry.error), null, null);
+      else params.push(entry.rowId, 'pending', null, null, null);
+    }
+    await this.em.execute(
+      `update submission_row r
+          set export_state = v.state,
+              export_error = case when v.state = 'pending' then r.export_error else v.error::jsonb end,
+              written_at = v.written_at::timestamptz,
+              spectrum_action = v.action,
+              export_attempts = r.export_attempts + 1
+         from (values ${values.join(', ')}) as v(id, state, error, written_at, action)
+        where r.id = v.id::bigint and r.export_state = 'pending'`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { RowExportError } from '../budgets/submission-row.entity';
+import {
+  describeMessage,
+  SpectrumAuthError,
+  SpectrumDataError,
+  SpectrumError,
+  SpectrumMessage,
+  SpectrumResponseFormatError,
+} from './spectrum.errors';
+
+/** Another worker is exporting this submission right now; the queue tries again later. */
+export class ExportBusyError extends Error {
+  constructor(readonly submissionId: string) {
+    super(`Budget submission ${submissionId} is being exported by another worker; trying again later`);
+    this.name = 'ExportBusyError';
+  }
+}
+
+/**
+ * The export stopped with rows still pending because Spectrum (or the export folder) kept failing
+ * for a while. The queue retries with backoff and the export resumes from the ledger.
+ */
+export class ExportIncompleteError extends Error {
+  constructor(
+    readonly submissionId: string,
+    readonly pendingRows: number,
+    readonly reason: Error,
+  ) {
+    super(`Budget submission ${submissionId}: ${pendingRows} row(s) not written yet, will retry: ${reason.message}`, { cause: reason });
+    this.name = 'ExportIncompleteError';
+  }
+}
+
+/** Codes of row errors the connector sets itself; Spectrum's own are A, I and M. */
+export const EXPORT_ERROR_CODES = {
+  jobNotFound: 'job_not_found',
+  unmapped: 'unmapped',
+  unavailable: 'spectrum_unavailable',
+  fault: 'spectrum_fault',
+  auth: 'spectrum_auth',
+  response: 'spectrum_response',
+  transferFile: 'transfer_file',
+} as const;
+
+/** Spectrum's answer to one AddPhase as the row's error: the first error, the others appended. */
+export function rowErrorFromMessages(errors: SpectrumMessage[]): RowExportError {
+  const [first, ...others] = errors;
+  const message = first.message || 'rejected without a message';
+  return {
+    code: first.code,
+    message: others.length ? `${message} (also: ${others.map(describeMessage).join('; ')})` : message,
+    column: first.column || null,
+  };
+}
+
+/** A permanent Spectrum failure as a row error. */
+export function rowErrorFromSpectrum(error: SpectrumError): RowExportError {
+  if (error instanceof SpectrumDataError && error.errors.length) return rowErrorFromMessages(error.errors);
+  const code =
+    error instanceof SpectrumAuthError
+      ? EXPORT_ERROR_CODES.auth
+      : error instanceof SpectrumResponseFormatError
+        ? EXPORT_ERROR_CODES.response
+        : EXPORT_ERROR_CODES.fault;
+  return { code, message: error.message, column: null };
+}

@@ -1,0 +1,76 @@
+import { promises as fs } from 'node:fs';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { EXPORT_ERROR_CODES } from './export.errors';
+import { ExportLedger } from './export-ledger';
+import { ExportRow, jobsOf } from './export-plan';
+import { WriteOutcome } from './soap-export.writer';
+import { TransferFileError, writeTransferFile } from './transfer-file';
+
+/**
+ * The file transport (SPECTRUM_TRANSPORT=file): one standard transfer file per job, written
+ * atomically into SPECTRUM_EXPORT_DIR for Spectrum's Import Standard Job. A file gives no per-row
+ * answer, so its rows are `written` once the file is in place; reconciliation later proves whether
+ * Spectrum imported them. Rewriting a job's file (after a crash) replaces it whole.
+ */
+@Injectable()
+export class FileExportWriter {
+  constructor(private readonly config: AppConfig) {}
+
+  async write(submission: { id: string; projectName: string }, rows: ExportRow[], ledger: ExportLedger): Promise<WriteOutcome> {
+    const dir = this.config.spectrum.exportDir;
+    if (!dir) throw new Error('SPECTRUM_EXPORT_DIR is not set although SPECTRUM_TRANSPORT=file');
+    const notes: string[] = [];
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (error) {
+      return { interrupted: new Error(`cannot create the export folder ${dir}: ${(error as Error).message}`), notes };
+    }
+    for (const job of jobsOf(rows)) {
+      const jobRows = rows.filter((row) => row.job === job);
+      const unmapped = jobRows.filter((row) => !row.job || !row.phase || !row.costType);
+      for (const row of unmapped) {
+        await ledger.record({
+          rowId: row.id,
+          outcome: 'failed',
+          error: { code: EXPORT_ERROR_CODES.unmapped, message: 'The row has no Spectrum job, phase or cost type', column: null },
+        });
+      }
+      const fileRows = jobRows.filter((row) => !unmapped.includes(row));
+      if (!fileRows.length) continue;
+      try {
+        const file = await writeTransferFile(
+          dir,
+          {
+            jobNumber: job,
+            jobDescription: submission.projectName,
+            rows: fileRows.map((row) => ({
+              phaseCode: row.phase,
+              description: row.description,
+              costType: row.costType,
+              estimate: row.revisedEstimate,
+            })),
+          },
+          submission.id,
+        );
+        notes.push(`transfer file ${file.path} (${fileRows.length} row(s))`);
+        const at = new Date();
+        for (const row of fileRows) await ledger.record({ rowId: row.id, outcome: 'written', action: null, at });
+      } catch (error) {
+        if (error instanceof TransferFileError) {
+          for (const row of fileRows) {
+            await ledger.record({
+              rowId: row.id,
+              outcome: 'failed',
+              error: { code: EXPORT_ERROR_CODES.transferFile, message: error.message, column: null },
+            });
+          }
+          continue;
+        }
+        // The folder is unwritable or full: try again later.
+        return { interrupted: new Error(`cannot write the transfer file for job ${job} into ${dir}: ${(error as Error).message}`), notes };
+      }
+    }
+    return { notes };
+  }
+}
