@@ -25,8 +25,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const { statusCode, message, details } = this.describe(exception);
-    if (statusCode >= 500) {
+    if (statusCode === 500) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    } else if (statusCode > 500) {
+      this.logger.warn(message);
     }
     if (response.headersSent) return;
     response.status(statusCode).json({

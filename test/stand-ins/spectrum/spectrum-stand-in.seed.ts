@@ -53,3 +53,24 @@ export function seedDemoSpectrum(standIn: SpectrumStandIn): void {
     originalEstCost: '0.00',
   });
 }
+
+/**
+ * Spectrum as it stands before the sample Procore budget (test/stand-ins/procore/sample-project)
+ * is first exported: job 26-101 with an earlier estimate of a few of the budget's phases (so the
+ * preview shows new, changed and unchanged rows) and one row at 0.00 that the budget lacks
+ * (counted as matching). Exporting the sample budget into it ends synced.
+ */
+export function seedSpectrumForSampleProject(standIn: SpectrumStandIn): void {
+  standIn.addJob({ ...DEMO_JOB, statusCode: 'A', city: 'Riverside', state: 'CA', projectManager: 'DWHITFIELD' });
+  standIn.addJob({ jobNumber: '25-044', description: 'Harbor Logistics Warehouse', statusCode: 'I' });
+  for (const [code, description] of DEMO_COST_TYPES) standIn.addCostType(code, description);
+  const job = DEMO_JOB.jobNumber;
+  // An earlier estimate of General Conditions labour: the export changes it.
+  standIn.setPhase({ jobNumber: job, phaseCode: '01100', costType: 'L', description: 'General Conditions', priceMethodCode: 'J', originalEstCost: '398000.00', jtdActualDollars: '61250.40' });
+  // Already what the budget says: unchanged.
+  standIn.setPhase({ jobNumber: job, phaseCode: '01100', costType: 'O', originalEstCost: '26400.00', priceMethodCode: 'J' });
+  // An existing phase whose text the export must not overwrite.
+  standIn.setPhase({ jobNumber: job, phaseCode: '08100', costType: 'S', description: 'Doors & Frames', priceMethodCode: 'J', originalEstCost: '91000.00' });
+  // A row the budget lacks, at 0.00: it matches.
+  standIn.setPhase({ jobNumber: job, phaseCode: '08100', costType: 'M', originalEstCost: '0.00', priceMethodCode: 'J' });
+}
