@@ -6,6 +6,8 @@ import { QUEUE_OPTIONS, QueueModuleOptions } from './queue.tokens';
 import { RecordedWork, WorkQueue } from './work-queue.service';
 
 const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'paused']);
+/** Finished work is kept this long for inspection, then deleted by the sweeper. */
+const KEEP_FINISHED_DAYS = 14;
 /** Work never put on a queue (Redis was down at commit) is picked up after this grace period. */
 const UNDISPATCHED_GRACE_MS = 15_000;
 
@@ -64,6 +66,11 @@ export class PendingWorkSweeper {
       requeued++;
     }
     if (requeued) this.logger.log(`Re-enqueued ${requeued} pending work item(s) without a live job`);
+    await em.execute(
+      `delete from pending_work where id in (
+         select id from pending_work where state <> 'pending' and finished_at < now() - (? * interval '1 day') limit 5000)`,
+      [KEEP_FINISHED_DAYS],
+    );
     return { requeued };
   }
 }

@@ -25,6 +25,7 @@ export class PendingWork {
   payload: Record<string, unknown>;
 
   /** Work with the same key is recorded once while pending (e.g. `export:42`). */
+  @Index()
   @Property({ type: 'text', nullable: true })
   dedupeKey?: string | null;
 

@@ -5,6 +5,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
 import { JOB_HANDLER, JobContext } from './job-handler.decorator';
 import { JOB_DEFINITIONS, JobName, QueueName } from './queue.contract';
+import { QueueConnections } from './queue-connections';
 import { QUEUE_OPTIONS, QUEUES, QueueModuleOptions } from './queue.tokens';
 
 type BoundHandler = { owner: string; run: (payload: unknown, context: JobContext) => Promise<unknown> };
@@ -27,11 +28,18 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly orm: MikroORM,
     @Inject(QUEUES) private readonly queues: Map<QueueName, Queue>,
     @Inject(QUEUE_OPTIONS) private readonly options: QueueModuleOptions,
+    private readonly connections: QueueConnections,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.runWorkers) return;
-    this.handlers = this.discoverHandlers();
+    try {
+      this.handlers = this.discoverHandlers();
+    } catch (error) {
+      // Refuse to start, and let go of Redis and PostgreSQL so the process can end.
+      await Promise.allSettled([this.connections.close(), this.orm.close(true)]);
+      throw error;
+    }
     for (const [jobName, handler] of this.handlers) {
       const definition = JOB_DEFINITIONS[jobName];
       const queue = this.queues.get(definition.queue)!;
