@@ -7,8 +7,13 @@ import { AppConfigModule } from './config/config.module';
 import { ormOptions } from './database/mikro-orm.config';
 import { HealthController } from './health/health.controller';
 import { NotificationsModule } from './notifications/notifications.module';
+import { ProcoreModule } from './procore/procore.module';
 import { JobName } from './queue/queue.contract';
 import { QueueModule } from './queue/queue.module';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
+import { SpectrumExportModule } from './spectrum/spectrum-export.module';
+import { SpectrumModule } from './spectrum/spectrum.module';
 import { UsersModule } from './users/users.module';
 
 export interface AppModuleOptions {
@@ -42,8 +47,14 @@ export class AppModule {
         }),
         AuditModule,
         NotificationsModule,
+        SchedulerModule.forRoot({ enabled: options.runScheduler }),
         UsersModule,
         BudgetsModule,
+        // The semaphore's keys live under the queue prefix, so deployments (and tests) sharing a Redis never share permits.
+        SpectrumModule.forRoot({ keyPrefix: `${options.queuePrefix ?? 'connector'}:spectrum`, backoffScale: options.backoffScale }),
+        SpectrumExportModule,
+        ReconciliationModule,
+        ProcoreModule,
       ],
       controllers: [HealthController],
     };

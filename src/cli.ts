@@ -3,9 +3,14 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { AuditService } from './audit/audit.service';
+import { AppConfig, loadAppConfig } from './config/app-config';
 import { ormOptions } from './database/mikro-orm.config';
 import { checkDatabase } from './database/database-check';
 import { migrateUp, pendingSchemaDiff } from './database/migrate';
+import { ProcoreClient } from './procore/procore-client';
+import { procoreClientOptions } from './procore/procore-client.options';
+import { ProcoreUserSync } from './procore/users/procore-user-sync.service';
+import { registerWebhooks, WEBHOOK_NAMESPACE } from './procore/webhooks/webhook-registration';
 import { ERP_PERMISSIONS, ErpPermission } from './users/user.entity';
 import { UsersService } from './users/users.service';
 
@@ -17,8 +22,13 @@ Commands:
   migration:create [--name N]       write a migration for the entity changes (development)
   users:create --email E --name N --permission admin|standard|read_only [--can-push-to-accounting]
                                     create a user and print a new API token on the last line
+  procore:register-webhooks --url U [--namespace N]
+                                    register (or complete) the connector's Procore webhook hook and
+                                    triggers; U is where Procore delivers, e.g. https://host/webhooks/procore
+  procore:sync-users                sync Procore company users into connector users now
 
-Needs DATABASE_URL (and a .env file in the working directory is read if present).`;
+Needs DATABASE_URL; the procore:* commands need the full configuration (see config/connector.env.example).
+A .env file in the working directory is read if present.`;
 
 type Command = (args: string[]) => Promise<void>;
 
@@ -30,6 +40,14 @@ function databaseUrl(): string {
 }
 
 class UsageError extends Error {}
+
+/** The whole validated configuration; a ConfigError names every problem and echoes no value. */
+function appConfig(): AppConfig {
+  return loadAppConfig(process.env);
+}
+
+/** Procore client messages worth seeing on a terminal (retries, refusals). */
+const cliLogger = { log: () => undefined, warn: (message: string) => console.error(message), error: (message: string) => console.error(message) };
 
 const commands: Record<string, Command> = {
   'migration:up': async () => {
@@ -102,6 +120,46 @@ const commands: Record<string, Command> = {
       console.log(`Created user ${user.id} <${user.email}> (${user.erpPermission}${user.canPushToAccounting ? ', can push to accounting' : ''}).`);
       console.log('Its API token is shown once; keep it safe:');
       console.log(token);
+    } finally {
+      await orm.close(true);
+    }
+  },
+
+  'procore:register-webhooks': async (args) => {
+    const { values } = parseArgs({ args, options: { url: { type: 'string' }, namespace: { type: 'string' } } });
+    if (!values.url || !/^https?:\/\/\S+$/.test(values.url)) throw new UsageError('--url must be the http(s) address Procore delivers to, e.g. https://connector.example.com/webhooks/procore');
+    if (values.namespace !== undefined && !values.namespace.trim()) throw new UsageError('--namespace must not be empty');
+    const config = appConfig();
+    const client = new ProcoreClient(procoreClientOptions(config), cliLogger);
+    const result = await registerWebhooks(client, {
+      destinationUrl: values.url,
+      authorization: config.procore.webhookSecret,
+      namespace: values.namespace?.trim() || WEBHOOK_NAMESPACE,
+    });
+    console.log(
+      `${result.hookCreated ? 'Created' : 'Reusing'} hook ${result.hook.id} (namespace "${result.hook.namespace}") → ${result.hook.destination_url}; ` +
+        `its Authorization header is PROCORE_WEBHOOK_SECRET.`,
+    );
+    console.log(
+      result.createdTriggers.length
+        ? `Created ${result.createdTriggers.length} trigger(s): ${result.createdTriggers.map((t) => `${t.resourceName} ${t.eventType}`).join(', ')}; ${result.existingTriggers} already present.`
+        : `All ${result.existingTriggers} triggers were already present.`,
+    );
+    for (const warning of result.warnings) console.error(`Warning: ${warning}`);
+  },
+
+  'procore:sync-users': async () => {
+    const config = appConfig();
+    await checkDatabase(config.databaseUrl);
+    const orm = await MikroORM.init(ormOptions(config.databaseUrl));
+    try {
+      const sync = new ProcoreUserSync(orm.em.fork(), new ProcoreClient(procoreClientOptions(config), cliLogger), new AuditService());
+      const result = await sync.sync({ label: 'cli' });
+      console.log(
+        `Read ${result.read} Procore user(s): ${result.created} created, ${result.updated} updated ` +
+          `(${result.deactivated} deactivated, ${result.linked} linked by email).`,
+      );
+      for (const skipped of result.skipped) console.error(`Skipped: ${skipped}`);
     } finally {
       await orm.close(true);
     }

@@ -43,7 +43,7 @@ async function handle(command: Command): Promise<unknown> {
     case 'stats': {
       const byPath: Record<string, number> = {};
       for (const entry of standIn.requests) {
-        const key = `${entry.method} ${entry.path.replace(/\d+/g, ':id')}`;
+        const key = `${entry.method} ${entry.path.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
         byPath[key] = (byPath[key] ?? 0) + 1;
       }
       return {

@@ -18,16 +18,16 @@ export class SubmissionLine {
   position: number;
 
   /** Procore's budget line item id. */
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   procoreLineId?: string | null;
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   costCodeId?: string | null;
 
   @Property({ type: 'text' })
   costCode: string = '';
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   categoryId?: string | null;
 
   @Property({ type: 'text' })

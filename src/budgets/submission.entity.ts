@@ -22,7 +22,7 @@ export class Submission {
   id: string;
 
   @Index()
-  @Property({ type: 'bigint' })
+  @Property({ type: 'bigint', runtimeType: 'string' })
   procoreProjectId: string;
 
   @Property({ type: 'text' })
@@ -60,7 +60,7 @@ export class Submission {
   rejectionReason?: string | null;
 
   /** The Procore budget view the snapshot was read from. */
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   budgetViewId?: string | null;
 
   /** Whether the connector locked the budget in Procore itself (and so unlocks it on failure). */

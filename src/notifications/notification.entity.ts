@@ -37,7 +37,7 @@ export class Notification {
   submission?: Submission | null;
 
   /** The audit event that caused it (rejection, re-send, failure); null for the daily summary. */
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   auditEventId?: string | null;
 
   /** The calendar day (in DAILY_SUMMARY_TZ) of a daily summary. */

@@ -16,7 +16,7 @@ export class WebhookEvent {
   @Property({ type: 'text', nullable: true })
   ulid?: string | null;
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   procoreEventId?: string | null;
 
   @Property({ type: 'text' })
@@ -25,17 +25,17 @@ export class WebhookEvent {
   @Property({ type: 'text' })
   eventType: string;
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   resourceId?: string | null;
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   projectId?: string | null;
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   companyId?: string | null;
 
   /** The Procore user who caused the event (the sender, when it starts an ingestion). */
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   procoreUserId?: string | null;
 
   @Property({ type: 'json' })

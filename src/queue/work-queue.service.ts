@@ -103,8 +103,19 @@ export class WorkQueue {
   }
 
   async addJob(work: RecordedWork): Promise<void> {
+    const job = await this.addToQueue(work);
+    // Bull keeps the existing job when the id is taken; one that already finished (e.g. left from a
+    // database restored to an earlier point) would swallow this work, so it is replaced.
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') {
+      await job.remove();
+      await this.addToQueue(work);
+    }
+  }
+
+  private addToQueue(work: RecordedWork) {
     const definition = JOB_DEFINITIONS[work.jobName];
-    await this.queueFor(work.jobName).add(
+    return this.queueFor(work.jobName).add(
       work.jobName,
       { ...work.payload, workId: work.id },
       {

@@ -31,7 +31,7 @@ export class User {
   @Property({ type: 'boolean' })
   active = true;
 
-  @Property({ type: 'bigint', nullable: true, unique: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true, unique: true })
   procoreUserId?: string | null;
 
   /** Which fields were changed in the connector and must survive the Procore user sync. */

@@ -1,0 +1,117 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { Actor } from '../../audit/audit.service';
+import { SubmissionSource } from '../../budgets/submission.entity';
+import { OPEN_STATUSES, SubmissionStatus } from '../../budgets/submission-status';
+import { ConflictError } from '../../common/app-error';
+import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
+import { mapBudget } from '../mapping/budget-mapping';
+import { MAPPING_OVERRIDES, MappingOverrides } from '../mapping/mapping-file';
+import { ProcoreUserSync } from '../users/procore-user-sync.service';
+import { BudgetReader } from './budget-reader.service';
+import { SnapshotStore } from './snapshot-store.service';
+import { BudgetUnchangedError, SubmissionIntake } from './submission-intake.service';
+
+export interface CheckTrigger {
+  source: Extract<SubmissionSource, 'webhook' | 'poll'>;
+  /** The Procore user who caused it (a webhook's `user_id`): the sender. None for a poll. */
+  procoreUserId?: number | null;
+  actor: Actor;
+  /** For the audit trail, e.g. "Procore webhook event 12 (Budget View Snapshots create)". */
+  note: string;
+}
+
+export interface CheckResult {
+  /** What the check concluded, in words. */
+  outcome: string;
+  /** The submission it started, if any. */
+  submissionId?: string;
+}
+
+/**
+ * The check behind webhooks and the polling sweep: a project whose budget is locked in Procore and
+ * differs from what was last submitted (fingerprint) gets a new submission, snapshot included,
+ * straight to `ready_to_export` — superseding one that is `ready_to_export`, never another open one.
+ * Anything else only yields an outcome. Procore is asked as little as possible: nothing while the
+ * project has a busy submission, one call when the budget is not locked.
+ */
+@Injectable()
+export class BudgetCheck {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly reader: BudgetReader,
+    private readonly intake: SubmissionIntake,
+    private readonly store: SnapshotStore,
+    private readonly users: ProcoreUserSync,
+    private readonly workQueue: WorkQueue,
+    @Inject(MAPPING_OVERRIDES) private readonly overrides: MappingOverrides,
+  ) {}
+
+  async check(projectId: number, trigger: CheckTrigger): Promise<CheckResult> {
+    const busy = await this.busySubmission(projectId);
+    if (busy) return { outcome: `submission ${busy.id} is ${busy.status.replace(/_/g, ' ')}; nothing created` };
+    if (!(await this.reader.isLocked(projectId))) return { outcome: 'the budget is not locked in Procore; nothing to send' };
+
+    const { source, viewId } = await this.reader.read(projectId);
+    const budget = mapBudget(source, this.overrides);
+    const last = await this.lastSubmission(projectId);
+    if (last?.fingerprint === budget.fingerprint) {
+      return { outcome: new BudgetUnchangedError(last.id, last.status).message };
+    }
+
+    const creator = await this.reader.creatorOf(projectId, source.lines);
+    const people = await this.users.resolve([trigger.procoreUserId, creator?.id]);
+    const senderId = (trigger.procoreUserId && people.get(trigger.procoreUserId)) || null;
+    const creatorId = (creator && people.get(creator.id)) || senderId;
+
+    let works: RecordedWork[] = [];
+    let submissionId: string;
+    try {
+      submissionId = await this.em.fork().transactional(async (em) => {
+        const id = await this.intake.open(em, {
+          procoreProjectId: String(projectId),
+          source: trigger.source,
+          senderId,
+          actor: trigger.actor,
+          note: trigger.note,
+          unlessFingerprint: budget.fingerprint,
+        });
+        works = await this.store.complete(em, id, budget, { viewId, creatorId, actor: trigger.actor });
+        return id;
+      });
+    } catch (error) {
+      // Another check or send got there first: record why nothing was created.
+      if (error instanceof BudgetUnchangedError) return { outcome: error.message };
+      if (error instanceof ConflictError) return { outcome: `${error.message} Nothing created.` };
+      throw error;
+    }
+    await this.workQueue.dispatch(this.em.fork(), works);
+    return {
+      outcome: `started submission ${submissionId}: ${budget.lines.length} line(s), ${budget.problemCount} problem(s)`,
+      submissionId,
+    };
+  }
+
+  /** An open submission other than `ready_to_export` (which a newer budget would supersede). */
+  private async busySubmission(projectId: number): Promise<{ id: string; status: SubmissionStatus } | undefined> {
+    const busy = OPEN_STATUSES.filter((status) => status !== 'ready_to_export');
+    const [row] = await this.em
+      .fork()
+      .execute<Array<{ id: string; status: SubmissionStatus }>>(
+        `select id, status from submission where procore_project_id = ? and status in (${busy.map(() => '?').join(',')}) limit 1`,
+        [projectId, ...busy],
+      );
+    return row ? { id: String(row.id), status: row.status } : undefined;
+  }
+
+  private async lastSubmission(projectId: number): Promise<{ id: string; status: SubmissionStatus; fingerprint: string } | undefined> {
+    const [row] = await this.em
+      .fork()
+      .execute<Array<{ id: string; status: SubmissionStatus; fingerprint: string }>>(
+        `select id, status, fingerprint from submission
+         where procore_project_id = ? and status <> 'ingest_failed' and fingerprint is not null order by id desc limit 1`,
+        [projectId],
+      );
+    return row ? { id: String(row.id), status: row.status, fingerprint: row.fingerprint } : undefined;
+  }
+}

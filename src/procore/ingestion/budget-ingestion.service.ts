@@ -1,0 +1,115 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditService, SYSTEM } from '../../audit/audit.service';
+import { Submission } from '../../budgets/submission.entity';
+import { SubmissionStateMachine } from '../../budgets/submission-state-machine';
+import { ConflictError } from '../../common/app-error';
+import { JobContext } from '../../queue/job-handler.decorator';
+import { JobName } from '../../queue/queue.contract';
+import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
+import { mapBudget } from '../mapping/budget-mapping';
+import { MAPPING_OVERRIDES, MappingOverrides } from '../mapping/mapping-file';
+import { ProcoreClient } from '../procore-client';
+import { ProcoreUserSync } from '../users/procore-user-sync.service';
+import { BudgetReader } from './budget-reader.service';
+import { describeFailure, isPermanent, isTransient } from './ingestion-errors';
+import { SnapshotStore } from './snapshot-store.service';
+
+export type IngestionResult =
+  | { submissionId: string; status: 'ready_to_export'; lines: number; rows: number; problems: number }
+  | { submissionId: string; status: 'ingest_failed'; reason: string }
+  | { submissionId: string; skipped: string };
+
+interface SubmissionFacts {
+  id: string;
+  status: string;
+  procore_project_id: string;
+  sent_by_id: string | null;
+}
+
+/**
+ * The IngestSubmission job of an explicit send: the submission exists in `ingesting`; lock the
+ * budget in Procore if needed (remembering that the connector did), snapshot it and move it to
+ * `ready_to_export` — or to `ingest_failed` with the reason, unlocking what the connector locked.
+ * Transient Procore failures are thrown so the queue retries; the submission stays `ingesting`.
+ */
+@Injectable()
+export class BudgetIngestion {
+  private readonly logger = new Logger(BudgetIngestion.name);
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly client: ProcoreClient,
+    private readonly reader: BudgetReader,
+    private readonly store: SnapshotStore,
+    private readonly stateMachine: SubmissionStateMachine,
+    private readonly users: ProcoreUserSync,
+    private readonly workQueue: WorkQueue,
+    private readonly audit: AuditService,
+    @Inject(MAPPING_OVERRIDES) private readonly overrides: MappingOverrides,
+  ) {}
+
+  async ingest(submissionId: string, context: Pick<JobContext, 'finalAttempt'>): Promise<IngestionResult> {
+    const [submission] = await this.em
+      .fork()
+      .execute<SubmissionFacts[]>(`select id, status, procore_project_id, sent_by_id from submission where id = ?`, [submissionId]);
+    if (!submission) return { submissionId, skipped: 'the submission does not exist' };
+    if (submission.status !== 'ingesting') return { submissionId, skipped: `the submission is already ${submission.status}` };
+    const projectId = Number(submission.procore_project_id);
+
+    try {
+      await this.ensureLocked(submissionId, projectId);
+      const { source, viewId } = await this.reader.read(projectId);
+      const budget = mapBudget(source, this.overrides);
+      const creator = await this.reader.creatorOf(projectId, source.lines);
+      const people = await this.users.resolve([creator?.id]);
+      const creatorId = (creator && people.get(creator.id)) ?? (submission.sent_by_id ? String(submission.sent_by_id) : null);
+      let works: RecordedWork[] = [];
+      await this.em.fork().transactional(async (em) => {
+        works = await this.store.complete(em, submissionId, budget, { viewId, creatorId, actor: SYSTEM });
+      });
+      await this.workQueue.dispatch(this.em.fork(), works);
+      return { submissionId, status: 'ready_to_export', lines: budget.lines.length, rows: budget.rows.length, problems: budget.problemCount };
+    } catch (error) {
+      // Another run finished it meanwhile: nothing left to do.
+      if (error instanceof ConflictError) return { submissionId, skipped: error.message };
+      if (isTransient(error)) throw error;
+      // An unexpected error (a bug, the database) gets the queue's retries before it fails the send.
+      if (!isPermanent(error) && !context.finalAttempt) throw error;
+      const reason = describeFailure(error);
+      this.logger.warn(`Ingestion of submission ${submissionId} (Procore project ${projectId}) failed: ${reason}`);
+      return (await this.fail(submissionId, reason)) ?? { submissionId, skipped: 'the submission changed meanwhile' };
+    }
+  }
+
+  /** Locks the budget unless it is; the intent is recorded first, so a crash cannot forget it. */
+  private async ensureLocked(submissionId: string, projectId: number): Promise<void> {
+    if (await this.reader.isLocked(projectId)) return;
+    await this.em.fork().nativeUpdate(Submission, { id: submissionId, status: 'ingesting' }, { lockedByConnector: true });
+    await this.client.lockBudget(projectId);
+    const em = this.em.fork();
+    this.audit.record(em, { submissionId, actor: SYSTEM, action: 'procore.lock', note: `Locked the budget in Procore (project ${projectId})` });
+    await em.flush();
+  }
+
+  private async fail(submissionId: string, reason: string): Promise<IngestionResult | undefined> {
+    let works: RecordedWork[] = [];
+    try {
+      await this.em.fork().transactional(async (em) => {
+        const [{ locked_by_connector: lockedByConnector }] = await em.execute<Array<{ locked_by_connector: boolean }>>(
+          `select locked_by_connector from submission where id = ?`,
+          [submissionId],
+        );
+        await this.stateMachine.transition(em, submissionId, { event: 'ingestFailed', actor: SYSTEM, note: reason, changes: { ingestError: reason } });
+        if (lockedByConnector) {
+          works = [await this.workQueue.record(em, JobName.UnlockBudget, { submissionId }, { dedupeKey: `unlock:${submissionId}` })];
+        }
+      });
+    } catch (error) {
+      if (error instanceof ConflictError) return undefined;
+      throw error;
+    }
+    await this.workQueue.dispatch(this.em.fork(), works);
+    return { submissionId, status: 'ingest_failed', reason };
+  }
+}

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { BudgetSource, needsCostCodeList } from '../mapping/budget-mapping';
+import { ProcoreClient } from '../procore-client';
+import { ProcoreApiError } from '../procore-errors';
+import type { ProcoreDetailRow, ProcoreUserRef } from '../procore.types';
+import { IngestionError } from './ingestion-errors';
+
+export interface BudgetRead {
+  source: BudgetSource;
+  viewId: number;
+}
+
+/**
+ * Reads one project's budget from Procore: the project, the budget view (PROCORE_BUDGET_VIEW_ID or
+ * the project's first), every detail row (⌈lines / per_page⌉ pages) and the company's categories.
+ * Cost codes are read only when a detail row does not carry its code as text (it normally does).
+ */
+@Injectable()
+export class BudgetReader {
+  constructor(
+    private readonly client: ProcoreClient,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Whether the project's budget is locked in Procore. */
+  async isLocked(projectId: number): Promise<boolean> {
+    return (await this.notFoundAs(this.client.getBudgetLock(projectId), projectNotFound(projectId))).locked;
+  }
+
+  async read(projectId: number): Promise<BudgetRead> {
+    const [project, viewId, lineItemTypes] = await Promise.all([
+      this.notFoundAs(this.client.getProject(projectId), projectNotFound(projectId)),
+      this.viewOf(projectId),
+      this.client.listLineItemTypes(),
+    ]);
+    const lines = await this.notFoundAs(
+      this.client.listDetailRows(viewId, projectId),
+      `Budget view ${viewId} was not found in Procore project ${projectId}` + (this.config.procore.budgetViewId ? ' (PROCORE_BUDGET_VIEW_ID)' : ''),
+    );
+    if (!lines.length) throw new IngestionError(`The budget of Procore project ${projectId} (budget view ${viewId}) has no lines; there is nothing to send`);
+    const costCodes = needsCostCodeList(lines) ? await this.client.listCostCodes(projectId) : undefined;
+    return { source: { project, lines, lineItemTypes, costCodes }, viewId };
+  }
+
+  /** The budget's creator: the creator of its lowest-id line (one request). */
+  async creatorOf(projectId: number, lines: ProcoreDetailRow[]): Promise<ProcoreUserRef | null> {
+    if (!lines.length) return null;
+    const lowest = lines.reduce((min, line) => (line.id < min ? line.id : min), lines[0].id);
+    try {
+      return (await this.client.getBudgetLineItem(lowest, projectId)).created_by ?? null;
+    } catch (error) {
+      // The budget itself was read; not knowing its creator is no reason to fail.
+      if (error instanceof ProcoreApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  private async viewOf(projectId: number): Promise<number> {
+    if (this.config.procore.budgetViewId) return this.config.procore.budgetViewId;
+    const views = await this.notFoundAs(this.client.listBudgetViews(projectId), projectNotFound(projectId));
+    if (!views.length) throw new IngestionError(`Procore project ${projectId} has no budget views; create one, or set PROCORE_BUDGET_VIEW_ID`);
+    return views[0].id;
+  }
+
+  private async notFoundAs<T>(call: Promise<T>, message: string): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof ProcoreApiError && error.status === 404) throw new IngestionError(message);
+      throw error;
+    }
+  }
+}
+
+function projectNotFound(projectId: number): string {
+  return `Procore project ${projectId} was not found, or the connector's service account cannot see it`;
+}

@@ -1,0 +1,105 @@
+import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { Actor, AuditService } from '../../audit/audit.service';
+import { Submission, SubmissionSource } from '../../budgets/submission.entity';
+import { SubmissionStateMachine } from '../../budgets/submission-state-machine';
+import { OPEN_STATUSES, SubmissionStatus } from '../../budgets/submission-status';
+import { ConflictError } from '../../common/app-error';
+
+export interface OpenRequest {
+  procoreProjectId: string;
+  source: SubmissionSource;
+  senderId: string | null;
+  actor: Actor;
+  /** Why it was sent, for the audit trail (e.g. "Procore webhook event 12"). */
+  note: string;
+  /** Webhooks and polls: do nothing when the last submission already holds this budget. */
+  unlessFingerprint?: string;
+}
+
+/** The last submission of the project already holds this budget (same fingerprint). */
+export class BudgetUnchangedError extends Error {
+  constructor(readonly submissionId: string, readonly status: SubmissionStatus) {
+    super(`the budget is unchanged since submission ${submissionId} (${status.replace(/_/g, ' ')}); nothing created`);
+  }
+}
+
+const WHY_BUSY: Partial<Record<SubmissionStatus, string>> = {
+  ingesting: 'it is still being read from Procore',
+  exporting: 'it is being exported to Spectrum',
+  exported: 'it has been exported and awaits reconciliation with Spectrum',
+  failed_to_export: 'it failed to export; retry or reject it first',
+  out_of_sync: 'Spectrum does not show its amounts; retry, reject or acknowledge it first',
+};
+
+/**
+ * Opens a new submission of a project, in the caller's transaction (PRODUCT.md, "lifecycle"):
+ * sends of one project are serialized; a `ready_to_export` submission is superseded; any other open
+ * one refuses the send (ConflictError with the reason). The partial unique index
+ * `submission_one_open_per_project` backs this up.
+ */
+@Injectable()
+export class SubmissionIntake {
+  constructor(
+    private readonly stateMachine: SubmissionStateMachine,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Returns the id of the new `ingesting` submission. */
+  async open(em: EntityManager, request: OpenRequest): Promise<string> {
+    const projectId = request.procoreProjectId;
+    await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`procore-project:${projectId}`]);
+    if (request.unlessFingerprint) {
+      const [last] = await em.execute<Array<{ id: string; status: SubmissionStatus; fingerprint: string | null }>>(
+        `select id, status, fingerprint from submission
+         where procore_project_id = ? and status <> 'ingest_failed' and fingerprint is not null order by id desc limit 1`,
+        [projectId],
+      );
+      if (last?.fingerprint === request.unlessFingerprint) throw new BudgetUnchangedError(String(last.id), last.status);
+    }
+    const [open] = await em.execute<Array<{ id: string; status: SubmissionStatus }>>(
+      `select id, status from submission where procore_project_id = ? and status in (${OPEN_STATUSES.map(() => '?').join(',')})`,
+      [projectId, ...OPEN_STATUSES],
+    );
+    if (open) {
+      if (open.status !== 'ready_to_export') throw busy(projectId, String(open.id), open.status);
+      await this.stateMachine.transition(em, String(open.id), {
+        event: 'supersede',
+        actor: request.actor,
+        note: `A newer version of the budget was sent (${request.note})`,
+      });
+    }
+
+    const now = new Date();
+    const submission = em.create(Submission, {
+      procoreProjectId: projectId,
+      status: 'ingesting',
+      source: request.source,
+      sentBy: request.senderId,
+      sentAt: now,
+      statusChangedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    } as never);
+    try {
+      await em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new ConflictError(`Project ${projectId} already has an open budget submission (sent at the same moment); try again`, {
+          procoreProjectId: projectId,
+        });
+      }
+      throw error;
+    }
+    this.audit.record(em, { submissionId: submission.id, actor: request.actor, action: 'send', from: null, to: 'ingesting', note: request.note });
+    await em.flush();
+    return submission.id;
+  }
+}
+
+function busy(projectId: string, submissionId: string, status: SubmissionStatus): ConflictError {
+  return new ConflictError(
+    `Project ${projectId} already has budget submission ${submissionId}, which is ${status.replace(/_/g, ' ')}: ${WHY_BUSY[status] ?? 'it is still open'}. A new budget can be sent once it is done.`,
+    { submissionId, status },
+  );
+}

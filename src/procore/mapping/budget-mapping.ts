@@ -1,0 +1,318 @@
+import { createHash } from 'node:crypto';
+import { Cents, formatMoney, parseMoney } from '../../common/money';
+import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreMoney, ProcoreProject } from '../procore.types';
+import { MappingOverrides } from './mapping-file';
+import { checkCostType, checkJob, checkPhase, fitsSpectrumAmount, SPECTRUM_LIMITS } from './spectrum-limits';
+
+/** Descriptions are cut to this many characters (not flagged). */
+export const DESCRIPTION_LENGTH = 25;
+/** numeric(18,2) holds less than 10^16; beyond it an amount cannot even be stored. */
+const STORABLE_CENTS = 10n ** 18n;
+/** How many lines a row's problem message names before "and N more". */
+const LINES_NAMED = 10;
+
+/** What Procore said about one budget: the input of the mapping. */
+export interface BudgetSource {
+  project: Pick<ProcoreProject, 'id' | 'name' | 'project_number' | 'origin_id'>;
+  /** The view's detail rows (one per budget line), in Procore's order. */
+  lines: ProcoreDetailRow[];
+  /** The company's categories. */
+  lineItemTypes: ProcoreLineItemType[];
+  /** The project's cost codes; only needed when a detail row does not carry a readable code. */
+  costCodes?: ProcoreCostCode[];
+}
+
+export interface MappedLine {
+  /** 0-based, in Procore's order; messages say `Line position+1`. */
+  position: number;
+  procoreLineId: string;
+  costCodeId: string | null;
+  /** The full code, e.g. `01-100`; empty when the line has none. */
+  costCode: string;
+  categoryId: string | null;
+  category: string;
+  description: string;
+  originalBudget: Cents;
+  budgetChanges: Cents;
+  revisedEstimate: Cents;
+  job: string | null;
+  phase: string | null;
+  costType: string | null;
+  /** Position of the row it is summed into; null when it maps to no row. */
+  rowPosition: number | null;
+  problems: string[];
+  notes: string[];
+}
+
+export interface MappedRow {
+  position: number;
+  job: string;
+  phase: string;
+  costType: string;
+  description: string;
+  originalBudget: Cents;
+  revisedEstimate: Cents;
+  lineCount: number;
+  problems: string[];
+}
+
+export interface MappedBudget {
+  projectName: string;
+  /** The Spectrum job of the project; null when nothing maps it. */
+  job: string | null;
+  lines: MappedLine[];
+  rows: MappedRow[];
+  totals: { originalBudget: Cents; budgetChanges: Cents; revisedEstimate: Cents };
+  /** Flagged rows plus flagged lines that map to no row. */
+  problemCount: number;
+  /** A hash of the budget as Procore has it (not of the mapping), to tell whether it changed. */
+  fingerprint: string;
+}
+
+/** Procore data the connector cannot take in at all (as opposed to a flagged line). */
+export class BudgetDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BudgetDataError';
+  }
+}
+
+/**
+ * Maps a Procore budget to Spectrum rows (procore-api.md, "Mapping to Spectrum"): each key from the
+ * first source that has it; lines on one job / phase / cost type summed into a row; Spectrum's
+ * limits checked on rows. Pure: the same source and overrides always give the same result.
+ */
+export function mapBudget(source: BudgetSource, overrides: MappingOverrides): MappedBudget {
+  const projectId = String(source.project.id);
+  const job = mapJob(source.project, overrides);
+  const types = new Map(source.lineItemTypes.map((type) => [type.id, type]));
+  const costCodes = new Map((source.costCodes ?? []).map((code) => [code.id, code]));
+  const projectPhases = overrides.projectPhases.get(projectId);
+
+  const lines: MappedLine[] = [];
+  const rows = new Map<string, MappedRow & { linePositions: number[]; labels: string[] }>();
+  const totals = { originalBudget: 0n, budgetChanges: 0n, revisedEstimate: 0n };
+  const fingerprint = createHash('sha256');
+  fingerprint.update(`project:${projectId}\n`);
+
+  source.lines.forEach((detail, position) => {
+    const code = costCodeOf(detail, costCodes);
+    const type = detail.category_id !== null ? types.get(detail.category_id) : undefined;
+    const category = (detail.category ?? type?.name ?? '').trim();
+    const label = `${code.fullCode ?? '(no cost code)'} ${category || '(no category)'}`;
+    const notes: string[] = [];
+    const amounts = lineAmounts(detail, notes, `Line ${position + 1} (${label})`);
+
+    const phase = code.fullCode === null ? null : mapPhase(code.fullCode, code.originId, projectPhases, overrides);
+    const costType = category || type ? mapCostType(category, type, overrides) : null;
+    const missing: string[] = [];
+    if (job === null) {
+      missing.push(
+        `project ${projectId} maps to no Spectrum job: add it under jobs in the mapping file, or give the project an origin id or a project number in Procore`,
+      );
+    }
+    if (code.fullCode === null) missing.push('the line has no cost code, so it maps to no Spectrum phase');
+    else if (phase === null) missing.push(`cost code "${code.fullCode}" maps to no Spectrum phase: add it under phases in the mapping file`);
+    if (!category && !type) missing.push('the line has no category, so it maps to no Spectrum cost type');
+    else if (costType === null) {
+      missing.push(
+        `category "${category}" maps to no Spectrum cost type: add it under costTypes in the mapping file, or give the category a code in Procore`,
+      );
+    }
+
+    const line: MappedLine = {
+      position,
+      procoreLineId: String(detail.id),
+      costCodeId: detail.cost_code_id === null ? null : String(detail.cost_code_id),
+      costCode: code.fullCode ?? '',
+      categoryId: detail.category_id === null ? null : String(detail.category_id),
+      category,
+      description: cut(code.name),
+      ...amounts,
+      job,
+      phase,
+      costType,
+      rowPosition: null,
+      problems: missing.length ? [`Line ${position + 1} (${label}): ${missing.join('; ')}`] : [],
+      notes,
+    };
+    lines.push(line);
+    totals.originalBudget += amounts.originalBudget;
+    totals.budgetChanges += amounts.budgetChanges;
+    totals.revisedEstimate += amounts.revisedEstimate;
+    fingerprint.update(
+      [detail.id, detail.cost_code_id, code.fullCode, code.originId, detail.category_id, category, amounts.originalBudget, amounts.revisedEstimate]
+        .map((value) => (value === null || value === undefined ? '' : String(value)))
+        .join('\u001f') + '\n',
+    );
+
+    if (job === null || phase === null || costType === null) return;
+    const key = `${job}\u0000${phase}\u0000${costType}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        position: rows.size,
+        job,
+        phase,
+        costType,
+        description: line.description,
+        originalBudget: 0n,
+        revisedEstimate: 0n,
+        lineCount: 0,
+        problems: [],
+        linePositions: [],
+        labels: [],
+      };
+      rows.set(key, row);
+    }
+    row.originalBudget += amounts.originalBudget;
+    row.revisedEstimate += amounts.revisedEstimate;
+    row.lineCount += 1;
+    row.linePositions.push(position);
+    row.labels.push(label);
+    line.rowPosition = row.position;
+  });
+
+  let problemCount = lines.filter((line) => line.rowPosition === null && line.problems.length > 0).length;
+  const mappedRows: MappedRow[] = [];
+  for (const { linePositions, labels, ...row } of rows.values()) {
+    const issues = [checkJob(row.job), checkPhase(row.phase), checkCostType(row.costType)].filter(
+      (issue): issue is string => issue !== undefined,
+    );
+    if (!fitsSpectrumAmount(row.originalBudget)) issues.push(amountTooLarge('original budget', row.originalBudget));
+    if (!fitsSpectrumAmount(row.revisedEstimate)) issues.push(amountTooLarge('revised estimate', row.revisedEstimate));
+    if (issues.length) {
+      const message = `Row ${row.job}/${row.phase}/${row.costType} (${describeLines(linePositions, labels)}): ${issues.join('; ')}`;
+      row.problems = [message];
+      for (const position of linePositions) lines[position].problems.push(message);
+      problemCount += 1;
+    }
+    mappedRows.push(row);
+  }
+
+  return {
+    projectName: source.project.name,
+    job,
+    lines,
+    rows: mappedRows,
+    totals,
+    problemCount,
+    fingerprint: fingerprint.digest('hex'),
+  };
+}
+
+/** Job: the mapping file; the project's origin id; its project number. */
+export function mapJob(project: BudgetSource['project'], overrides: MappingOverrides): string | null {
+  return firstText(overrides.jobs.get(String(project.id)), project.origin_id, project.project_number);
+}
+
+/** Phase: the project's mapping; the company mapping; the cost code's origin id; its full code
+ * without anything but letters and digits. */
+export function mapPhase(
+  fullCode: string,
+  originId: string | null,
+  projectPhases: ReadonlyMap<string, string> | undefined,
+  overrides: MappingOverrides,
+): string | null {
+  return firstText(projectPhases?.get(fullCode), overrides.phases.get(fullCode), originId, fullCode.replace(/[^A-Za-z0-9]/g, ''));
+}
+
+/** Cost type: the mapping file by category name; the category's origin id; its code. */
+export function mapCostType(category: string, type: ProcoreLineItemType | undefined, overrides: MappingOverrides): string | null {
+  return firstText(lookupName(overrides.costTypes, category), lookupName(overrides.costTypes, type?.name ?? ''), type?.origin_id, type?.code);
+}
+
+/** True when some detail row does not carry its cost code as `"<full code> - <name>"`. */
+export function needsCostCodeList(lines: ProcoreDetailRow[]): boolean {
+  return lines.some((line) => line.cost_code_id !== null && parseCostCodeText(line.cost_code) === null);
+}
+
+/** `"01-100 - General Conditions"` → `{fullCode: "01-100", name: "General Conditions"}`. */
+export function parseCostCodeText(text: string | null): { fullCode: string; name: string } | null {
+  if (!text) return null;
+  const at = text.indexOf(' - ');
+  if (at <= 0) return null;
+  const fullCode = text.slice(0, at).trim();
+  return fullCode ? { fullCode, name: text.slice(at + 3).trim() } : null;
+}
+
+function costCodeOf(
+  detail: ProcoreDetailRow,
+  costCodes: Map<number, ProcoreCostCode>,
+): { fullCode: string | null; name: string; originId: string | null } {
+  const listed = detail.cost_code_id !== null ? costCodes.get(detail.cost_code_id) : undefined;
+  if (listed) {
+    return {
+      fullCode: firstText(listed.full_code, listed.code),
+      name: (listed.name ?? '').trim(),
+      originId: firstText(listed.origin_id, detail.cost_code_origin_id),
+    };
+  }
+  const parsed = parseCostCodeText(detail.cost_code);
+  const bare = detail.cost_code?.trim() || null;
+  return { fullCode: parsed?.fullCode ?? bare, name: parsed?.name ?? '', originId: firstText(detail.cost_code_origin_id) };
+}
+
+/**
+ * Original, changes and revised estimate of a line, exact to the cent. Revised: the view's
+ * `revised_budget` column when it has one, else original + budget modifications + approved change
+ * orders. Amounts with more than two decimals are rounded half away from zero and noted.
+ */
+function lineAmounts(
+  detail: ProcoreDetailRow,
+  notes: string[],
+  where: string,
+): { originalBudget: Cents; budgetChanges: Cents; revisedEstimate: Cents } {
+  const read = (value: ProcoreMoney | null | undefined, name: string): Cents => {
+    if (value === null || value === undefined) return 0n;
+    const { cents, rounded } = parseMoney(value);
+    if (rounded) notes.push(`${name} ${String(value)} was rounded to ${formatMoney(cents)}`);
+    if (cents >= STORABLE_CENTS || cents <= -STORABLE_CENTS) {
+      throw new BudgetDataError(`${where}: the ${name.toLowerCase()} ${String(value)} is too large to be a budget amount`);
+    }
+    return cents;
+  };
+  const originalBudget = read(detail.original_budget_amount, 'Original budget');
+  const revisedEstimate =
+    detail.revised_budget !== null && detail.revised_budget !== undefined
+      ? read(detail.revised_budget, 'Revised budget')
+      : originalBudget + read(detail.budget_modifications, 'Budget modifications') + read(detail.approved_cos, 'Approved change orders');
+  return { originalBudget, budgetChanges: revisedEstimate - originalBudget, revisedEstimate };
+}
+
+function amountTooLarge(name: string, cents: Cents): string {
+  const limit = `${'9'.repeat(SPECTRUM_LIMITS.amountText - 3)}.99`;
+  return `the ${name} ${formatMoney(cents)} does not fit Spectrum's ${SPECTRUM_LIMITS.amountText} characters (at most ${limit})`;
+}
+
+/** `lines 3, 7: 01-100 Labor`, or `lines 3 (01-100 Labor), 7 (01-200 Labor)` when they differ. */
+function describeLines(positions: number[], labels: string[]): string {
+  const shown = positions.slice(0, LINES_NAMED);
+  const more = positions.length > LINES_NAMED ? ` and ${positions.length - LINES_NAMED} more` : '';
+  const word = positions.length === 1 ? 'line' : 'lines';
+  if (labels.every((label) => label === labels[0])) {
+    return `${word} ${shown.map((p) => p + 1).join(', ')}${more}: ${labels[0]}`;
+  }
+  return `${word} ${shown.map((p, i) => `${p + 1} (${labels[i]})`).join(', ')}${more}`;
+}
+
+function cut(text: string): string {
+  return [...text.trim()].slice(0, DESCRIPTION_LENGTH).join('');
+}
+
+function firstText(...values: Array<string | null | undefined>): string | null {
+  for (const value of values) {
+    const text = value?.trim();
+    if (text) return text;
+  }
+  return null;
+}
+
+function lookupName(entries: ReadonlyMap<string, string>, name: string): string | undefined {
+  if (!name) return undefined;
+  const exact = entries.get(name);
+  if (exact !== undefined) return exact;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of entries) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}

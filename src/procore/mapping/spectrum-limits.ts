@@ -1,0 +1,35 @@
+import { Cents, formatMoney } from '../../common/money';
+
+/** Spectrum's field limits for a job / phase / cost type row (PRODUCT.md, "Ingestion"). */
+export const SPECTRUM_LIMITS = {
+  job: 10,
+  phase: 20,
+  costType: 3,
+  /** Amounts travel as numeric text of at most 12 characters, e.g. `999999999.99`. */
+  amountText: 12,
+} as const;
+
+/** Why a job number cannot go to Spectrum, or undefined when it can. */
+export function checkJob(job: string): string | undefined {
+  return job.length > SPECTRUM_LIMITS.job ? `job "${job}" is longer than Spectrum's ${SPECTRUM_LIMITS.job} characters` : undefined;
+}
+
+/** Why a phase cannot go to Spectrum (too long, or has a dash), or undefined when it can. */
+export function checkPhase(phase: string): string | undefined {
+  const issues: string[] = [];
+  if (phase.length > SPECTRUM_LIMITS.phase) issues.push(`is longer than Spectrum's ${SPECTRUM_LIMITS.phase} characters`);
+  if (phase.includes('-')) issues.push('contains a dash, which Spectrum phases cannot have');
+  return issues.length ? `phase "${phase}" ${issues.join(' and ')}` : undefined;
+}
+
+/** Why a cost type cannot go to Spectrum, or undefined when it can. */
+export function checkCostType(costType: string): string | undefined {
+  return costType.length > SPECTRUM_LIMITS.costType
+    ? `cost type "${costType}" is longer than Spectrum's ${SPECTRUM_LIMITS.costType} characters`
+    : undefined;
+}
+
+/** Whether an amount fits Spectrum's 12-character numeric text. */
+export function fitsSpectrumAmount(cents: Cents): boolean {
+  return formatMoney(cents).length <= SPECTRUM_LIMITS.amountText;
+}

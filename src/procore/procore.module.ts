@@ -1,0 +1,58 @@
+import { Logger, Module } from '@nestjs/common';
+import { BudgetsModule } from '../budgets/budgets.module';
+import { AppConfig } from '../config/app-config';
+import { BudgetCheck } from './ingestion/budget-check.service';
+import { BudgetIngestion } from './ingestion/budget-ingestion.service';
+import { BudgetReader } from './ingestion/budget-reader.service';
+import { SnapshotStore } from './ingestion/snapshot-store.service';
+import { SubmissionIntake } from './ingestion/submission-intake.service';
+import { loadMappingFile, MAPPING_OVERRIDES } from './mapping/mapping-file';
+import { ProjectPoller } from './polling/project-poller.service';
+import { ProcoreClient, ProcoreClientOptions } from './procore-client';
+import { procoreClientOptions } from './procore-client.options';
+import { ProcoreJobs } from './procore.jobs';
+import { BudgetSendController } from './send/budget-send.controller';
+import { BudgetSender } from './send/budget-sender.service';
+import { BudgetUnlock } from './unlock/budget-unlock.service';
+import { ProcoreUserSync } from './users/procore-user-sync.service';
+import { ProcoreWebhookController } from './webhooks/procore-webhook.controller';
+import { WebhookProcessor } from './webhooks/webhook-processor.service';
+import { WebhookReceiver } from './webhooks/webhook-receiver.service';
+
+/**
+ * The Procore side: the client, the mapping, the three doors of ingestion (send, webhooks,
+ * polling), budget unlocks and the user sync, with their queue jobs.
+ */
+@Module({
+  imports: [BudgetsModule],
+  controllers: [BudgetSendController, ProcoreWebhookController],
+  providers: [
+    {
+      provide: ProcoreClient,
+      useFactory: (config: AppConfig) => new ProcoreClient(procoreClientOptions(config, ProcoreModule.clientOverrides), new Logger('ProcoreClient')),
+      inject: [AppConfig],
+    },
+    // Read and checked once at start: a bad file stops the process, naming the problem.
+    { provide: MAPPING_OVERRIDES, useFactory: (config: AppConfig) => loadMappingFile(config.mappingFile), inject: [AppConfig] },
+    BudgetReader,
+    SnapshotStore,
+    SubmissionIntake,
+    BudgetIngestion,
+    BudgetCheck,
+    BudgetSender,
+    WebhookReceiver,
+    WebhookProcessor,
+    ProjectPoller,
+    BudgetUnlock,
+    ProcoreUserSync,
+    ProcoreJobs,
+  ],
+  exports: [ProcoreClient, ProcoreUserSync],
+})
+export class ProcoreModule {
+  /**
+   * Test seam only: client options laid over the configuration (tiny backoffs, fewer attempts).
+   * Set before the application is created; production leaves it empty.
+   */
+  static clientOverrides: Partial<ProcoreClientOptions> = {};
+}

@@ -1,0 +1,180 @@
+import { BudgetIngestion } from '../../src/procore/ingestion/budget-ingestion.service';
+import { sql } from '../support/database';
+import { createUser, UserWithToken } from '../support/factories';
+import { api } from '../support/http';
+import { TestApp } from '../support/test-app';
+import { ProcoreStandIn, SAMPLE_BUDGET_LINES, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
+import { resetData, startProcoreApp, waitForIngestion } from './procore-test-kit';
+
+/** The sample budget as Procore's Budget Updates shows it (226480.125 rounded to the cent). */
+const SAMPLE_TOTALS = { originalBudget: '8704976.28', budgetChanges: '151640.50', revisedEstimate: '8856616.78' };
+const PER_PAGE = 10; // 38 lines → 4 pages
+
+describe('explicit send → ingestion from Procore (stand-in)', () => {
+  const standIn = new ProcoreStandIn();
+  let t: TestApp;
+  let sender: UserWithToken;
+
+  beforeAll(async () => {
+    await standIn.start();
+    await resetData();
+    t = await startProcoreApp(standIn, { PROCORE_PER_PAGE: String(PER_PAGE) });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await standIn.stop();
+  });
+  beforeEach(async () => {
+    await resetData();
+    standIn.reset();
+    seedSampleProject(standIn);
+    sender = await createUser(t.em(), { erpPermission: 'standard', name: 'Integration Sender' });
+  });
+
+  async function send(): Promise<string> {
+    const res = await api(t.url, sender.token).post('/api/v1/budgets', { procoreProjectId: String(SAMPLE_PROJECT_ID) });
+    expect(res.status).toBe(202);
+    return res.body.id;
+  }
+
+  /** One submission, ready to export, holding exactly the sample budget. */
+  async function expectOneCorrectSubmission(id: string): Promise<void> {
+    const row = await waitForIngestion(id);
+    expect(row).toMatchObject({ status: 'ready_to_export', line_count: 38, row_count: 38, problem_count: 0, job: '26-101' });
+    const submissions = await sql(`select id from submission`);
+    expect(submissions).toEqual([{ id }]);
+    const [{ lines, distinct }] = await sql(`select count(*)::int as lines, count(distinct procore_line_id)::int as distinct from submission_line`);
+    expect({ lines, distinct }).toEqual({ lines: 38, distinct: 38 });
+    const details = await api(t.url, sender.token).get(`/api/v1/budgets/${id}`);
+    expect(details.body.totals).toEqual(SAMPLE_TOTALS);
+    expect(details.body.rows).toHaveLength(38);
+  }
+
+  it('answers 202 with the submission ingesting; the job locks the budget and reads every page of the view', async () => {
+    const res = await api(t.url, sender.token).post('/api/v1/budgets', { procoreProjectId: SAMPLE_PROJECT_ID });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      status: 'ingesting',
+      procoreProjectId: String(SAMPLE_PROJECT_ID),
+      source: 'api',
+      sentBy: { id: sender.user.id, name: 'Integration Sender', email: sender.user.email },
+    });
+
+    await expectOneCorrectSubmission(res.body.id);
+    expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(true);
+    expect(standIn.detailRowPageRequests()).toBe(4);
+    expect(standIn.countRequests({ method: 'POST', path: '/budget/lock' })).toBe(1);
+
+    const [row] = await sql(`select locked_by_connector, fingerprint, budget_view_id, project_name from submission`);
+    expect(row).toMatchObject({ locked_by_connector: true, fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/), budget_view_id: '2001' });
+    expect(row.project_name).toBe('Riverside Medical Office Building');
+
+    const details = await api(t.url, sender.token).get(`/api/v1/budgets/${res.body.id}`);
+    // The budget's creator: the creator of its lowest-id line, synced from Procore's company users.
+    expect(details.body.createdBy).toMatchObject({ name: SAMPLE_USERS.projectManager.name, email: SAMPLE_USERS.projectManager.email });
+    expect(details.body.sentBy).toMatchObject({ id: sender.user.id });
+    expect(details.body.lines[0]).toEqual({
+      procoreLineId: expect.any(String),
+      costCode: '01-100',
+      category: 'Labor',
+      description: 'General Conditions',
+      originalBudget: '412500.00',
+      budgetChanges: '0.00',
+      revisedEstimate: '412500.00',
+      job: '26-101',
+      phase: '01100',
+      costType: 'L',
+      problems: [],
+      notes: [],
+    });
+    const lighting = details.body.lines.find((line: { costCode: string; category: string }) => line.costCode === '26-500' && line.category === 'Material');
+    expect(lighting).toMatchObject({
+      originalBudget: '226480.13',
+      notes: ['Original budget 226480.125 was rounded to 226480.13', 'Revised budget 226480.125 was rounded to 226480.13'],
+      problems: [],
+    });
+    const hvac = details.body.lines.find((line: { costCode: string; category: string }) => line.costCode === '23-700' && line.category === 'Material');
+    expect(hvac).toMatchObject({ originalBudget: '684350.00', budgetChanges: '25000.00', revisedEstimate: '709350.00' });
+    expect(details.body.history.map((h: { action: string }) => h.action)).toEqual(['send', 'procore.lock', 'ingested']);
+    expect(SAMPLE_BUDGET_LINES).toHaveLength(38);
+  });
+
+  it('a 429 mid-ingest waits for the reset, then finishes with one correct submission', async () => {
+    standIn.failNext(1, 429, { path: 'detail_rows', skip: 1, resetInSeconds: 1 });
+    const id = await send();
+    await expectOneCorrectSubmission(id);
+    expect(standIn.rateLimitedResponses).toBe(1);
+    const refused = standIn.requests.find((entry) => entry.status === 429)!;
+    const retried = standIn.requests.find((entry) => entry.status === 200 && entry.path.endsWith('detail_rows') && entry.query.page === refused.query.page)!;
+    expect(Math.floor(retried.at / 1000)).toBeGreaterThan(Math.floor(refused.at / 1000));
+  });
+
+  it('an access token expiring mid-ingest is replaced once, and the ingestion finishes', async () => {
+    // Page 2 is held; meanwhile every token expires, so it meets a 401.
+    standIn.delayNext(1, 300, { path: 'detail_rows', skip: 1 });
+    const id = await send();
+    await waitForHeld(() => standIn.requests.some((entry) => entry.path.endsWith('detail_rows') && entry.query.page === '2' && entry.status === 0));
+    standIn.expireAllTokens();
+    await expectOneCorrectSubmission(id);
+    // The held page met the expired token once, and went through with a new one.
+    expect(standIn.countRequests({ path: 'detail_rows', status: 401 })).toBe(1);
+    const refusedAt = standIn.requests.findIndex((entry) => entry.status === 401 && entry.path.endsWith('detail_rows'));
+    expect(standIn.requests.slice(refusedAt).filter((entry) => entry.path === '/oauth/token')).toHaveLength(1);
+  });
+
+  it('a 5xx burst longer than the client retries: the queue runs the job again and it ends with one correct submission', async () => {
+    // Three attempts per call in tests: four 503s fail the first run of the job.
+    standIn.failNext(4, 503, { path: 'detail_rows', skip: 2 });
+    standIn.failNext(2, 502, { path: 'line_item_types' });
+    const id = await send();
+    await expectOneCorrectSubmission(id);
+    const [work] = await sql(`select state, attempts from pending_work where job_name = 'ingest-submission'`);
+    expect(work).toMatchObject({ state: 'done' });
+    expect(work.attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('running the job again after a crash replaces what a partial run left and never duplicates', async () => {
+    const id = await send();
+    await expectOneCorrectSubmission(id);
+    // Put it back as if the worker died after writing but before the status change.
+    await sql(`update submission set status = 'ingesting' where id = $1`, [id]);
+    await sql(`update submission_line set description = 'stale' where submission_id = $1`, [id]);
+    const ingestion = t.get(BudgetIngestion);
+    const result = await ingestion.ingest(id, { finalAttempt: false });
+    expect(result).toMatchObject({ status: 'ready_to_export', lines: 38 });
+    await expectOneCorrectSubmission(id);
+    expect(await sql(`select count(*)::int as stale from submission_line where description = 'stale'`)).toEqual([{ stale: 0 }]);
+    // Once done, another run is a no-op.
+    expect(await ingestion.ingest(id, { finalAttempt: false })).toEqual({ submissionId: id, skipped: 'the submission is already ready_to_export' });
+  });
+
+  it('a project Procore does not know → ingest_failed with the reason, nothing locked', async () => {
+    const res = await api(t.url, sender.token).post('/api/v1/budgets', { procoreProjectId: '424242' });
+    expect(res.status).toBe(202);
+    const row = await waitForIngestion(res.body.id);
+    expect(row).toMatchObject({ status: 'ingest_failed', locked_by_connector: false });
+    expect(row.ingest_error).toMatch(/Procore project 424242 was not found/);
+    const details = await api(t.url, sender.token).get(`/api/v1/budgets/${res.body.id}`);
+    expect(details.body).toMatchObject({ status: 'ingest_failed', ingestError: row.ingest_error });
+    expect(await sql(`select job_name from pending_work where job_name = 'unlock-budget'`)).toEqual([]);
+  });
+
+  it('a failure after the connector locked the budget unlocks it again', async () => {
+    const project = standIn.addProject({ id: 1002, name: 'No views', project_number: '26-102', withDefaultView: false });
+    const res = await api(t.url, sender.token).post('/api/v1/budgets', { procoreProjectId: String(project.id) });
+    const row = await waitForIngestion(res.body.id);
+    expect(row).toMatchObject({ status: 'ingest_failed', locked_by_connector: true });
+    expect(row.ingest_error).toBe('Procore project 1002 has no budget views; create one, or set PROCORE_BUDGET_VIEW_ID');
+    await waitForHeld(async () => !standIn.isLocked(1002));
+    const events = await sql(`select action, note from audit_event where submission_id = $1 order by id`, [res.body.id]);
+    expect(events.map((e) => e.action)).toEqual(['send', 'procore.lock', 'ingestFailed', 'procore.unlock']);
+  });
+});
+
+async function waitForHeld(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
