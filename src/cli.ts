@@ -1,9 +1,14 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MikroORM } from '@mikro-orm/postgresql';
+import { Logger } from '@nestjs/common';
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { AuditService } from './audit/audit.service';
+import { createWorkerContext } from './bootstrap';
 import { AppConfig, loadAppConfig } from './config/app-config';
+import { JobName } from './queue/queue.contract';
+import { WorkQueue } from './queue/work-queue.service';
+import { SchedulerService } from './scheduler/scheduler.service';
 import { ormOptions } from './database/mikro-orm.config';
 import { checkDatabase } from './database/database-check';
 import { migrateUp, pendingSchemaDiff } from './database/migrate';
@@ -26,6 +31,8 @@ Commands:
                                     register (or complete) the connector's Procore webhook hook and
                                     triggers; U is where Procore delivers, e.g. https://host/webhooks/procore
   procore:sync-users                sync Procore company users into connector users now
+  jobs:run <daily-summary|poll-projects|reconcile-sweep|sync-users|sweep-pending-work>
+                                    put a scheduled job on its queue now (a running worker does it)
 
 Needs DATABASE_URL; the procore:* commands need the full configuration (see config/connector.env.example).
 A .env file in the working directory is read if present.`;
@@ -166,6 +173,34 @@ const commands: Record<string, Command> = {
   },
 };
 
+const RUNNABLE: Record<string, JobName> = {
+  'daily-summary': JobName.DailySummary,
+  'poll-projects': JobName.PollProjects,
+  'reconcile-sweep': JobName.ReconcileSweep,
+  'sync-users': JobName.SyncUsers,
+  'sweep-pending-work': JobName.SweepPendingWork,
+};
+
+commands['jobs:run'] = async (args) => {
+  const jobName = RUNNABLE[args[0] ?? ''];
+  if (!jobName) throw new UsageError(`jobs:run needs one of: ${Object.keys(RUNNABLE).join(', ')}`);
+  const config = appConfig();
+  await checkDatabase(config.databaseUrl);
+  const app = await createWorkerContext(config, { runWorkers: false, runScheduler: false, logger: ['error'] });
+  try {
+    const now = new Date();
+    const work =
+      jobName === JobName.DailySummary
+        ? await app.get(SchedulerService).runDailySummaryNow(now)
+        : await app.get(WorkQueue).enqueue(app.get(EntityManager).fork(), jobName, { window: `manual:${now.toISOString()}` }, {
+            dedupeKey: `${jobName}:manual:${now.toISOString()}`,
+          });
+    console.log(`${work.created ? 'Queued' : 'Already queued'}: ${jobName} (pending work ${work.id}); a running worker processes it.`);
+  } finally {
+    await app.close();
+  }
+};
+
 export async function runCli(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   const command = name ? commands[name] : undefined;
@@ -179,6 +214,7 @@ export async function runCli(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   if (existsSync('.env')) process.loadEnvFile('.env');
+  Logger.overrideLogger(['warn', 'error']);
   runCli(process.argv.slice(2)).catch((error: Error) => {
     console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : `Error: ${error.message}`);
     process.exit(error instanceof UsageError ? 2 : 1);
