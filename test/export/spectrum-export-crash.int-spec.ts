@@ -6,7 +6,7 @@ import { PendingWorkSweeper } from '../../src/queue/pending-work-sweeper';
 import { QueueName } from '../../src/queue/queue.contract';
 import { QUEUES } from '../../src/queue/queue.tokens';
 import { WorkQueue } from '../../src/queue/work-queue.service';
-import { resetDatabase, resetRedis, sql } from '../support/database';
+import { flushRedis, resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { startTestApp, startTestWorker, TestApp } from '../support/test-app';
 import { redisUrl, runId, testEnvironment } from '../support/test-env';
@@ -153,7 +153,7 @@ describe('export survives a killed worker and a flushed Redis', () => {
       const submission = await createSubmission(t.em(), { lines: manyLines(45) });
       await accept(t.url, approver.token, submission.id);
       await waitUntil(() => writtenCount(submission.id), (n) => n >= 10, 'ten rows written');
-      await resetRedis();
+      await flushRedis();
       const { requeued } = await worker.get(PendingWorkSweeper).sweep(0);
       expect(requeued).toBe(1);
 

@@ -1,10 +1,10 @@
 import { BudgetIngestion } from '../../src/procore/ingestion/budget-ingestion.service';
-import { sql } from '../support/database';
+import { sql, resetDatabase } from '../support/database';
 import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_BUDGET_LINES, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { resetData, startProcoreApp, waitForIngestion } from './procore-test-kit';
+import { startProcoreApp, waitForIngestion } from './procore-test-kit';
 
 /** The sample budget as Procore's Budget Updates shows it (226480.125 rounded to the cent). */
 const SAMPLE_TOTALS = { originalBudget: '8704976.28', budgetChanges: '151640.50', revisedEstimate: '8856616.78' };
@@ -17,7 +17,7 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
 
   beforeAll(async () => {
     await standIn.start();
-    await resetData();
+    await resetDatabase();
     t = await startProcoreApp(standIn, { PROCORE_PER_PAGE: String(PER_PAGE) });
   });
   afterAll(async () => {
@@ -25,7 +25,7 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     await standIn.stop();
   });
   beforeEach(async () => {
-    await resetData();
+    await resetDatabase();
     standIn.reset();
     seedSampleProject(standIn);
     sender = await createUser(t.em(), { erpPermission: 'standard', name: 'Integration Sender' });

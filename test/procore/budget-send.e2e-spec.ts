@@ -1,12 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from '../support/database';
+import { sql, resetDatabase } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, seedSampleProject } from '../stand-ins/procore';
-import { resetData, startProcoreApp, waitForIngestion } from './procore-test-kit';
+import { startProcoreApp, waitForIngestion } from './procore-test-kit';
 
 const MAPPING = `
 # Two cost codes of project 1003 share one Spectrum phase.
@@ -25,7 +25,7 @@ describe('POST /api/v1/budgets: supersede, 409, flagged rows and exact money', (
 
   beforeAll(async () => {
     await standIn.start();
-    await resetData();
+    await resetDatabase();
     const dir = mkdtempSync(join(tmpdir(), 'connector-mapping-'));
     writeFileSync(join(dir, 'mapping.yaml'), MAPPING);
     t = await startProcoreApp(standIn, { MAPPING_FILE: join(dir, 'mapping.yaml') });
@@ -35,7 +35,7 @@ describe('POST /api/v1/budgets: supersede, 409, flagged rows and exact money', (
     await standIn.stop();
   });
   beforeEach(async () => {
-    await resetData();
+    await resetDatabase();
     standIn.reset();
     seedSampleProject(standIn, { locked: true });
     sender = await createUser(t.em(), { erpPermission: 'standard' });

@@ -1,11 +1,11 @@
 import { BudgetUnlock } from '../../src/procore/unlock/budget-unlock.service';
 import { PendingWorkSweeper } from '../../src/queue/pending-work-sweeper';
-import { sql } from '../support/database';
+import { sql, resetDatabase, resetRedis } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, seedSampleProject } from '../stand-ins/procore';
-import { resetData, resetQueues, startProcoreApp, waitFor } from './procore-test-kit';
+import { startProcoreApp, waitFor } from './procore-test-kit';
 
 describe('unlocking the budget in Procore (UnlockBudget)', () => {
   const standIn = new ProcoreStandIn();
@@ -14,7 +14,7 @@ describe('unlocking the budget in Procore (UnlockBudget)', () => {
 
   beforeAll(async () => {
     await standIn.start();
-    await resetData();
+    await resetDatabase();
     t = await startProcoreApp(standIn);
   });
   afterAll(async () => {
@@ -23,7 +23,7 @@ describe('unlocking the budget in Procore (UnlockBudget)', () => {
   });
   beforeEach(async () => {
     await standIn.up();
-    await resetData();
+    await resetDatabase();
     standIn.reset();
     seedSampleProject(standIn, { locked: true });
     approver = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
@@ -65,7 +65,7 @@ describe('unlocking the budget in Procore (UnlockBudget)', () => {
     const [work] = await unlockWork();
     expect(work).toMatchObject({ state: 'pending', last_error: expect.stringMatching(/^Procore DELETE \/rest\/v1.0\/projects\/1001\/budget\/lock failed: /) });
     expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(true);
-    await resetQueues(); // Redis forgets everything of this run
+    await resetRedis(); // Redis forgets everything of this run
 
     await standIn.up();
     expect(await t.get(PendingWorkSweeper).sweep(0)).toEqual({ requeued: 1 });

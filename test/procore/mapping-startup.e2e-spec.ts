@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testEnvironment } from '../support/test-env';
-import { procoreRedisUrl } from './procore-test-kit';
+import { testEnvironment, redisUrl } from '../support/test-env';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -14,7 +13,7 @@ describe('MAPPING_FILE at start-up', () => {
     writeFileSync(file, 'jobs:\n  "1001": "26-101-EXTRA"\ncostType:\n  Labor: L\nphases:\n  01-100: "01-100"\n');
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...testEnvironment({ MAPPING_FILE: file, REDIS_URL: procoreRedisUrl(), PORT: String(40000 + Math.floor(Math.random() * 20000)) }) },
+      env: { PATH: process.env.PATH, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...testEnvironment({ MAPPING_FILE: file, REDIS_URL: redisUrl(), PORT: String(40000 + Math.floor(Math.random() * 20000)) }) },
     });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));

@@ -1,10 +1,10 @@
 import { JobName } from '../../src/queue/queue.contract';
 import { WorkQueue } from '../../src/queue/work-queue.service';
-import { sql } from '../support/database';
+import { sql, resetDatabase } from '../support/database';
 import { createSubmission } from '../support/factories';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { resetData, startProcoreApp, waitForIdle } from './procore-test-kit';
+import { startProcoreApp, waitForIdle } from './procore-test-kit';
 
 describe('polling sweep (PollProjects)', () => {
   const standIn = new ProcoreStandIn();
@@ -13,7 +13,7 @@ describe('polling sweep (PollProjects)', () => {
   beforeAll(() => standIn.start());
   afterAll(() => standIn.stop());
   beforeEach(async () => {
-    await resetData();
+    await resetDatabase();
     standIn.reset();
     seedSampleProject(standIn, { locked: true });
     standIn.addProject({ id: 1002, name: 'Unlocked', project_number: '26-102' });

@@ -1,10 +1,7 @@
-import Redis from 'ioredis';
 import { ProcoreModule } from '../../src/procore/procore.module';
 import { JobName } from '../../src/queue/queue.contract';
-import { Client } from 'pg';
-import { sql } from '../support/database';
+import { resetRedis, sql } from '../support/database';
 import { startTestApp, TestApp } from '../support/test-app';
-import { databaseUrl, runId, workerId } from '../support/test-env';
 import { ProcoreStandIn } from '../stand-ins/procore';
 
 /** The jobs of the Procore side; a worker restricted to them needs no other engineer's handlers. */
@@ -12,52 +9,12 @@ export const PROCORE_JOBS = [JobName.IngestSubmission, JobName.ProcessWebhookEve
 
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 
-/**
- * A Redis database of these suites' own. Other jest runs on this machine FLUSHDB the default
- * indexes (resetRedis), which would drop this run's queued jobs mid-test.
- */
-export function procoreRedisUrl(): string {
-  return `${process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${10 + (workerId() % 6)}`;
-}
-
-/** Deletes this run's queue keys only (never another run's, never a whole database). */
-export async function resetQueues(): Promise<void> {
-  const redis = new Redis(procoreRedisUrl(), { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `test-${runId()}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/**
- * Empties every table, keeping the id sequences: ids (and so the queue's job ids, `<job>:<work id>`)
- * never repeat within a run, so a job kept from an earlier test cannot hide a new one.
- */
-export async function resetData(): Promise<void> {
-  const client = new Client({ connectionString: databaseUrl() });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ tablename: string }>(
-      `select tablename from pg_tables where schemaname = 'public' and tablename <> 'mikro_orm_migrations'`,
-    );
-    await client.query(`truncate ${rows.map((row) => `"${row.tablename}"`).join(', ')} cascade`);
-  } finally {
-    await client.end();
-  }
-}
-
 /** The real application with its Procore workers, pointed at the stand-in, with tiny client backoffs. */
 export async function startProcoreApp(standIn: ProcoreStandIn, env: Record<string, string | undefined> = {}): Promise<TestApp> {
   ProcoreModule.clientOverrides = { baseDelayMs: 5, maxDelayMs: 40, maxAttempts: 3 };
-  await resetQueues();
+  await resetRedis();
   return startTestApp({
-    env: { ...standIn.environment(), PROCORE_WEBHOOK_SECRET: WEBHOOK_SECRET, REDIS_URL: procoreRedisUrl(), ...env },
+    env: { ...standIn.environment(), PROCORE_WEBHOOK_SECRET: WEBHOOK_SECRET, ...env },
     runWorkers: true,
     jobs: PROCORE_JOBS,
   });

@@ -1,11 +1,11 @@
 import { JobName } from '../../src/queue/queue.contract';
 import { WorkQueue } from '../../src/queue/work-queue.service';
-import { sql } from '../support/database';
+import { sql, resetDatabase } from '../support/database';
 import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { resetData, startProcoreApp, waitForIdle } from './procore-test-kit';
+import { startProcoreApp, waitForIdle } from './procore-test-kit';
 
 describe('Procore user sync (SyncUsers)', () => {
   const standIn = new ProcoreStandIn();
@@ -14,7 +14,7 @@ describe('Procore user sync (SyncUsers)', () => {
 
   beforeAll(async () => {
     await standIn.start();
-    await resetData();
+    await resetDatabase();
     t = await startProcoreApp(standIn);
   });
   afterAll(async () => {
@@ -22,7 +22,7 @@ describe('Procore user sync (SyncUsers)', () => {
     await standIn.stop();
   });
   beforeEach(async () => {
-    await resetData();
+    await resetDatabase();
     standIn.reset();
     seedSampleProject(standIn);
     admin = await createUser(t.em(), { erpPermission: 'admin', email: 'it-admin@example.com' });

@@ -1,9 +1,9 @@
-import { sql } from '../support/database';
+import { sql, resetDatabase } from '../support/database';
 import { createSubmission } from '../support/factories';
 import { request } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { resetData, startProcoreApp, waitFor, waitForIdle, WEBHOOK_SECRET } from './procore-test-kit';
+import { startProcoreApp, waitFor, waitForIdle, WEBHOOK_SECRET } from './procore-test-kit';
 
 describe('POST /webhooks/procore', () => {
   const standIn = new ProcoreStandIn();
@@ -12,7 +12,7 @@ describe('POST /webhooks/procore', () => {
 
   beforeAll(async () => {
     await standIn.start();
-    await resetData();
+    await resetDatabase();
     t = await startProcoreApp(standIn, { PROCORE_PER_PAGE: '10' });
     destination = `${t.url}/webhooks/procore`;
   });
@@ -21,7 +21,7 @@ describe('POST /webhooks/procore', () => {
     await standIn.stop();
   });
   beforeEach(async () => {
-    await resetData();
+    await resetDatabase();
     standIn.reset();
     seedSampleProject(standIn, { locked: true });
     standIn.addHook({ namespace: 'connector', destinationUrl: destination, destinationHeaders: { Authorization: WEBHOOK_SECRET } });

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import Redis from 'ioredis';
-import { databaseUrl, redisUrl } from './test-env';
+import { databaseUrl, redisUrl, runId } from './test-env';
 
 const TABLES_TO_KEEP = new Set(['mikro_orm_migrations']);
 
@@ -20,11 +20,19 @@ export async function resetDatabase(url = databaseUrl()): Promise<void> {
   }
 }
 
-/** Empties this worker's Redis database. */
+/**
+ * Deletes this run's queue keys from this worker's Redis database — never another run's: several
+ * jest runs (or the demo) may share the server.
+ */
 export async function resetRedis(url = redisUrl()): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    await redis.flushdb();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `test-${runId()}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
   } finally {
     redis.disconnect();
   }
@@ -38,5 +46,15 @@ export async function sql<T extends Record<string, unknown> = Record<string, unk
     return (await client.query<T>(text, params)).rows;
   } finally {
     await client.end();
+  }
+}
+
+/** A real FLUSHDB of this worker's Redis database: everything the connector kept in Redis is gone. */
+export async function flushRedis(url = redisUrl()): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
   }
 }
