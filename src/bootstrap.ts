@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
 import { AppModule, AppModuleOptions } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { jsonBodyGuard } from './common/json-body-guard';
 import { AppConfig } from './config/app-config';
 
 export const BODY_LIMIT = '100kb';
@@ -31,7 +32,7 @@ export async function createHttpApp(config: AppConfig, options: StartOptions = {
     abortOnError: false,
     logger: options.logger ?? ['log', 'warn', 'error'],
   });
-  app.use(json({ limit: BODY_LIMIT }), bodyParserErrors);
+  app.use(json({ limit: BODY_LIMIT }), bodyParserErrors, jsonBodyGuard);
   app.disable('x-powered-by');
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(

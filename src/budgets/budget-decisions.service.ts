@@ -43,7 +43,7 @@ export class BudgetDecisions {
           { problems },
         );
       }
-    }, async (em) => [await this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
+    }, async (em, auditEventId) => [await this.exportWork(em, id, auditEventId)]);
   }
 
   async reject(id: string, user: User, reason: string): Promise<TransitionResult> {
@@ -54,7 +54,7 @@ export class BudgetDecisions {
       { decidedBy: user, decidedAt: new Date(), rejectionReason: reason },
       undefined,
       async (em, auditEventId) => [
-        await this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` }),
+        await this.unlockWork(em, id, auditEventId),
         ...(await this.notifier.rejected(em, id, auditEventId)),
       ],
       reason,
@@ -66,7 +66,7 @@ export class BudgetDecisions {
       await em.nativeUpdate(SubmissionRow, { submission: id, exportState: 'failed' }, { exportState: 'pending', exportError: null, exportAttempts: 0 });
       // From out_of_sync: write again the rows Spectrum was found to differ on or to lack.
       if (submission.status === 'out_of_sync') await resetRowsToRewrite(em, id);
-    }, async (em) => [await this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}` })]);
+    }, async (em, auditEventId) => [await this.exportWork(em, id, auditEventId)]);
   }
 
   /** The sender (or an admin) takes the budget back before anyone responded. */
@@ -74,7 +74,7 @@ export class BudgetDecisions {
     return this.decide(id, 'retrieve', { user }, {}, async (_em, submission) => {
       const isSender = submission.sentBy?.id === user.id;
       if (!isSender && !can(user, 'admin')) throw new ForbiddenError('Only the person who sent this budget, or an admin, can retrieve it');
-    }, async (em) => [await this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` })]);
+    }, async (em, auditEventId) => [await this.unlockWork(em, id, auditEventId)]);
   }
 
   /** An admin accepts the listed variance of an out-of-sync budget. */
@@ -99,12 +99,24 @@ export class BudgetDecisions {
       if (refusal) throw new ConflictError(refusal, { status: submission.status });
       const updated = await em.nativeUpdate(Submission, { id, status: 'synced', unlockedAt: null }, { unlockedAt: now, unlockedBy: user });
       if (updated !== 1) throw new ConflictError('This budget has already been unlocked', { status: submission.status });
-      this.audit.record(em, { submissionId: id, actor: { user }, action: 'unlock', from: 'synced', to: 'synced' });
+      const event = this.audit.record(em, { submissionId: id, actor: { user }, action: 'unlock', from: 'synced', to: 'synced' });
       await em.flush();
-      works = [await this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}` })];
+      works = [await this.unlockWork(em, id, event.id)];
     });
     await this.workQueue.dispatch(this.em.fork(), works);
     return { status: 'synced', unlockRequestedAt: now.toISOString() };
+  }
+
+  /**
+   * Work is keyed by the decision that caused it: a retry recorded while the previous export job is
+   * still finishing is new work, never folded into the old job's.
+   */
+  private exportWork(em: EntityManager, id: string, auditEventId: string): Promise<RecordedWork> {
+    return this.workQueue.record(em, JobName.ExportSubmission, { submissionId: id }, { dedupeKey: `export:${id}:${auditEventId}` });
+  }
+
+  private unlockWork(em: EntityManager, id: string, auditEventId: string): Promise<RecordedWork> {
+    return this.workQueue.record(em, JobName.UnlockBudget, { submissionId: id }, { dedupeKey: `unlock:${id}:${auditEventId}` });
   }
 
   private async decide(

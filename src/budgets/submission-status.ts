@@ -24,10 +24,6 @@ export const OPEN_STATUSES: readonly SubmissionStatus[] = [
   'out_of_sync',
 ];
 
-export function isOpen(status: SubmissionStatus): boolean {
-  return OPEN_STATUSES.includes(status);
-}
-
 /**
  * The state machine: each event names the statuses it may leave and the one it enters. Every
  * status change in the connector goes through one of these (SubmissionStateMachine).

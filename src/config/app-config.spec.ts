@@ -82,4 +82,19 @@ describe('loadAppConfig', () => {
     expect(problems).toHaveLength(13);
     for (const secret of ['hunter2', 'procore-client-secret-value', 'webhook-secret-value-123', 'mail-pass']) expect(text).not.toContain(secret);
   });
+
+  it('catches values that look right but cannot work, naming the variable', () => {
+    const problems = problemsOf({
+      ...valid,
+      DATABASE_URL: 'postgres://connector:pa/ss@db.internal:5432/connector',
+      SMTP_URL: 'smtp://user%ZZ:pw@smtp.example.com:587',
+      DAILY_SUMMARY_CRON: '0 0 30 2 *',
+    });
+    expect(problems).toEqual([
+      'DAILY_SUMMARY_CRON never fires (e.g. a day that does not exist): "0 0 30 2 *"',
+      'DATABASE_URL is not a valid URL (percent-encode special characters such as / @ : in the password)',
+      'SMTP_URL has a user name or password that is not valid percent-encoding',
+    ]);
+    expect(problems.join('\n')).not.toContain('pa/ss');
+  });
 });

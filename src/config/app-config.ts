@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { validateCronExpression } from 'cron';
+import { CronTime, validateCronExpression } from 'cron';
+import { parseSmtpUrl } from '../notifications/mail-transport';
 import { Cents, toCents } from '../common/money';
 import { validateEnvironment } from './environment';
 
@@ -76,13 +77,26 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     ['RECONCILE_CRON', schedules.reconcileCron],
     ['USER_SYNC_CRON', schedules.userSyncCron],
   ];
+  const zoneOk = isTimeZone(schedules.dailySummaryTz);
+  if (!zoneOk) problems.push('DAILY_SUMMARY_TZ must be an IANA time zone such as UTC or America/Chicago');
   for (const [name, expression] of cronVariables) {
     if (!validateCronExpression(expression).valid) {
       problems.push(`${name} must be a cron expression like "0 7 * * *"`);
+    } else if (zoneOk && !firesEver(expression, schedules.dailySummaryTz)) {
+      problems.push(`${name} never fires (e.g. a day that does not exist): "${expression}"`);
     }
   }
-  if (!isTimeZone(schedules.dailySummaryTz)) {
-    problems.push('DAILY_SUMMARY_TZ must be an IANA time zone such as UTC or America/Chicago');
+  const databaseUrl = text('DATABASE_URL');
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl) && !isUrl(databaseUrl)) {
+    problems.push('DATABASE_URL is not a valid URL (percent-encode special characters such as / @ : in the password)');
+  }
+  const smtpUrl = text('SMTP_URL');
+  if (smtpUrl && /^smtps?:\/\//.test(smtpUrl)) {
+    try {
+      parseSmtpUrl(smtpUrl);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
   }
   const mappingFile = text('MAPPING_FILE');
   if (mappingFile && !existsSync(mappingFile)) {
@@ -143,6 +157,24 @@ export function parseDuration(text: string): number {
   if (!match) throw new Error(`not a duration: ${text}`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 's'] ?? 1000;
   return Number(match[1]) * unit;
+}
+
+function firesEver(expression: string, timeZone: string): boolean {
+  try {
+    new CronTime(expression, timeZone).sendAt();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isTimeZone(zone: string): boolean {

@@ -22,15 +22,6 @@ import {
 } from './email-content';
 import { Notification, NotificationKind } from './notification.entity';
 
-/** The ledger's kinds (snake_case) and the templates' (hyphenated). */
-export const EMAIL_KIND_OF: Record<NotificationKind, EmailKind> = {
-  daily_summary: 'daily-summary',
-  rejected: 'rejected',
-  resent: 're-sent',
-  export_failed: 'failed-to-export',
-  out_of_sync: 'out-of-sync',
-};
-
 /** One email ready to render: the template kind and its view model. */
 export type EmailToRender = { [K in EmailKind]: { kind: K; model: EmailModels[K] } }[EmailKind];
 

@@ -218,8 +218,14 @@ export function parseSmtpUrl(smtpUrl: string): SmtpTarget {
   if (!url.hostname) throw new Error('SMTP_URL has no host');
   const secure = url.protocol === 'smtps:';
   const port = url.port ? Number(url.port) : secure ? 465 : 587;
-  const user = decodeURIComponent(url.username);
-  const pass = decodeURIComponent(url.password);
+  let user: string;
+  let pass: string;
+  try {
+    user = decodeURIComponent(url.username);
+    pass = decodeURIComponent(url.password);
+  } catch {
+    throw new Error('SMTP_URL has a user name or password that is not valid percent-encoding');
+  }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const credentials = user ? `${encodeURIComponent(user)}${pass ? ':***' : ''}@` : '';
   return {

@@ -30,6 +30,32 @@ export class PendingWorkSweeper {
     return this.sweep();
   }
 
+  /**
+   * The stuck-export net: a submission left `exporting` (or `ingesting`) with no pending work that
+   * would move it on gets that work recorded again. The exporter resumes from its ledger.
+   */
+  private async recoverOrphanedSubmissions(em: EntityManager, stuckAfterMs: number): Promise<number> {
+    const orphans = await em.execute<Array<{ id: string; status: 'exporting' | 'ingesting' }>>(
+      `select s.id, s.status from submission s
+        where s.status in ('exporting', 'ingesting')
+          and s.status_changed_at < now() - (? * interval '1 millisecond')
+          and not exists (
+            select 1 from pending_work w
+             where w.state = 'pending'
+               and w.job_name = case s.status when 'exporting' then ? else ? end
+               and w.payload->>'submissionId' = s.id::text)
+        order by s.id limit 100`,
+      [stuckAfterMs, JobName.ExportSubmission, JobName.IngestSubmission],
+    );
+    for (const orphan of orphans) {
+      const jobName = orphan.status === 'exporting' ? JobName.ExportSubmission : JobName.IngestSubmission;
+      const submissionId = String(orphan.id);
+      this.logger.warn(`Submission ${submissionId} was ${orphan.status} with no pending work; recording ${jobName} again`);
+      await this.workQueue.enqueue(em, jobName, { submissionId }, { dedupeKey: `${jobName}:${submissionId}:recovered` });
+    }
+    return orphans.length;
+  }
+
   /** Re-enqueues pending work without a live job; `stuckAfterMs` overrides STUCK_AFTER_MINUTES. */
   async sweep(stuckAfterMs = this.options.stuckAfterMinutes * 60_000): Promise<{ requeued: number }> {
     const em = this.em.fork();
@@ -66,6 +92,7 @@ export class PendingWorkSweeper {
       requeued++;
     }
     if (requeued) this.logger.log(`Re-enqueued ${requeued} pending work item(s) without a live job`);
+    requeued += await this.recoverOrphanedSubmissions(em, stuckAfterMs);
     await em.execute(
       `delete from pending_work where id in (
          select id from pending_work where state <> 'pending' and finished_at < now() - (? * interval '1 day') limit 5000)`,

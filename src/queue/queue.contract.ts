@@ -56,6 +56,3 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   [JobName.DailySummary]: { queue: 'notifications', attempts: 5, backoffMs: 10_000, concurrency: 1 },
   [JobName.SweepPendingWork]: { queue: 'maintenance', attempts: 1, backoffMs: 1_000, concurrency: 1 },
 };
-
-/** What a queue job carries: the pending work row and the typed payload. */
-export type QueuedJobData<K extends JobName = JobName> = JobPayloads[K] & { workId: string };

@@ -4,6 +4,17 @@ import type { Queue } from 'bull';
 import { JOB_DEFINITIONS, JobName, JobPayloads, QueueName } from './queue.contract';
 import { QUEUES } from './queue.tokens';
 
+const DISPATCH_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined); // a late failure after the timeout is of no interest
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface RecordedWork {
   id: string;
   jobName: JobName;
@@ -68,19 +79,24 @@ export class WorkQueue {
     };
   }
 
-  /** Puts recorded work on its queue. Never throws: undelivered work waits for the sweeper. */
+  /**
+   * Puts recorded work on its queue. Never throws and never waits long: with Redis unreachable the
+   * caller (an HTTP request, say) goes on, and the undelivered work waits for the sweeper.
+   */
   async dispatch(em: EntityManager, works: RecordedWork[]): Promise<void> {
     const delivered: string[] = [];
     for (const work of works) {
       try {
-        await this.addJob(work);
+        await withTimeout(this.addJob(work), DISPATCH_TIMEOUT_MS, 'Redis did not answer');
         delivered.push(work.id);
       } catch (error) {
         this.logger.warn(`Could not enqueue ${work.jobName} #${work.id} (${(error as Error).message}); the sweeper will retry`);
       }
     }
     if (delivered.length) {
-      await em.execute(`update pending_work set enqueued_at = now() where id in (${delivered.map(() => '?').join(',')})`, delivered);
+      await em
+        .execute(`update pending_work set enqueued_at = now() where id in (${delivered.map(() => '?').join(',')})`, delivered)
+        .catch((error: Error) => this.logger.warn(`Could not note the enqueueing of work ${delivered.join(', ')}: ${error.message}`));
     }
   }
 

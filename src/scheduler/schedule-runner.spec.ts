@@ -86,19 +86,19 @@ describe('ScheduleRunner with DAILY_SUMMARY_TZ=America/Chicago', () => {
     await start('2025-01-15T07:59:30Z', { POLL_CRON: '*/15 * * * *', RECONCILE_CRON: '*/30 * * * *', USER_SYNC_CRON: '0 2 * * *' });
     await jest.advanceTimersByTimeAsync(16 * 60_000); // 01:59:30 → 02:15:30 CST
     expect(scheduler.firedBy('sync-users')).toEqual([
-      { at: '2025-01-15T08:00:00.000Z', payload: { window: '2025-01-15T02:00:00' }, dedupeKey: 'sync-users:2025-01-15T02:00:00' },
+      { at: '2025-01-15T08:00:00.000Z', payload: { window: '2025-01-15T02:00:00-06:00' }, dedupeKey: 'sync-users:2025-01-15T02:00:00-06:00' },
     ]);
     expect(scheduler.firedBy('poll-projects').map((f) => f.dedupeKey)).toEqual([
-      'poll-projects:2025-01-15T02:00:00',
-      'poll-projects:2025-01-15T02:15:00',
+      'poll-projects:2025-01-15T02:00:00-06:00',
+      'poll-projects:2025-01-15T02:15:00-06:00',
     ]);
-    expect(scheduler.firedBy('reconcile-sweep').map((f) => f.payload)).toEqual([{ window: '2025-01-15T02:00:00' }]);
+    expect(scheduler.firedBy('reconcile-sweep').map((f) => f.payload)).toEqual([{ window: '2025-01-15T02:00:00-06:00' }]);
     const sweeps = scheduler.firedBy('sweep-pending-work');
     expect(sweeps).toHaveLength(16);
     expect(sweeps[0]).toEqual({
       at: '2025-01-15T08:00:00.000Z',
-      payload: { window: '2025-01-15T02:00:00' },
-      dedupeKey: 'sweep-pending-work:2025-01-15T02:00:00',
+      payload: { window: '2025-01-15T02:00:00-06:00' },
+      dedupeKey: 'sweep-pending-work:2025-01-15T02:00:00-06:00',
     });
     expect(new Set(sweeps.map((s) => s.dedupeKey)).size).toBe(16);
   });

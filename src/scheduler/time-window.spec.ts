@@ -1,4 +1,4 @@
-import { dailyWindowKey, localDate, nextFireTime, previousFireTime, windowKey } from './time-window';
+import { localDate, previousFireTime, windowKey } from './time-window';
 
 const CHICAGO = 'America/Chicago';
 const at = (iso: string) => new Date(iso);
@@ -29,43 +29,6 @@ describe('localDate', () => {
   it('rejects an unknown zone and an invalid date', () => {
     expect(() => localDate(at('2025-01-01T00:00:00Z'), 'Mars/Olympus_Mons')).toThrow(RangeError);
     expect(() => localDate(new Date(Number.NaN), 'UTC')).toThrow(TypeError);
-  });
-});
-
-describe('dailyWindowKey', () => {
-  it('is the local day, so every send during that day shares it', () => {
-    const morning = dailyWindowKey(at('2025-03-09T12:00:00Z'), CHICAGO);
-    const lateRetry = dailyWindowKey(at('2025-03-10T04:59:00Z'), CHICAGO);
-    expect(morning).toBe('2025-03-09');
-    expect(lateRetry).toBe(morning);
-    expect(dailyWindowKey(at('2025-03-10T05:00:00Z'), CHICAGO)).toBe('2025-03-10');
-  });
-});
-
-describe('nextFireTime', () => {
-  it('fires 0 7 * * * at 13:00Z in winter and 12:00Z in summer (America/Chicago)', () => {
-    expect(nextFireTime('0 7 * * *', CHICAGO, at('2025-01-15T00:00:00Z'))).toEqual(at('2025-01-15T13:00:00Z'));
-    expect(nextFireTime('0 7 * * *', CHICAGO, at('2025-07-15T00:00:00Z'))).toEqual(at('2025-07-15T12:00:00Z'));
-  });
-
-  it('crosses the spring and autumn changes', () => {
-    expect(nextFireTime('0 7 * * *', CHICAGO, at('2025-03-08T13:00:00Z'))).toEqual(at('2025-03-09T12:00:00Z'));
-    expect(nextFireTime('0 7 * * *', CHICAGO, at('2025-11-01T12:00:00Z'))).toEqual(at('2025-11-02T13:00:00Z'));
-  });
-
-  it('is strictly after the given instant', () => {
-    expect(nextFireTime('0 7 * * *', CHICAGO, at('2025-01-15T13:00:00Z'))).toEqual(at('2025-01-16T13:00:00Z'));
-    expect(nextFireTime('0 7 * * *', CHICAGO, at('2025-01-15T12:59:59.999Z'))).toEqual(at('2025-01-15T13:00:00Z'));
-  });
-
-  it('reads the default UTC zone and six-field expressions', () => {
-    expect(nextFireTime('*/15 * * * *', 'UTC', at('2025-05-05T10:07:30Z'))).toEqual(at('2025-05-05T10:15:00Z'));
-    expect(nextFireTime('30 * * * * *', 'UTC', at('2025-05-05T10:07:30Z'))).toEqual(at('2025-05-05T10:08:30Z'));
-  });
-
-  it('rejects a malformed expression and an unknown zone', () => {
-    expect(() => nextFireTime('61 * * * *', 'UTC', at('2025-01-01T00:00:00Z'))).toThrow();
-    expect(() => nextFireTime('0 7 * * *', 'Nowhere/City', at('2025-01-01T00:00:00Z'))).toThrow(/time zone/);
   });
 });
 
@@ -101,35 +64,34 @@ describe('windowKey', () => {
     const onTime = windowKey(at('2025-01-15T13:00:00.000Z'), daily, CHICAGO);
     const late = windowKey(at('2025-01-15T13:00:02.731Z'), daily, CHICAGO);
     const muchLater = windowKey(at('2025-01-16T12:59:59Z'), daily, CHICAGO);
-    expect(onTime).toBe('2025-01-15T07:00:00');
+    expect(onTime).toBe('2025-01-15T07:00:00-06:00');
     expect(late).toBe(onTime);
     expect(muchLater).toBe(onTime);
-    expect(windowKey(at('2025-01-16T13:00:00Z'), daily, CHICAGO)).toBe('2025-01-16T07:00:00');
+    expect(windowKey(at('2025-01-16T13:00:00Z'), daily, CHICAGO)).toBe('2025-01-16T07:00:00-06:00');
   });
 
   it('names the local scheduled time across DST changes', () => {
-    expect(windowKey(at('2025-03-08T13:00:00Z'), daily, CHICAGO)).toBe('2025-03-08T07:00:00');
-    expect(windowKey(at('2025-03-09T12:00:00Z'), daily, CHICAGO)).toBe('2025-03-09T07:00:00');
-    expect(windowKey(at('2025-11-01T12:00:00Z'), daily, CHICAGO)).toBe('2025-11-01T07:00:00');
-    expect(windowKey(at('2025-11-02T13:00:00Z'), daily, CHICAGO)).toBe('2025-11-02T07:00:00');
+    expect(windowKey(at('2025-03-08T13:00:00Z'), daily, CHICAGO)).toBe('2025-03-08T07:00:00-06:00');
+    expect(windowKey(at('2025-03-09T12:00:00Z'), daily, CHICAGO)).toBe('2025-03-09T07:00:00-05:00');
+    expect(windowKey(at('2025-11-01T12:00:00Z'), daily, CHICAGO)).toBe('2025-11-01T07:00:00-05:00');
+    expect(windowKey(at('2025-11-02T13:00:00Z'), daily, CHICAGO)).toBe('2025-11-02T07:00:00-06:00');
     // Before the tick on the day of each change: still the previous day's tick.
-    expect(windowKey(at('2025-03-09T11:59:59Z'), daily, CHICAGO)).toBe('2025-03-08T07:00:00');
-    expect(windowKey(at('2025-11-02T12:59:59Z'), daily, CHICAGO)).toBe('2025-11-01T07:00:00');
+    expect(windowKey(at('2025-03-09T11:59:59Z'), daily, CHICAGO)).toBe('2025-03-08T07:00:00-06:00');
+    expect(windowKey(at('2025-11-02T12:59:59Z'), daily, CHICAGO)).toBe('2025-11-01T07:00:00-05:00');
   });
 
-  it('gives one key for a 01:30 schedule on the night 01:30 happens twice', () => {
-    // 01:30 CDT is 06:30Z and 01:30 CST is 07:30Z on 2025-11-02; cron may fire at either.
-    const first = windowKey(at('2025-11-02T06:30:00Z'), '30 1 * * *', CHICAGO);
-    const repeated = windowKey(at('2025-11-02T07:30:00Z'), '30 1 * * *', CHICAGO);
-    expect(first).toBe('2025-11-02T01:30:00');
-    expect(repeated).toBe(first);
+  it('keeps the two 01:30s of the night clocks fall back apart, so no tick is lost', () => {
+    // 01:30 CDT is 06:30Z and 01:30 CST is 07:30Z on 2025-11-02.
+    expect(windowKey(at('2025-11-02T06:30:00Z'), '*/15 * * * *', CHICAGO)).toBe('2025-11-02T01:30:00-05:00');
+    expect(windowKey(at('2025-11-02T07:30:00Z'), '*/15 * * * *', CHICAGO)).toBe('2025-11-02T01:30:00-06:00');
+    expect(windowKey(at('2025-11-02T06:44:00Z'), '* * * * *', CHICAGO)).not.toBe(windowKey(at('2025-11-02T07:44:00Z'), '* * * * *', CHICAGO));
   });
 
   it('splits a frequent schedule into its ticks', () => {
     const poll = '*/15 * * * *';
-    expect(windowKey(at('2025-05-05T10:00:00Z'), poll, 'UTC')).toBe('2025-05-05T10:00:00');
-    expect(windowKey(at('2025-05-05T10:14:59Z'), poll, 'UTC')).toBe('2025-05-05T10:00:00');
-    expect(windowKey(at('2025-05-05T10:15:00Z'), poll, 'UTC')).toBe('2025-05-05T10:15:00');
-    expect(windowKey(at('2025-05-05T10:15:00Z'), poll, CHICAGO)).toBe('2025-05-05T05:15:00');
+    expect(windowKey(at('2025-05-05T10:00:00Z'), poll, 'UTC')).toBe('2025-05-05T10:00:00+00:00');
+    expect(windowKey(at('2025-05-05T10:14:59Z'), poll, 'UTC')).toBe('2025-05-05T10:00:00+00:00');
+    expect(windowKey(at('2025-05-05T10:15:00Z'), poll, 'UTC')).toBe('2025-05-05T10:15:00+00:00');
+    expect(windowKey(at('2025-05-05T10:15:00Z'), poll, CHICAGO)).toBe('2025-05-05T05:15:00-05:00');
   });
 });

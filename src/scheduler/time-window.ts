@@ -21,30 +21,20 @@ export function localDate(instant: Date, timeZone: string): string {
 }
 
 /**
- * The key of the daily window an instant belongs to: its calendar day in `timeZone`
- * (`YYYY-MM-DD`). The notification ledger keys the daily summary by it, so a digest goes
- * once per recipient per local day whichever instance or retry sends it.
- */
-export function dailyWindowKey(instant: Date, timeZone: string): string {
-  return localDate(instant, timeZone);
-}
-
-/**
- * A stable id of the cron tick `instant` belongs to: the local wall-clock time
- * (`YYYY-MM-DDTHH:mm:ss`, in `timeZone`) of the most recent fire time at or before `instant`.
- * Every instance that fires for the same tick gets the same key, however late it runs, so it
- * can serve as a queue job id. Wall-clock time rather than UTC makes the key one per scheduled
- * time even on the night clocks fall back, when `cron` may fire a 01:30 schedule at either
- * 01:30 (the first or the repeated one) depending on when the process started.
+ * A stable id of the cron tick `instant` belongs to: the local time of the most recent fire time at
+ * or before `instant`, with its UTC offset (`YYYY-MM-DDTHH:mm:ss±HH:MM`). Every instance that fires
+ * for the same tick gets the same key, however late it runs, so it can serve as a queue job id.
+ * The offset keeps the two 01:30s of the night clocks fall back apart, so a frequent schedule
+ * (the sweeper, polling) never loses that hour's ticks.
  */
 export function windowKey(instant: Date, cronExpression: string, timeZone: string): string {
-  const p = wallClock(previousFireTime(cronExpression, timeZone, instant), timeZone);
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
-}
-
-/** The first fire time strictly after `after`. */
-export function nextFireTime(cronExpression: string, timeZone: string, after: Date): Date {
-  return new Date(nextFireMillis(cronTime(cronExpression, timeZone), timeZone, validMillis(after)));
+  const tick = previousFireTime(cronExpression, timeZone, instant);
+  const p = wallClock(tick, timeZone);
+  const wallMillis = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  const offset = Math.round((wallMillis - Math.floor(tick.getTime() / SECOND) * SECOND) / 60_000);
+  const abs = Math.abs(offset);
+  const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${zone}`;
 }
 
 /** The most recent fire time at or before `atOrBefore`. */

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
 import { ERP_PERMISSIONS, ErpPermission } from './user.entity';
 
 const trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
@@ -27,29 +27,32 @@ export class CreateUserDto {
   subscribedToDigest?: boolean;
 }
 
+/** May be left out, but not sent as null: every field of a user has a value. */
+const Omittable = () => ValidateIf((_object, value) => value !== undefined);
+
 export class UpdateUserDto {
   @ApiPropertyOptional()
-  @IsOptional() @trim() @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(254)
+  @Omittable() @trim() @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(254)
   email?: string;
 
   @ApiPropertyOptional()
-  @IsOptional() @trim() @IsString() @Length(1, 200, { message: 'name must be 1 to 200 characters' })
+  @Omittable() @trim() @IsString() @Length(1, 200, { message: 'name must be 1 to 200 characters' })
   name?: string;
 
   @ApiPropertyOptional({ enum: ERP_PERMISSIONS })
-  @IsOptional() @IsIn(ERP_PERMISSIONS, { message: `erpPermission must be one of ${ERP_PERMISSIONS.join(', ')}` })
+  @Omittable() @IsIn(ERP_PERMISSIONS, { message: `erpPermission must be one of ${ERP_PERMISSIONS.join(', ')}` })
   erpPermission?: ErpPermission;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsBoolean({ message: 'canPushToAccounting must be true or false' })
+  @Omittable() @IsBoolean({ message: 'canPushToAccounting must be true or false' })
   canPushToAccounting?: boolean;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsBoolean({ message: 'subscribedToDigest must be true or false' })
+  @Omittable() @IsBoolean({ message: 'subscribedToDigest must be true or false' })
   subscribedToDigest?: boolean;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsBoolean({ message: 'active must be true or false' })
+  @Omittable() @IsBoolean({ message: 'active must be true or false' })
   active?: boolean;
 }
 

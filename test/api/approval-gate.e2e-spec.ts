@@ -232,10 +232,74 @@ describe('approval gate over HTTP', () => {
       }
     });
 
+    it('text with a NUL character or JSON nested too deeply → 400; nothing changes', async () => {
+      const nul = await api(t.url, token).post(`/api/v1/budgets/${id}/reject`, { reason: 'wrong\u0000totals' });
+      expect(nul.status).toBe(400);
+      expect(nul.body.message).toMatch(/NUL character/);
+      const deep = `{"reason":"ok","deep":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`;
+      const nested = await request(t.url, 'POST', `/api/v1/budgets/${id}/reject`, { token, rawBody: deep });
+      expect(nested.status).toBe(400);
+      expect(nested.body.message).toMatch(/nested deeper than 32 levels/);
+      const arrays = await request(t.url, 'POST', `/api/v1/budgets/${id}/reject`, { token, rawBody: '['.repeat(40000) + ']'.repeat(40000) });
+      expect(arrays.status).toBe(400);
+      const user = await api(t.url, token).post('/api/v1/users', { email: 'n@example.com', name: 'Nul\u0000Name', erpPermission: 'read_only', canPushToAccounting: false });
+      expect(user.status).toBe(400);
+      expect(await sql(`select status from submission`)).toEqual([{ status: 'ready_to_export' }]);
+    });
+
+    it('null for a user field → 400, never stored', async () => {
+      const { user } = await createUser(t.em(), { erpPermission: 'read_only', email: 'keep.me@example.com' });
+      for (const body of [{ email: null }, { name: null }, { erpPermission: null }, { subscribedToDigest: null }, { active: null }]) {
+        const res = await api(t.url, token).patch(`/api/v1/users/${user.id}`, body);
+        expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      }
+      const self = await api(t.url, token).patch('/api/v1/users/me', { subscribedToDigest: null });
+      expect(self.status).toBe(400);
+      expect(await sql(`select email, name, erp_permission from app_user where id = $1`, [user.id])).toEqual([
+        { email: 'keep.me@example.com', name: user.name, erp_permission: 'read_only' },
+      ]);
+    });
+
     it('bad list filters → 400', async () => {
       for (const query of ['status=nope', 'page=0', 'page=abc', 'perPage=501', 'perPage=1.5', 'procoreProjectId=x', 'extra=1']) {
         const res = await api(t.url, token).get(`/api/v1/budgets?${query}`);
         expect({ query, status: res.status }).toEqual({ query, status: 400 });
+      }
+    });
+  });
+
+  describe('work is never lost between a decision and its queue job', () => {
+    it('a retry while the previous export job is still finishing records new export work', async () => {
+      const { token } = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
+      const submission = await createSubmission(t.em());
+      expect((await api(t.url, token).post(`/api/v1/budgets/${submission.id}/accept`)).status).toBe(202);
+      // The exporter has committed failed_to_export but not yet marked its own work done.
+      await sql(`update submission set status = 'failed_to_export' where id = $1`, [submission.id]);
+      expect((await api(t.url, token).post(`/api/v1/budgets/${submission.id}/retry`)).status).toBe(202);
+      const work = await sql(`select job_name, state from pending_work where job_name = 'export-submission' order by id`);
+      expect(work).toEqual([
+        { job_name: 'export-submission', state: 'pending' },
+        { job_name: 'export-submission', state: 'pending' },
+      ]);
+    });
+
+    it('with Redis unreachable a decision still answers at once; its work waits in PostgreSQL', async () => {
+      const offline = await startTestApp({ env: { REDIS_URL: 'redis://127.0.0.1:1/0' } });
+      try {
+        const { token } = await createUser(offline.em(), { erpPermission: 'standard', canPushToAccounting: true });
+        const submission = await createSubmission(offline.em());
+        const started = Date.now();
+        const res = await api(offline.url, token).post(`/api/v1/budgets/${submission.id}/reject`, { reason: 'Wrong totals' });
+        expect(res.status).toBe(200);
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(await sql(`select job_name, state, enqueued_at from pending_work`)).toEqual([
+          { job_name: 'unlock-budget', state: 'pending', enqueued_at: null },
+        ]);
+        const health = await request(offline.url, 'GET', '/health');
+        expect(health.status).toBe(503);
+        expect(health.body.checks).toMatchObject({ database: { status: 'up' }, redis: { status: 'down' } });
+      } finally {
+        await offline.close();
       }
     });
   });

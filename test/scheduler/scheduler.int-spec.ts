@@ -103,22 +103,22 @@ describe('scheduler', () => {
       expect(results.flat().filter((work) => work.created)).toHaveLength(5);
       expect(await scheduledWork()).toEqual([
         { job_name: JobName.DailySummary, payload: { day: '2025-01-15' }, dedupe_key: 'daily-summary:2025-01-15' },
-        { job_name: JobName.PollProjects, payload: { window: '2025-01-15T07:00:00' }, dedupe_key: 'poll-projects:2025-01-15T07:00:00' },
-        { job_name: JobName.ReconcileSweep, payload: { window: '2025-01-15T07:00:00' }, dedupe_key: 'reconcile-sweep:2025-01-15T07:00:00' },
-        { job_name: JobName.SweepPendingWork, payload: { window: '2025-01-15T07:00:00' }, dedupe_key: 'sweep-pending-work:2025-01-15T07:00:00' },
-        { job_name: JobName.SyncUsers, payload: { window: '2025-01-15T02:00:00' }, dedupe_key: 'sync-users:2025-01-15T02:00:00' },
+        { job_name: JobName.PollProjects, payload: { window: '2025-01-15T07:00:00-06:00' }, dedupe_key: 'poll-projects:2025-01-15T07:00:00-06:00' },
+        { job_name: JobName.ReconcileSweep, payload: { window: '2025-01-15T07:00:00-06:00' }, dedupe_key: 'reconcile-sweep:2025-01-15T07:00:00-06:00' },
+        { job_name: JobName.SweepPendingWork, payload: { window: '2025-01-15T07:00:00-06:00' }, dedupe_key: 'sweep-pending-work:2025-01-15T07:00:00-06:00' },
+        { job_name: JobName.SyncUsers, payload: { window: '2025-01-15T02:00:00-06:00' }, dedupe_key: 'sync-users:2025-01-15T02:00:00-06:00' },
       ]);
 
       // A quarter later: new poll and sweep windows; the rest are the same windows.
       await Promise.all([fireAll(a, new Date('2025-01-15T13:15:00Z')), fireAll(b, new Date('2025-01-15T13:15:00Z'))]);
       expect((await scheduledWork()).map((work) => work.dedupe_key)).toEqual([
         'daily-summary:2025-01-15',
-        'poll-projects:2025-01-15T07:00:00',
-        'poll-projects:2025-01-15T07:15:00',
-        'reconcile-sweep:2025-01-15T07:00:00',
-        'sweep-pending-work:2025-01-15T07:00:00',
-        'sweep-pending-work:2025-01-15T07:15:00',
-        'sync-users:2025-01-15T02:00:00',
+        'poll-projects:2025-01-15T07:00:00-06:00',
+        'poll-projects:2025-01-15T07:15:00-06:00',
+        'reconcile-sweep:2025-01-15T07:00:00-06:00',
+        'sweep-pending-work:2025-01-15T07:00:00-06:00',
+        'sweep-pending-work:2025-01-15T07:15:00-06:00',
+        'sync-users:2025-01-15T02:00:00-06:00',
       ]);
       // Each recorded window was put on its queue once.
       const [{ enqueued }] = await sql<{ enqueued: string }>(`select count(*) as enqueued from pending_work where enqueued_at is not null and dedupe_key like '%:2025-%'`);
