@@ -22,7 +22,11 @@ export function databaseUrl(name = databaseName()): string {
   return PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
 }
 
-/** Each jest worker has a Redis database index of its own, so a FLUSHDB touches only its tests. */
+/**
+ * Each jest worker of a run has a Redis database index of its own, and every key a test app
+ * writes is under `test-<run id>:`. Only the Redis-flush tests (flushRedis) empty a whole index,
+ * which another jest run on the same machine at that moment would feel.
+ */
 export function redisUrl(worker = workerId()): string {
   const base = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   return `${base}/${worker % 16}`;
