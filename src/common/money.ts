@@ -64,17 +64,6 @@ export function formatMoney(cents: Cents): string {
   return `${negative ? '-' : ''}${whole}.${fraction}`;
 }
 
-/** Number of characters the amount takes as Spectrum numeric text (e.g. `999999999.99` is 12). */
-export function moneyTextLength(cents: Cents): number {
-  return formatMoney(cents).length;
-}
-
-export function sumCents(values: Iterable<Cents>): Cents {
-  let total = 0n;
-  for (const value of values) total += value;
-  return total;
-}
-
 export function absCents(value: Cents): Cents {
   return value < 0n ? -value : value;
 }

@@ -1,7 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { SYSTEM } from '../audit/audit.service';
-import { Submission } from '../budgets/submission.entity';
 import { SubmissionStateMachine } from '../budgets/submission-state-machine';
 import { SubmissionStatus } from '../budgets/submission-status';
 import { AppConfig } from '../config/app-config';
@@ -54,10 +53,12 @@ export class ReconciliationService {
   async reconcile(submissionId: string): Promise<ReconcileResult> {
     const started = Date.now();
     const em = this.em.fork();
-    const submission = await em.findOne(Submission, submissionId, {
-      fields: ['id', 'status', 'job', 'exportedAt'],
-      disableIdentityMap: true,
-    });
+    // `version` (status_changed_at, as text to keep every digit) tells at commit whether the status
+    // moved while Spectrum was read — even away and back (out_of_sync → exporting → exported).
+    const [submission] = await em.execute<Array<{ status: SubmissionStatus; job: string | null; exported_at: string | Date | null; version: string }>>(
+      `select status, job, exported_at, status_changed_at::text as version from submission where id = ?`,
+      [submissionId],
+    );
     if (!submission) return { submissionId, skipped: 'the submission no longer exists', ms: Date.now() - started };
     if (!RECONCILED_STATUSES.includes(submission.status)) {
       return { submissionId, skipped: `the submission is ${submission.status}`, ms: Date.now() - started };
@@ -71,11 +72,19 @@ export class ReconciliationService {
 
     let outcome: ReconciliationOutcome = comparison.outcome;
     let explanation = comparison.explanation;
-    const waitUntil = this.fileImportDeadline(submission.exportedAt);
-    if (outcome === 'out_of_sync' && waitUntil && Date.now() < waitUntil.getTime() && comparison.nonZeroRows > 0 && comparison.importedRows === 0) {
+    // A transfer file gives no answer: until SPECTRUM_FILE_IMPORT_WAIT has passed, a budget that does
+    // not match yet is awaiting its import, never out of sync — even when some rows match already
+    // (a re-sent budget's unchanged rows match before any import).
+    const exportedAt = submission.exported_at === null ? null : new Date(submission.exported_at);
+    const waitUntil = submission.status === 'exported' ? this.fileImportDeadline(exportedAt) : null;
+    if (outcome === 'out_of_sync' && waitUntil && Date.now() < waitUntil.getTime()) {
       outcome = 'awaiting_import';
+      const shown =
+        comparison.importedRows === 0
+          ? `Spectrum shows none of the budget's ${comparison.nonZeroRows} estimate(s) yet.`
+          : `Spectrum already shows ${comparison.importedRows} of the budget's ${comparison.nonZeroRows} estimate(s) (rows that held these amounts before match without an import) and differs on ${comparison.varianceCount} row(s).`;
       explanation =
-        `Waiting for Spectrum to import the transfer file: Spectrum shows none of the budget's ${comparison.nonZeroRows} estimate(s) yet. ` +
+        `Waiting for Spectrum to import the transfer file: ${shown} ` +
         `Reconciliation checks again on its schedule and judges the budget after ${waitUntil.toISOString()} (SPECTRUM_FILE_IMPORT_WAIT after the export).`;
     }
 
@@ -84,10 +93,16 @@ export class ReconciliationService {
     let reportId: string | undefined;
     let status: SubmissionStatus = submission.status;
     await em.transactional(async (tx) => {
-      // The status may have moved while Spectrum was read (a retry, a reject): judge only what is still ours.
-      const [current] = await tx.execute<Array<{ status: SubmissionStatus }>>(`select status from submission where id = ? for update`, [submissionId]);
-      if (!current || !RECONCILED_STATUSES.includes(current.status)) {
-        skipped = `the submission became ${current?.status ?? 'deleted'} while Spectrum was read`;
+      // The status may have moved while Spectrum was read (a retry, a reject, a new export): the
+      // read may predate what Spectrum holds now, so nothing is concluded from it.
+      const [current] = await tx.execute<Array<{ status: SubmissionStatus; version: string }>>(
+        `select status, status_changed_at::text as version from submission where id = ? for update`,
+        [submissionId],
+      );
+      if (!current || current.version !== submission.version || !RECONCILED_STATUSES.includes(current.status)) {
+        skipped = current
+          ? `the submission's status changed while Spectrum was read (now ${current.status}); its next reconciliation judges it`
+          : 'the submission was deleted while Spectrum was read';
         return;
       }
       status = current.status;

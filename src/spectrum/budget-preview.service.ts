@@ -4,7 +4,7 @@ import { ServiceUnavailableError } from '../common/app-error';
 import { NotFoundError } from '../common/app-error';
 import { formatMoney } from '../common/money';
 import { Submission } from '../budgets/submission.entity';
-import { actionFor, indexPhases, jobsOf, loadExportRows, normalizeCode, rowKey, SpectrumAction } from './export-plan';
+import { actionFor, findJob, indexPhases, jobsOf, loadExportRows, rowKey, SpectrumAction } from './export-plan';
 import { SpectrumPermitTimeoutError, SpectrumSemaphore } from './spectrum-concurrency';
 import { SpectrumJob, SpectrumPhase } from './spectrum-records';
 import { SpectrumSoapClient } from './spectrum-soap.client';
@@ -66,7 +66,7 @@ export class BudgetPreview {
       spectrumCompany: this.client.companyCode,
       readAt: new Date().toISOString(),
       jobs: jobs.map((job) => {
-        const found = spectrumJobs.find((candidate) => normalizeCode(candidate.jobNumber) === normalizeCode(job));
+        const found = findJob(spectrumJobs, job);
         const exportable = !!found && found.statusCode !== 'C';
         return {
           job,

@@ -14,7 +14,7 @@ export interface ExportLedgerOptions {
   batchSize?: number;
   /** A recorded outcome waits at most this long before its batch is committed. */
   maxDelayMs?: number;
-  /** Writers wait (back-pressure) while this many outcomes are not committed. */
+  /** Writers wait (back-pressure) while this many outcomes are not committed. Default 2 × batchSize. */
   maxBuffered?: number;
 }
 
@@ -24,7 +24,8 @@ export interface ExportLedgerOptions {
  * UPDATEs, committed in the background so the Spectrum calls never wait for PostgreSQL. Only rows
  * still `pending` are changed. `close()` commits everything recorded: the exporter calls it before
  * it ends, fails or lets anything read the ledger again, so within a process a row whose success
- * was seen is always committed as written before it could be sent again. A crash loses at most the
+ * was seen is always committed as written before it could be sent again. Writers wait while
+ * `maxBuffered` outcomes (two batches) are uncommitted, so a crash loses at most that many — the
  * last fraction of a second of outcomes; those rows are sent again, which AddPhase makes harmless.
  */
 export class ExportLedger {
@@ -32,6 +33,8 @@ export class ExportLedger {
   private readonly maxDelayMs: number;
   private readonly maxBuffered: number;
   private buffer: LedgerEntry[] = [];
+  /** Outcomes of the batch being committed right now. */
+  private inFlight = 0;
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private failure?: Error;
@@ -44,7 +47,9 @@ export class ExportLedger {
   ) {
     this.batchSize = options.batchSize ?? 250;
     this.maxDelayMs = options.maxDelayMs ?? 50;
-    this.maxBuffered = options.maxBuffered ?? 2_000;
+    // Two batches: one committing, one filling. Beyond that the writers wait, so a crash can lose
+    // (and so re-send, harmlessly) at most that many outcomes.
+    this.maxBuffered = options.maxBuffered ?? 2 * this.batchSize;
   }
 
   /** Queues an outcome; resolves at once unless too many are waiting for their commit. */
@@ -53,10 +58,15 @@ export class ExportLedger {
     this.buffer.push(entry);
     if (this.buffer.length >= this.batchSize) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
-    while (this.buffer.length >= this.maxBuffered && !this.failure) {
+    while (this.uncommitted >= this.maxBuffered && !this.failure) {
       await new Promise<void>((resolve) => this.drained.add(resolve));
     }
     if (this.failure) throw this.failure;
+  }
+
+  /** Outcomes recorded and not committed yet (waiting or being committed). */
+  get uncommitted(): number {
+    return this.buffer.length + this.inFlight;
   }
 
   /** Commits every recorded outcome; throws if a commit failed. */
@@ -75,6 +85,7 @@ export class ExportLedger {
     this.timer = undefined;
     if (this.flushing || this.failure || !this.buffer.length) return;
     const batch = this.buffer.splice(0, this.batchSize);
+    this.inFlight = batch.length;
     this.flushing = this.commit(batch)
       .then(
         () => {
@@ -86,6 +97,7 @@ export class ExportLedger {
       )
       .finally(() => {
         this.flushing = undefined;
+        this.inFlight = 0;
         for (const wake of this.drained) wake();
         this.drained.clear();
         if (this.buffer.length >= this.batchSize) this.kick();

@@ -1,4 +1,5 @@
-import { cutText, ExportRow, indexPhases, planWrites } from './export-plan';
+import { ExportRow, indexPhases, planWrites } from './export-plan';
+import { cutDescription } from './spectrum-limits';
 import { SpectrumPhase } from './spectrum-records';
 
 function row(position: number, phase: string, costType: string, description = '', original = 100n, revised = 150n): ExportRow {
@@ -45,8 +46,12 @@ describe('planWrites', () => {
   });
 
   it('cuts descriptions to 25 characters without splitting a character', () => {
-    expect(cutText('Doors & Frames <Type A> — Béton coulé')).toBe('Doors & Frames <Type A> —');
-    expect(cutText('😀'.repeat(30))).toBe('😀'.repeat(25));
-    expect(cutText('short')).toBe('short');
+    expect(cutDescription('Doors & Frames <Type A> — Béton coulé')).toBe('Doors & Frames <Type A> —');
+    expect(cutDescription('😀'.repeat(30))).toBe('😀'.repeat(25));
+    expect(cutDescription('short')).toBe('short');
+    // An accent sent decomposed counts once, as Spectrum stores it; a space at the cut goes.
+    expect(cutDescription(`${'e\u0301'.repeat(24)}xyz`)).toBe(`${'é'.repeat(24)}x`);
+    expect(cutDescription('Cast-in-Place Concrete an d more')).toBe('Cast-in-Place Concrete an');
+    expect(cutDescription('General Conditions       and more')).toBe('General Conditions');
   });
 });

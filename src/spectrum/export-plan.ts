@@ -1,7 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Cents, toCents } from '../common/money';
 import { RowExportState } from '../budgets/submission-row.entity';
-import { SpectrumPhase } from './spectrum-records';
+import { cutDescription } from './spectrum-limits';
+import { SpectrumJob, SpectrumPhase } from './spectrum-records';
 
 /**
  * What the exporter and the preview know about a row and what Spectrum already holds, and the
@@ -47,12 +48,15 @@ export interface PlannedWrite {
   };
 }
 
-/** Spectrum keeps at most 25 characters of a phase description. */
-export const DESCRIPTION_MAX = 25;
-
 /** Codes are compared trimmed and upper-cased, as Spectrum stores them. */
 export function normalizeCode(code: string | null | undefined): string {
   return (code ?? '').trim().toUpperCase();
+}
+
+/** A job in GetJob's complete list, matched like every code (trimmed, case-insensitive). */
+export function findJob(jobs: SpectrumJob[], jobNumber: string): SpectrumJob | undefined {
+  const wanted = normalizeCode(jobNumber);
+  return jobs.find((job) => normalizeCode(job.jobNumber) === wanted);
 }
 
 export function rowKey(job: string, phase: string, costType: string): string {
@@ -78,12 +82,6 @@ export function actionFor(row: Pick<ExportRow, 'job' | 'phase' | 'costType'>, in
   return index.phases.has(phaseKey(row.job, row.phase)) ? 'new_row' : 'new_phase';
 }
 
-/** `text` cut to `max` characters (code points, so a character is never split). */
-export function cutText(text: string, max = DESCRIPTION_MAX): string {
-  const chars = Array.from(text.trim());
-  return chars.length > max ? chars.slice(0, max).join('').trimEnd() : chars.join('');
-}
-
 /**
  * One AddPhase per row: Original_Est_Cost = original, Current_Est_Cost = revised;
  * Price_Method_Code only for a row Spectrum lacks; Description only for a phase Spectrum lacks
@@ -96,7 +94,7 @@ export function planWrites(rows: ExportRow[], index: JobPhaseIndex, priceMethodC
   const ordered = [...rows].sort((a, b) => a.position - b.position);
   for (const row of ordered) {
     const key = phaseKey(row.job, row.phase);
-    if (!index.phases.has(key) && !newPhaseText.has(key)) newPhaseText.set(key, cutText(row.description));
+    if (!index.phases.has(key) && !newPhaseText.has(key)) newPhaseText.set(key, cutDescription(row.description));
   }
   const firstOfPhase = new Set<string>();
   return ordered.map((row) => {

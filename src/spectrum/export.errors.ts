@@ -64,3 +64,16 @@ export function rowErrorFromSpectrum(error: SpectrumError): RowExportError {
         : EXPORT_ERROR_CODES.fault;
   return { code, message: error.message, column: null };
 }
+
+/**
+ * The row error of the queue's last attempt for a row that never got through: what kept going
+ * wrong. `transport` picks the words (Spectrum, or the transfer file folder).
+ */
+export function keptFailingError(transport: 'soap' | 'file', reason: Error): RowExportError {
+  const what = transport === 'file' ? 'Writing the transfer file kept failing' : 'Spectrum kept failing';
+  return {
+    code: EXPORT_ERROR_CODES.unavailable,
+    message: `${what}: ${reason.message}. The row was not written; retry the export once Spectrum answers again.`,
+    column: null,
+  };
+}

@@ -10,8 +10,10 @@ import { TransferFileError, writeTransferFile } from './transfer-file';
 /**
  * The file transport (SPECTRUM_TRANSPORT=file): one standard transfer file per job, written
  * atomically into SPECTRUM_EXPORT_DIR for Spectrum's Import Standard Job. A file gives no per-row
- * answer, so its rows are `written` once the file is in place; reconciliation later proves whether
- * Spectrum imported them. Rewriting a job's file (after a crash) replaces it whole.
+ * answer, so its pending rows are `written` once the file is in place; reconciliation later proves
+ * whether Spectrum imported them. The exporter hands over every row of a job (written ones
+ * included), so a file rewritten after a crash or a partial ledger commit — same name, replaced
+ * whole — still holds the whole job, never only the rows that were pending.
  */
 @Injectable()
 export class FileExportWriter {
@@ -29,7 +31,7 @@ export class FileExportWriter {
     for (const job of jobsOf(rows)) {
       const jobRows = rows.filter((row) => row.job === job);
       const unmapped = jobRows.filter((row) => !row.job || !row.phase || !row.costType);
-      for (const row of unmapped) {
+      for (const row of unmapped.filter((candidate) => candidate.exportState === 'pending')) {
         await ledger.record({
           rowId: row.id,
           outcome: 'failed',
@@ -55,10 +57,12 @@ export class FileExportWriter {
         );
         notes.push(`transfer file ${file.path} (${fileRows.length} row(s))`);
         const at = new Date();
-        for (const row of fileRows) await ledger.record({ rowId: row.id, outcome: 'written', action: null, at });
+        for (const row of fileRows) {
+          if (row.exportState === 'pending') await ledger.record({ rowId: row.id, outcome: 'written', action: null, at });
+        }
       } catch (error) {
         if (error instanceof TransferFileError) {
-          for (const row of fileRows) {
+          for (const row of fileRows.filter((candidate) => candidate.exportState === 'pending')) {
             await ledger.record({
               rowId: row.id,
               outcome: 'failed',

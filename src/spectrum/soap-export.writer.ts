@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { EXPORT_ERROR_CODES, rowErrorFromMessages, rowErrorFromSpectrum } from './export.errors';
+import { EXPORT_ERROR_CODES, keptFailingError, rowErrorFromMessages, rowErrorFromSpectrum } from './export.errors';
 import { ExportLedger, LedgerEntry } from './export-ledger';
-import { ExportRow, indexPhases, jobsOf, normalizeCode, planWrites, PlannedWrite } from './export-plan';
+import { ExportRow, findJob, indexPhases, jobsOf, planWrites, PlannedWrite } from './export-plan';
 import { SpectrumPermit, SpectrumSemaphore } from './spectrum-concurrency';
 import { SpectrumJob } from './spectrum-records';
 import { SpectrumSoapClient } from './spectrum-soap.client';
-import { SpectrumError } from './spectrum.errors';
+import { SpectrumError, SpectrumRetriesExhaustedError } from './spectrum.errors';
 
 /** What one pass over the pending rows left behind. */
 export interface WriteOutcome {
@@ -20,9 +20,12 @@ export interface WriteOutcome {
  * Export steps 1–3 over SOAP for the pending rows of one submission: GetJob, GetPhase per job,
  * then AddPhase per row through K parallel loops, K being the permits this process got from the
  * cross-worker semaphore. Each outcome goes to the ledger. A transient failure that outlasted the
- * client's retries stops the pass (Spectrum is unwell; the queue retries later with backoff);
- * permanent ones (data errors, an identical fault on every attempt, refused credentials) are kept
- * on their row and the other rows carry on.
+ * client's retries stops the pass with its row still pending (Spectrum is unwell; the queue retries
+ * later with backoff) — also when the same fault repeated identically for the row, since
+ * `SOAP-ENV:Server` faults are intermittent. Only on the queue's final attempt is a row whose call
+ * got the identical fault every time reported as permanent ("Spectrum kept failing: …"), and the
+ * other rows carry on. Permanent failures (data errors A/I/M, refused credentials) are kept on
+ * their row at once and the other rows carry on.
  */
 @Injectable()
 export class SoapExportWriter {
@@ -34,12 +37,12 @@ export class SoapExportWriter {
     private readonly semaphore: SpectrumSemaphore,
   ) {}
 
-  async write(rows: ExportRow[], ledger: ExportLedger): Promise<WriteOutcome> {
+  async write(rows: ExportRow[], ledger: ExportLedger, attempt: { finalAttempt: boolean } = { finalAttempt: false }): Promise<WriteOutcome> {
     const permits = await this.semaphore.acquireUpTo(Math.max(1, Math.min(this.config.spectrum.concurrency, rows.length)));
     try {
       const planned = await this.plan(rows, ledger);
       if (planned.interrupted) return { interrupted: planned.interrupted, notes: [] };
-      return { interrupted: await this.runLoops(planned.writes, permits, ledger), notes: [] };
+      return { interrupted: await this.runLoops(planned.writes, permits, ledger, attempt.finalAttempt), notes: [] };
     } finally {
       await Promise.all(permits.map((permit) => permit.release().catch(() => undefined)));
     }
@@ -65,7 +68,7 @@ export class SoapExportWriter {
     }
     for (const job of jobsOf(mapped)) {
       const jobRows = mapped.filter((row) => row.job === job);
-      const found = jobs.find((candidate) => normalizeCode(candidate.jobNumber) === normalizeCode(job));
+      const found = findJob(jobs, job);
       if (!found || found.statusCode === 'C') {
         const message = `Job ${job} not found or Complete in Spectrum: Spectrum lists it ${found ? 'as Complete' : 'nowhere among the company\'s Active and Inactive jobs'}`;
         for (const row of jobRows) await ledger.record(failed(row, EXPORT_ERROR_CODES.jobNotFound, message, 'Job_Number'));
@@ -92,10 +95,13 @@ export class SoapExportWriter {
   }
 
   /** Step 3: K loops take the next row, call AddPhase under their permit, record the outcome. */
-  private async runLoops(writes: PlannedWrite[], permits: SpectrumPermit[], ledger: ExportLedger): Promise<Error | undefined> {
+  private async runLoops(writes: PlannedWrite[], permits: SpectrumPermit[], ledger: ExportLedger, finalAttempt: boolean): Promise<Error | undefined> {
     let cursor = 0;
     let interrupted: SpectrumError | undefined;
     let broken = false;
+    // Final attempt: rows failed one after another by the identical fault mean Spectrum fails for
+    // everything, not for those rows; the pass stops and the rest get the same error at once.
+    let keptFailingStreak = 0;
     const loop = async (slot: number) => {
       while (!interrupted && !broken && cursor < writes.length) {
         const write = writes[cursor++];
@@ -104,6 +110,7 @@ export class SoapExportWriter {
         let entry: LedgerEntry;
         try {
           const result = await this.client.addPhase(write.fields);
+          keptFailingStreak = 0;
           if (result.ok) {
             entry = { rowId: write.row.id, outcome: 'written', action: write.action, at: new Date() };
             if (result.warnings.length) {
@@ -114,7 +121,11 @@ export class SoapExportWriter {
           }
         } catch (error) {
           if (!(error instanceof SpectrumError)) throw error;
-          if (error.transient) {
+          if (finalAttempt && error instanceof SpectrumRetriesExhaustedError && error.repeatedIdentically) {
+            // The queue's retries are spent too: the fault this row meets is reported as permanent.
+            entry = { rowId: write.row.id, outcome: 'failed', error: keptFailingError('soap', error) };
+            if (++keptFailingStreak >= KEPT_FAILING_STREAK) interrupted ??= error;
+          } else if (error.transient) {
             interrupted ??= error;
             entry = { rowId: write.row.id, outcome: 'attempted' };
           } else {
@@ -137,6 +148,9 @@ export class SoapExportWriter {
     return interrupted;
   }
 }
+
+/** On the final attempt: this many rows in a row failed by the identical fault end the pass. */
+const KEPT_FAILING_STREAK = 10;
 
 function failed(row: ExportRow, code: string, message: string, column: string | null = null): LedgerEntry {
   return { rowId: row.id, outcome: 'failed', error: { code, message, column } };

@@ -34,14 +34,6 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-/** The permit's lease ran out or was taken back (the process stalled, Redis was unreachable). */
-export class SpectrumPermitLostError extends SpectrumError {
-  readonly transient = true;
-  constructor(permitId: string) {
-    super(`concurrency permit ${permitId} was lost (lease not renewed in time); stop calling and acquire again`);
-  }
-}
-
 export class SpectrumPermitTimeoutError extends SpectrumError {
   readonly transient = true;
   constructor(limit: number, waitedMs: number) {
@@ -119,12 +111,11 @@ const SCRIPTS = {
   count: new Script(COUNT),
 };
 
-/** One held permit. Check `lost` (or call `assertHeld()`) before each Spectrum call. */
+/** One held permit. Check `lost` before each Spectrum call (and acquire another when it is). */
 export class SpectrumPermit {
   private state: 'held' | 'lost' | 'released' = 'held';
   private renewedAt = Date.now();
   private timer?: NodeJS.Timeout;
-  private readonly lostListeners: Array<() => void> = [];
 
   constructor(
     readonly id: string,
@@ -141,15 +132,6 @@ export class SpectrumPermit {
 
   get released(): boolean {
     return this.state === 'released';
-  }
-
-  assertHeld(): void {
-    if (this.state === 'lost') throw new SpectrumPermitLostError(this.id);
-    if (this.state === 'released') throw new Error(`concurrency permit ${this.id} was already released`);
-  }
-
-  onLost(listener: () => void): void {
-    this.lostListeners.push(listener);
   }
 
   /** Extends the lease now (done automatically every `renewEveryMs`). False when it was lost. */
@@ -178,7 +160,6 @@ export class SpectrumPermit {
   private markLost(): void {
     this.stop('lost');
     this.semaphore.forget(this);
-    for (const listener of this.lostListeners) listener();
   }
 
   private stop(state: 'lost' | 'released'): void {

@@ -7,9 +7,9 @@ import { AppConfig } from '../config/app-config';
 import { Notifier } from '../notifications/notifier';
 import { JobName } from '../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
-import { EXPORT_ERROR_CODES, ExportBusyError, ExportIncompleteError } from './export.errors';
+import { ExportBusyError, ExportIncompleteError, keptFailingError } from './export.errors';
 import { ExportLedger } from './export-ledger';
-import { loadExportRows } from './export-plan';
+import { ExportRow, loadExportRows } from './export-plan';
 import { FileExportWriter } from './file-export.writer';
 import { SoapExportWriter, WriteOutcome } from './soap-export.writer';
 import { SubmissionExportLock } from './submission-export-lock';
@@ -32,9 +32,11 @@ export interface ExportSummary {
 }
 
 /**
- * Exports an accepted submission (ExportSubmission). The ledger on submission_row is the truth: a
- * run sends only the rows still `pending`, so a retry or a run after a crash resumes where the
- * last one stopped and never sends a `written` row again. A PostgreSQL advisory lock keeps two
+ * Exports an accepted submission (ExportSubmission). The ledger on submission_row is the truth:
+ * over SOAP a run sends only the rows still `pending`, so a retry or a run after a crash resumes
+ * where the last one stopped and never sends a `written` row again. (A transfer file holds a whole
+ * job, so the file transport rewrites the file of each job that still has a pending row with all
+ * of that job's rows; see rowsToWrite.) A PostgreSQL advisory lock keeps two
  * workers from exporting the same submission at once. The run ends the submission `exported`
  * (and records its reconciliation) or `failed_to_export` (and records the emails), or — when
  * Spectrum kept failing and queue attempts remain — throws so the queue retries with backoff.
@@ -75,15 +77,15 @@ export class SpectrumExporter {
       if (!submission) return summary({ skipped: 'the submission no longer exists' });
       if (submission.status !== 'exporting') return summary({ skipped: `the submission is ${submission.status}, not exporting` });
 
-      const pending = await loadExportRows(em, submissionId, ['pending']);
+      const rows = await this.rowsToWrite(em, submissionId);
       let outcome: WriteOutcome = { notes: [] };
-      if (pending.length) {
+      if (rows.length) {
         const ledger = new ExportLedger(em);
         try {
           outcome =
             this.config.spectrum.transport === 'file'
-              ? await this.files.write({ id: submissionId, projectName: submission.projectName }, pending, ledger)
-              : await this.soap.write(pending, ledger);
+              ? await this.files.write({ id: submissionId, projectName: submission.projectName }, rows, ledger)
+              : await this.soap.write(rows, ledger, attempt);
         } finally {
           // Every outcome seen is committed before the run ends, fails, or reads the ledger again.
           await ledger.close();
@@ -96,22 +98,33 @@ export class SpectrumExporter {
       }
       const result = await this.finish(em, submissionId, outcome.notes);
       this.logger.log(
-        `Budget submission ${submissionId}: ${result.status} (${pending.length} row(s) sent this run, ${result.written} written, ${result.failed} failed) in ${Date.now() - started} ms`,
+        `Budget submission ${submissionId}: ${result.status} (${rows.length} row(s) sent this run, ${result.written} written, ${result.failed} failed) in ${Date.now() - started} ms`,
       );
-      return summary({ ...result, sent: pending.length });
+      return summary({ ...result, sent: rows.length });
     } finally {
       await lock.release();
     }
   }
 
+  /**
+   * What this run writes. SOAP: the rows still `pending`, nothing else. File: every row that is not
+   * failed of each job that still has a pending row — a job's transfer file is rewritten whole under
+   * the same name, so it must hold the rows a previous run already marked written, not only the
+   * pending ones (the writer marks only the pending ones written).
+   */
+  private async rowsToWrite(em: EntityManager, submissionId: string): Promise<ExportRow[]> {
+    if (this.config.spectrum.transport !== 'file') return loadExportRows(em, submissionId, ['pending']);
+    const rows = await loadExportRows(em, submissionId, ['pending', 'written']);
+    const jobsWithPending = new Set(rows.filter((row) => row.exportState === 'pending').map((row) => row.job));
+    return rows.filter((row) => jobsWithPending.has(row.job));
+  }
+
   /** The queue's last attempt: rows Spectrum never took are failed with what kept going wrong. */
   private async giveUp(em: EntityManager, submissionId: string, reason: Error): Promise<void> {
-    const what = this.config.spectrum.transport === 'file' ? 'Writing the transfer file kept failing' : 'Spectrum kept failing';
-    const message = `${what}: ${reason.message}. The row was not written; retry the export once Spectrum answers again.`;
     await em.execute(
       `update submission_row set export_state = 'failed', export_error = ?::jsonb
         where submission_id = ? and export_state = 'pending'`,
-      [JSON.stringify({ code: EXPORT_ERROR_CODES.unavailable, message, column: null }), submissionId],
+      [JSON.stringify(keptFailingError(this.config.spectrum.transport, reason)), submissionId],
     );
   }
 
@@ -143,16 +156,16 @@ export class SpectrumExporter {
         });
         works = await this.notifier.exportFailed(tx, submissionId, transition.auditEventId);
       } else {
-        await this.stateMachine.transition(tx, submissionId, {
+        const exported = await this.stateMachine.transition(tx, submissionId, {
           event: 'exported',
           actor: SYSTEM,
           changes: { exportedAt: new Date() },
           note: [`${written} row(s) written to Spectrum`, ...notes].join('; '),
           data: { written },
         });
-        works = [
-          await this.workQueue.record(tx, JobName.ReconcileSubmission, { submissionId }, { dedupeKey: `reconcile:${submissionId}` }),
-        ];
+        // Keyed by this export, so it is never folded into a reconciliation of the previous one.
+        const dedupeKey = `reconcile:${submissionId}:${exported.auditEventId}`;
+        works = [await this.workQueue.record(tx, JobName.ReconcileSubmission, { submissionId }, { dedupeKey })];
       }
     });
     await this.workQueue.dispatch(em, works);

@@ -176,6 +176,11 @@ export class SpectrumHttpTransport {
   }
 }
 
+/** The start of a response body on one line, for error messages (an HTML page from a proxy, …). */
+export function excerpt(body: string): string {
+  return body.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
 function closedEarly(): NodeJS.ErrnoException {
   return Object.assign(new Error('connection closed before the response was complete'), { code: 'ECONNRESET' });
 }

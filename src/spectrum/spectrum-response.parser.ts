@@ -131,16 +131,3 @@ function decodeEntities(text: string): string {
     return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
   });
 }
-
-/** Escapes text for an XML element body or a single- or double-quoted attribute. */
-export function escapeXmlText(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
-}
-
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};

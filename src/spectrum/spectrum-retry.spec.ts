@@ -37,13 +37,13 @@ describe('withRetries', () => {
     expect(calls).toBe(1);
   });
 
-  it('reports an identical repeated fault as permanent', async () => {
+  it('notes an identical repeated fault, and keeps it transient (the job retries it later)', async () => {
     const failing = withRetries('AddPhase', policy, async () => {
       throw new SpectrumFaultError('SOAP-ENV:Server', 'Error executing Web Service', 500, 'AddPhase');
     }, noSleep);
     const error = await failing.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpectrumRetriesExhaustedError);
-    expect(error).toMatchObject({ transient: false, attempts: 4, repeatedIdentically: true });
+    expect(error).toMatchObject({ transient: true, attempts: 4, repeatedIdentically: true });
   });
 
   it('keeps failures without an answer (timeouts) transient after the attempts', async () => {

@@ -25,7 +25,8 @@ export interface RetryHooks {
 /**
  * Runs `operation` until it succeeds, fails permanently, or the attempts are spent. Transient
  * SpectrumErrors are retried; anything else is rethrown at once. When the attempts are spent the
- * error is a SpectrumRetriesExhaustedError, permanent if every attempt got the identical answer.
+ * error is a (transient) SpectrumRetriesExhaustedError, noting whether every attempt got the
+ * identical answer.
  */
 export async function withRetries<T>(
   service: string,

@@ -9,7 +9,7 @@ import {
   SpectrumClientOptions,
   SpectrumLogger,
 } from './spectrum-client.options';
-import { createExchange, createSpectrumAgent, HttpAnswer, SpectrumHttpTransport } from './spectrum-http.transport';
+import { createExchange, createSpectrumAgent, excerpt, HttpAnswer, SpectrumHttpTransport } from './spectrum-http.transport';
 import {
   AddPhaseFields,
   AddPhaseResult,
@@ -141,19 +141,14 @@ export class SpectrumSoapClient {
 
   // ---- reads ---------------------------------------------------------------------------------
 
-  /** Every Active and Inactive job of the company (GetJob, blank status). */
+  /**
+   * Every Active and Inactive job of the company (GetJob, blank status): the complete list, or a
+   * transient error — a cut-off list is read again, never returned (so never "job missing").
+   * Look a job up in it with findJob (export-plan).
+   */
   async getJobs(): Promise<SpectrumJob[]> {
     const records = await this.call('GetJob', { pCompany_Code: this.options.companyCode });
     return this.rows('GetJob', records, 'Job_Number', (r, note) => toJob(r, note));
-  }
-
-  /**
-   * The job from the complete company list, or null when the complete list lacks it. A cut-off list
-   * is read again and never taken as "job missing" (it fails with a transient error instead).
-   */
-  async findJob(jobNumber: string): Promise<SpectrumJob | null> {
-    const wanted = jobNumber.trim();
-    return (await this.getJobs()).find((job) => job.jobNumber === wanted) ?? null;
   }
 
   /** Every phase/cost type row of one job (GetPhase filtered to the job). */
@@ -397,8 +392,4 @@ function safeValue(value: string): string {
 
 function sameJob(a: string, b: string): boolean {
   return a.trim().toUpperCase() === b.trim().toUpperCase();
-}
-
-function excerpt(body: string): string {
-  return body.replace(/\s+/g, ' ').trim().slice(0, 200);
 }

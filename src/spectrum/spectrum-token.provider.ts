@@ -1,5 +1,5 @@
 import { SpectrumAuthError, SpectrumHttpError, SpectrumResponseFormatError } from './spectrum.errors';
-import { SpectrumHttpTransport } from './spectrum-http.transport';
+import { excerpt, SpectrumHttpTransport } from './spectrum-http.transport';
 
 export interface SpectrumTokenOptions {
   /** `https://host:8482/connect/token` */
@@ -117,8 +117,4 @@ function oauthError(body: string): string {
   } catch {
     return '';
   }
-}
-
-function excerpt(body: string): string {
-  return body.replace(/\s+/g, ' ').trim().slice(0, 200);
 }

@@ -155,11 +155,14 @@ export class SpectrumDataError extends SpectrumError {
 }
 
 /**
- * Every attempt failed. `transient` is false when each attempt got the identical answer from the
- * server (the same fault for the same call): more retries would not help, report it as permanent.
+ * Every attempt of one call failed with a transient error. Still transient: Spectrum's
+ * `SOAP-ENV:Server` fault is intermittent even when it repeats, so the job retries later with
+ * backoff. `repeatedIdentically` says each attempt got the identical answer from the server (the
+ * same fault for the same call): the exporter reports such a row as permanent on the queue's
+ * final attempt ("Spectrum kept failing: …").
  */
 export class SpectrumRetriesExhaustedError extends SpectrumError {
-  readonly transient: boolean;
+  readonly transient = true;
   constructor(
     readonly attempts: number,
     readonly lastError: SpectrumError,
@@ -172,7 +175,6 @@ export class SpectrumRetriesExhaustedError extends SpectrumError {
       service,
       { cause: lastError },
     );
-    this.transient = !repeatedIdentically;
   }
 }
 

@@ -18,9 +18,9 @@ export interface SpectrumModuleOptions {
 
 /**
  * Six attempts per call instead of the client's four. Spectrum's intermittent "Error executing Web
- * Service" fault is identical every time, and a fault that repeats identically over all attempts is
- * reported as permanent: at a 20 % fault rate four attempts would fail one call in 625 that way,
- * six attempts one in 15 625.
+ * Service" fault is identical every time; a call that meets it on every attempt stops the export
+ * run (the row stays pending and the queue retries with backoff): at a 20 % fault rate four
+ * attempts would do that once in 625 calls, six attempts once in 15 625.
  */
 export const EXPORT_RETRY_POLICY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, attempts: 6 };
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Cents, formatMoney } from '../common/money';
+import { cutDescription } from './spectrum-limits';
 import { encodeWindows1252 } from './windows-1252';
 
 /**
@@ -47,7 +48,6 @@ export class TransferFileError extends Error {
   }
 }
 
-const DESCRIPTION_MAX = 25;
 const LIMITS: Array<[keyof TransferFileRow, string, number]> = [
   ['phaseCode', 'phase', 20],
   ['costType', 'cost type', 3],
@@ -88,7 +88,7 @@ export function renderTransferFile(job: TransferFileJob): Buffer {
       record([
         'P',
         clean(row.phaseCode),
-        clean(row.description).slice(0, DESCRIPTION_MAX).trimEnd(),
+        cutDescription(clean(row.description)),
         clean(row.costType),
         clean(row.quantity ?? ''),
         clean(row.unitOfMeasure ?? ''),

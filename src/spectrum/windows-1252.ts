@@ -25,12 +25,3 @@ export function encodeWindows1252(text: string): Buffer {
   }
   return bytes.subarray(0, length);
 }
-
-/** True when every character of the (NFC) text has a Windows-1252 byte. */
-export function isWindows1252(text: string): boolean {
-  for (const char of text.normalize('NFC')) {
-    const code = char.codePointAt(0)!;
-    if (!(code < 0x80 || (code >= 0xa0 && code <= 0xff) || TO_BYTE.has(code))) return false;
-  }
-  return true;
-}

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobName } from '../../src/queue/queue.contract';
 import { WorkQueue } from '../../src/queue/work-queue.service';
+import { SpectrumExporter } from '../../src/spectrum/spectrum-exporter.service';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
@@ -102,6 +103,55 @@ describe('file transport (SPECTRUM_TRANSPORT=file)', () => {
     await sweep(app, submission.id);
     expect(await statusOf(submission.id)).toBe('synced');
     expect((await reports(submission.id)).map((r) => r.outcome)).toEqual(['awaiting_import', 'synced']);
+  });
+
+  it('before SPECTRUM_FILE_IMPORT_WAIT, a re-sent budget whose unchanged rows already match is awaiting import, never out_of_sync', async () => {
+    const app = await start('1h');
+    // An earlier budget left 01100/L at the very amount this one sends again; 03300/M changes.
+    standIn.setPhase({ jobNumber: JOB, phaseCode: '01100', costType: 'L', description: 'General Conditions', priceMethodCode: 'J', originalEstCost: '1275.50' });
+    standIn.setPhase({ jobNumber: JOB, phaseCode: '03300', costType: 'M', description: 'Concrete', priceMethodCode: 'J', originalEstCost: '50000.00' });
+    const submission = await exported(app);
+
+    const [waiting] = await reports(submission.id);
+    expect(waiting.outcome).toBe('awaiting_import');
+    expect(waiting.explanation).toMatch(
+      /^Waiting for Spectrum to import the transfer file: Spectrum already shows 1 of the budget's 2 estimate\(s\) \(rows that held these amounts before match without an import\) and differs on 1 row\(s\)\./,
+    );
+    expect(await statusOf(submission.id)).toBe('exported');
+    await sweep(app, submission.id);
+    expect((await reports(submission.id)).map((r) => r.outcome)).toEqual(['awaiting_import', 'awaiting_import']);
+
+    await importTransferFile(standIn, join(dir, `${JOB}_${submission.id}.txt`));
+    await sweep(app, submission.id);
+    expect(await statusOf(submission.id)).toBe('synced');
+  });
+
+  it('a resume after a partial ledger commit rewrites the job file whole: written and pending rows together', async () => {
+    const app = await start('1h');
+    const submission = await createSubmission(app.em(), { status: 'exporting' });
+    const [{ project_name: projectName }] = await sql<{ project_name: string }>(`select project_name from submission where id = $1`, [submission.id]);
+    const whole =
+      `*,${JOB},${projectName}\r\n` +
+      'P,01100,General Conditions,L,,,1275.50,,,,,,,,\r\n' +
+      'P,03300,Cast-in-Place Concrete,M,,,98765.43,,,,,,,,\r\n';
+    // A previous run put the whole file in place, then the worker died after the ledger committed only its first row.
+    await fs.writeFile(join(dir, `${JOB}_${submission.id}.txt`), whole, 'latin1');
+    const [first, second] = await ledger(submission.id);
+    const writtenAt = new Date('2026-11-25T10:00:00Z');
+    await sql(`update submission_row set export_state = 'written', written_at = $2, export_attempts = 1 where id = $1`, [first.id, writtenAt]);
+
+    const result = await app.get(SpectrumExporter).export(submission.id);
+    expect(result).toMatchObject({ status: 'exported', written: 2, failed: 0 });
+    expect(await fs.readdir(dir)).toEqual([`${JOB}_${submission.id}.txt`]);
+    expect(await fs.readFile(join(dir, `${JOB}_${submission.id}.txt`), 'latin1')).toBe(whole);
+    const rows = await ledger(submission.id);
+    expect(rows.map((r) => [r.id, r.export_state, r.export_attempts])).toEqual([
+      [first.id, 'written', 1],
+      [second.id, 'written', 1],
+    ]);
+    // The row the ledger already held as written keeps its record.
+    expect(rows[0].written_at).toEqual(writtenAt);
+    await waitUntil(() => reports(submission.id), (list) => list.length === 1, 'the reconciliation after the export');
   });
 
   it('after SPECTRUM_FILE_IMPORT_WAIT without an import, reconciliation judges it: out_of_sync, rows missing in Spectrum', async () => {

@@ -116,7 +116,9 @@ describe('export to Spectrum', () => {
   });
 
   it('with 20 % server faults and cut-off responses: still exact and synced, and no row is sent again once its success was seen', async () => {
-    resetSpectrum(standIn, { faultRate: 0.2, truncateRate: 0.05, truncate: { mode: 'between-records' } });
+    // The stand-in draws each call's fault from the seed and the call itself, not from arrival
+    // order: the same pattern on every run, whatever the concurrency does.
+    resetSpectrum(standIn, { faultRate: 0.2, truncateRate: 0.05, truncate: { mode: 'between-records' }, seed: 7 });
     standIn.truncateNext(1, { services: ['GetJob'], mode: 'between-records', keepRecords: 0 });
     standIn.truncateNext(2, { services: ['GetPhase'], mode: 'inside-record', keepRecords: 1 });
     standIn.setPhase({ jobNumber: JOB, phaseCode: '20001', costType: 'L', description: 'Existing', priceMethodCode: 'J', originalEstCost: '1.00' });
@@ -134,6 +136,59 @@ describe('export to Spectrum', () => {
     expect(violations).toEqual([]);
     expect(rowsWithSuccess).toBe(40);
     expect(standIn.getPhase(JOB, '20001', 'L')!.description).toBe('Existing');
+    const counts: Record<string, number> = {};
+    for (const r of standIn.requests()) counts[`${r.service} ${r.outcome}`] = (counts[`${r.service} ${r.outcome}`] ?? 0) + 1;
+    expect(counts).toEqual({
+      'GetJob truncated': 2,
+      'GetJob ok': 1,
+      'GetPhase truncated': 2,
+      'GetPhase ok': 2,
+      'AddPhase fault': 6,
+      'AddPhase truncated': 1,
+      'AddPhase ok': 40,
+    });
+  });
+
+  it('faults after the write went through (faultAfterApply): still exact and synced, and no row is sent again once the connector saw its success', async () => {
+    resetSpectrum(standIn, { faultRate: 0.3, faultAfterApply: true, seed: 11 });
+    const submission = await createSubmission(t.em(), { lines: manyLines(40) });
+
+    await accept(t.url, approver.token, submission.id);
+    expect(await waitForStatus(submission.id, ['synced', 'out_of_sync', 'failed_to_export'], 30_000)).toBe('synced');
+
+    await expectExactInSpectrum(standIn, submission.id);
+    const addPhases = standIn.requests('AddPhase');
+    const unseen = addPhases.filter((r) => r.outcome === 'fault');
+    // Writes applied although the connector saw a fault: it sent them again (harmless: AddPhase sets values).
+    expect(unseen.length).toBeGreaterThan(5);
+    expect(standIn.applied()).toHaveLength(addPhases.length);
+    const { rowsWithSuccess, violations } = sendsAfterSeenSuccess(standIn);
+    expect(violations).toEqual([]);
+    expect(rowsWithSuccess).toBe(40);
+    expect((await ledger(submission.id)).every((r) => r.export_state === 'written')).toBe(true);
+  });
+
+  it('a row meeting the identical server fault on every call stays pending while the queue retries; its last attempt reports it "Spectrum kept failing"', async () => {
+    standIn.faultWhen((r) => r.service === 'AddPhase' && r.fields.Phase_Code === '20002' && r.fields.Cost_Type === 'M');
+    const submission = await createSubmission(t.em(), { lines: manyLines(12) });
+    await accept(t.url, approver.token, submission.id);
+    expect(await waitForStatus(submission.id, ['synced', 'out_of_sync', 'failed_to_export'], 30_000)).toBe('failed_to_export');
+
+    const rows = await ledger(submission.id);
+    const [bad] = rows.filter((r) => r.phase === '20002' && r.cost_type === 'M');
+    expect(bad.export_state).toBe('failed');
+    expect(bad.export_error).toEqual({
+      code: 'spectrum_unavailable',
+      column: null,
+      message:
+        'Spectrum kept failing: Spectrum AddPhase: gave up after 6 attempt(s) (same answer every time): SOAP fault SOAP-ENV:Server: Error executing Web Service. ' +
+        'The row was not written; retry the export once Spectrum answers again.',
+    });
+    expect(rows.filter((r) => r !== bad).map((r) => r.export_state)).toEqual(Array(11).fill('written'));
+    // Every queue attempt tried the row again (six calls each); only the last one gave up on it.
+    expect(standIn.addPhaseCalls({ phaseCode: '20002', costType: 'M' })).toHaveLength(5 * 6);
+    expect(await sql(`select attempts, state from pending_work where job_name = 'export-submission'`)).toEqual([{ attempts: 5, state: 'done' }]);
+    standIn.faultWhen(undefined);
   });
 
   it('a row Spectrum rejects → failed_to_export with its message and column, the others written; after the fix a retry → synced without re-sending', async () => {

@@ -1,4 +1,4 @@
-import { BudgetIngestion } from '../../src/procore/ingestion/budget-ingestion.service';
+import { BudgetIngestion, INGEST_GIVE_UP_AFTER_MS } from '../../src/procore/ingestion/budget-ingestion.service';
 import { sql, resetDatabase } from '../support/database';
 import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
@@ -133,6 +133,29 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     expect(work.attempts).toBeGreaterThanOrEqual(2);
   });
 
+  it('Procore failing past the give-up bound → on the queue run\'s final attempt the send ends ingest_failed, and what the connector locked is unlocked', async () => {
+    const ingestion = t.get(BudgetIngestion);
+    ingestion.giveUpAfterMs = 0; // production: an hour of failures across sweeps
+    try {
+      standIn.failNext(100_000, 503, { path: 'detail_rows' });
+      const id = await send();
+      const row = await waitForIngestion(id, 30_000);
+      expect(row).toMatchObject({ status: 'ingest_failed', locked_by_connector: true });
+      expect(row.ingest_error).toMatch(
+        /^Procore kept failing for \d+ seconds after the budget was sent; send it again once Procore answers\. Last failure: Could not read the budget from Procore: .*503/,
+      );
+      const [work] = await sql(`select state, attempts from pending_work where job_name = 'ingest-submission'`);
+      expect(work).toEqual({ state: 'done', attempts: 5 });
+      standIn.clearFaults();
+      await waitForHeld(async () => !standIn.isLocked(SAMPLE_PROJECT_ID));
+      const events = await sql(`select action from audit_event where submission_id = $1 order by id`, [id]);
+      expect(events.map((e) => e.action)).toEqual(['send', 'procore.lock', 'ingestFailed', 'procore.unlock']);
+    } finally {
+      ingestion.giveUpAfterMs = INGEST_GIVE_UP_AFTER_MS;
+      standIn.clearFaults();
+    }
+  });
+
   it('running the job again after a crash replaces what a partial run left and never duplicates', async () => {
     const id = await send();
     await expectOneCorrectSubmission(id);
@@ -168,6 +191,43 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     await waitForHeld(async () => !standIn.isLocked(1002));
     const events = await sql(`select action, note from audit_event where submission_id = $1 order by id`, [res.body.id]);
     expect(events.map((e) => e.action)).toEqual(['send', 'procore.lock', 'ingestFailed', 'procore.unlock']);
+  });
+});
+
+describe('explicit send under a spike rate limit (a client that meets it from its first call)', () => {
+  const standIn = new ProcoreStandIn({ rateLimits: { spike: { limit: 5, windowSeconds: 1 } } });
+  let t: TestApp;
+  let sender: UserWithToken;
+
+  beforeAll(async () => {
+    await standIn.start();
+    await resetDatabase();
+    t = await startProcoreApp(standIn, { PROCORE_PER_PAGE: String(PER_PAGE) });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await standIn.stop();
+  });
+  beforeEach(async () => {
+    await resetDatabase();
+    standIn.reset();
+    seedSampleProject(standIn);
+    sender = await createUser(t.em(), { erpPermission: 'standard' });
+  });
+
+  it('with a 5xx burst too: the failed calls count against the limit like any other, and it ends with one correct submission and no 429', async () => {
+    // Four 503s: more than the client's three attempts per call, so the queue runs the job again.
+    standIn.failNext(4, 503, { path: 'detail_rows', skip: 1 });
+    const res = await api(t.url, sender.token).post('/api/v1/budgets', { procoreProjectId: String(SAMPLE_PROJECT_ID) });
+    expect(res.status).toBe(202);
+    const row = await waitForIngestion(res.body.id, 30_000);
+    expect(row).toMatchObject({ status: 'ready_to_export', line_count: 38, row_count: 38, problem_count: 0 });
+    expect(await sql(`select count(*)::int as lines from submission_line`)).toEqual([{ lines: 38 }]);
+    const calls = standIn.requests.filter((entry) => entry.path.startsWith('/rest/'));
+    expect(calls.filter((entry) => entry.status === 503)).toHaveLength(4);
+    // The 503s carried the limit's headers like every answer, and the client paced itself on them.
+    expect(standIn.rateLimitedResponses).toBe(0);
+    expect(calls.length).toBeGreaterThan(10); // more than two windows' worth: the limit was in play
   });
 });
 

@@ -1,4 +1,4 @@
-import { formatMoney, parseMoney, sumCents } from '../../src/common/money';
+import { formatMoney, parseMoney } from '../../src/common/money';
 import { ProcoreClient } from '../../src/procore/procore-client';
 import { ProcoreApiError } from '../../src/procore/procore-errors';
 import {
@@ -63,8 +63,8 @@ describe('ProcoreClient endpoints against the sample project', () => {
       approved_cos: 0,
       revised_budget: 412500,
     });
-    const original = sumCents(rows.map((row) => parseMoney(row.original_budget_amount).cents));
-    const expected = sumCents(SAMPLE_BUDGET_LINES.map((line) => parseMoney(line.originalBudget).cents));
+    const original = rows.reduce((total, row) => total + parseMoney(row.original_budget_amount).cents, 0n);
+    const expected = SAMPLE_BUDGET_LINES.reduce((total, line) => total + parseMoney(line.originalBudget).cents, 0n);
     expect(formatMoney(original)).toBe(formatMoney(expected));
     // The lighting line carries three decimals; parseMoney reports the rounding.
     const lighting = rows.find((row) => row.cost_code === '26-500 - Lighting' && row.category === 'Material');

@@ -178,6 +178,23 @@ describe('Procore stand-in protocol', () => {
       expect(after.headers.get('x-rate-limit-remaining')).toBe('2');
     });
 
+    it('injected answers and 401s count against the buckets like every other request, and carry their headers', async () => {
+      standIn.setRateLimits({ spike: { limit: 4, windowSeconds: 10 } });
+      standIn.failNext(1, 500, { path: '/budget' });
+      standIn.respondNext(1, { status: 200, body: 'not json' }, { path: '/budget' });
+      const injected = [await api('/rest/v1.0/projects/1001/budget'), await api('/rest/v1.0/projects/1001/budget')];
+      expect(injected.map((r) => [r.status, r.headers.get('x-rate-limit-remaining')])).toEqual([
+        [500, '3'],
+        [200, '2'],
+      ]);
+      const refused = await fetch(`${base}/rest/v1.0/projects/1001/budget`, { headers: { Authorization: 'Bearer expired', 'Procore-Company-Id': String(standIn.companyId) } });
+      expect([refused.status, refused.headers.get('x-rate-limit-remaining')]).toEqual([401, '1']);
+      expect((await api('/rest/v1.0/projects/1001/budget')).headers.get('x-rate-limit-remaining')).toBe('0');
+      // Spent: the limit answers before any injected answer would.
+      standIn.failNext(1, 503, { path: '/budget' });
+      expect((await api('/rest/v1.0/projects/1001/budget')).status).toBe(429);
+    });
+
     it('reports the hourly bucket once it is the closer one', async () => {
       standIn.setRateLimits({ spike: { limit: 25, windowSeconds: 10 }, hourly: { limit: 4, windowSeconds: 3600 } });
       const response = await api('/rest/v1.0/projects/1001/budget');

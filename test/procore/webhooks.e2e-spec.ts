@@ -80,6 +80,12 @@ describe('POST /webhooks/procore', () => {
       [{ ...valid, resource_name: 42 }, /resource_name must be non-empty text/],
       [{ ...valid, ulid: ['01J'] }, /ulid must be text/],
       [{ ...valid, id: undefined, ulid: undefined }, /needs an id or a ulid/],
+      // A null ulid without an id would be stored under `id:null` and every later such event dropped as a duplicate.
+      [{ ...valid, id: undefined, ulid: null }, /needs an id or a ulid/],
+      [{ ...valid, id: null, ulid: null }, /needs an id or a ulid/],
+      // PostgreSQL cannot store a NUL character: a 500 here would have Procore deliver it again forever.
+      [{ ...valid, metadata: { note: 'line\u0000note' } }, /NUL character/],
+      [{ ...valid, resource_name: 'Budget Line Items\u0000' }, /NUL character/],
     ];
     for (const [body, message] of cases) {
       const res = await request(t.url, 'POST', '/webhooks/procore', { body, headers: { authorization: WEBHOOK_SECRET } });
@@ -139,6 +145,27 @@ describe('POST /webhooks/procore', () => {
     expect((await events())[2].outcome).toBe(`submission ${submissions[1].id} is exporting; nothing created`);
     expect(await sql(`select count(*)::int as count from submission`)).toEqual([{ count: 2 }]);
     expect(standIn.requests).toEqual([]); // decided without asking Procore
+  });
+
+  it('a flagged submission is superseded once what its flag named is fixed in Procore (a category code)', async () => {
+    const other = standIn.lineItemTypesList().find((type) => type.name === 'Other')!;
+    standIn.updateLineItemType(other.id, { code: 'OTHR' });
+    await deliver(snapshotEvent());
+    await processed();
+    const [flagged] = await sql(`select id, status, problem_count from submission`);
+    expect(flagged).toMatchObject({ status: 'ready_to_export', problem_count: 1 });
+    const [problem] = await sql<{ problems: string[] }>(`select problems from submission_row where submission_id = $1 and cost_type = 'OTHR' order by position limit 1`, [flagged.id]);
+    expect(problem.problems[0]).toMatch(/cost type "OTHR" is longer than Spectrum's 3 characters/);
+
+    // The user fixes exactly that in Procore; nothing else about the budget changes.
+    standIn.updateLineItemType(other.id, { code: 'O' });
+    await deliver(snapshotEvent({ resource_name: 'Budget Line Items', event_type: 'update' }));
+    await processed();
+    expect(await sql(`select id, status, problem_count from submission order by id`)).toEqual([
+      { id: flagged.id, status: 'superseded', problem_count: 1 },
+      { id: expect.any(String), status: 'ready_to_export', problem_count: 0 },
+    ]);
+    expect((await events())[1].outcome).toMatch(/^started submission \d+: 38 line\(s\), 0 problem\(s\)$/);
   });
 
   it('a burst of distinct events for one project is debounced into one check', async () => {

@@ -2,6 +2,7 @@ import { JobName } from '../../src/queue/queue.contract';
 import { WorkQueue } from '../../src/queue/work-queue.service';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
 import { SpectrumRetriesExhaustedError } from '../../src/spectrum/spectrum.errors';
+import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, LineSpec, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
@@ -249,6 +250,32 @@ describe('reconciliation with Spectrum', () => {
     expect(work.last_error).toMatch(/GetPhase: gave up after 6 attempt\(s\): response cut off/);
     expect(await reports(submission.id)).toEqual([]);
     expect(await statusOf(submission.id)).toBe('exported');
+  });
+
+  it('a read that began before the status moved (a retry exported again meanwhile) concludes nothing', async () => {
+    const submission = await exportedSubmission(
+      [{ costCode: '01-100', category: 'Labor', phase: '01100', costType: 'L', original: 100_00n }],
+      { '01100/L': '90.00' },
+    );
+    const client = t.get(SpectrumSoapClient);
+    const read = client.getPhases.bind(client);
+    const spy = jest.spyOn(client, 'getPhases').mockImplementationOnce(async (job: string) => {
+      const phases = await read(job);
+      // While Spectrum was read: out_of_sync → retry → exporting → exported, by another worker.
+      await sql(`update submission set status = 'exporting', status_changed_at = clock_timestamp() where id = $1`, [submission.id]);
+      await sql(`update submission set status = 'exported', status_changed_at = clock_timestamp() where id = $1`, [submission.id]);
+      return phases;
+    });
+    try {
+      const result = await t.get(ReconciliationService).reconcile(submission.id);
+      expect(result.skipped).toBe("the submission's status changed while Spectrum was read (now exported); its next reconciliation judges it");
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await reports(submission.id)).toEqual([]);
+    expect(await statusOf(submission.id)).toBe('exported');
+    // The next reconciliation reads afresh and judges.
+    expect(await t.get(ReconciliationService).reconcile(submission.id)).toMatchObject({ outcome: 'out_of_sync', status: 'out_of_sync' });
   });
 
   describe('the report API', () => {

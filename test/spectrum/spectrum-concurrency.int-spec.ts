@@ -2,11 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import Redis from 'ioredis';
-import {
-  SpectrumPermitLostError,
-  SpectrumPermitTimeoutError,
-  SpectrumSemaphore,
-} from '../../src/spectrum/spectrum-concurrency';
+import { SpectrumPermitTimeoutError, SpectrumSemaphore } from '../../src/spectrum/spectrum-concurrency';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -45,7 +41,7 @@ describe('SpectrumSemaphore (real Redis)', () => {
     let done = 0;
     const worker = (semaphore: SpectrumSemaphore) =>
       semaphore.withPermit(async (permit) => {
-        permit.assertHeld();
+        expect(permit.lost).toBe(false);
         inUse++;
         peak = Math.max(peak, inUse);
         expect(await semaphore.count()).toBeLessThanOrEqual(3);
@@ -128,13 +124,9 @@ describe('SpectrumSemaphore (real Redis)', () => {
   it('tells a holder that lost its lease to stop', async () => {
     const a = make({ limit: 1, leaseMs: 300, renewEveryMs: 100 });
     const permit = await a.acquire();
-    let notified = false;
-    permit.onLost(() => (notified = true));
     await redis.zadd(`${prefix}:holders`, 1, permit.id); // the lease ended long ago
     expect(await permit.renew()).toBe(false);
     expect(permit.lost).toBe(true);
-    expect(notified).toBe(true);
-    expect(() => permit.assertHeld()).toThrow(SpectrumPermitLostError);
     expect(await a.count()).toBe(0);
   });
 

@@ -49,12 +49,12 @@ describe('Spectrum SOAP client: faults and data errors', () => {
     expect(standIn.getPhase('26-101', '02000', 'L')!.currentEstCost).toBe(175000n);
   });
 
-  it('reports a fault that repeats identically for the same call as permanent', async () => {
+  it('notes a fault that repeats identically for the same call; still transient (the export decides on its last attempt)', async () => {
     standIn.faultWhen((r) => r.fields.Phase_Code === '02000');
     const error = await client.addPhase(row).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpectrumRetriesExhaustedError);
     const exhausted = error as SpectrumRetriesExhaustedError;
-    expect(exhausted).toMatchObject({ transient: false, attempts: 3, repeatedIdentically: true });
+    expect(exhausted).toMatchObject({ transient: true, attempts: 3, repeatedIdentically: true });
     expect(exhausted.lastError).toBeInstanceOf(SpectrumFaultError);
     expect(exhausted.lastError).toMatchObject({ faultCode: 'SOAP-ENV:Server', faultString: 'Error executing Web Service', transient: true });
     expect(exhausted.message).toBe(

@@ -1,3 +1,4 @@
+import { findJob } from '../../src/spectrum/export-plan';
 import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
 import {
   SpectrumDataError,
@@ -87,8 +88,9 @@ describe('Spectrum SOAP client: reads', () => {
       ['25-044', 'I'],
       ['26-101', 'A'],
     ]);
-    expect((await client.findJob('26-101'))?.description).toBe('Riverside Medical Office Building');
-    expect(await client.findJob('24-310')).toBeNull();
+    expect(findJob(jobs, '26-101')?.description).toBe('Riverside Medical Office Building');
+    expect(findJob(jobs, ' 26-101 ')?.jobNumber).toBe('26-101');
+    expect(findJob(jobs, '24-310')).toBeUndefined();
     expect(standIn.lastRequest('GetJob')!.fields.pStatus_Code).toBe('');
   });
 
@@ -156,7 +158,7 @@ describe('Spectrum SOAP client: reads', () => {
     it('never takes a cut-off job list as "job missing"', async () => {
       // The cut falls before the job: a strict reading of the partial list would say "not found".
       standIn.truncateNext(10, { mode: 'between-records', keepRecords: 1, services: ['GetJob'] });
-      const error = await client.findJob('26-101').catch((e: unknown) => e);
+      const error = await client.getJobs().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SpectrumRetriesExhaustedError);
       expect((error as SpectrumRetriesExhaustedError).transient).toBe(true);
     });

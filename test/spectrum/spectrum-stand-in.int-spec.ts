@@ -1,3 +1,4 @@
+import { findJob } from '../../src/spectrum/export-plan';
 import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
 import type { AddPhaseFields } from '../../src/spectrum/spectrum-records';
 import { DEMO_JOB, seedDemoSpectrum, SpectrumStandIn } from '../stand-ins/spectrum';
@@ -103,6 +104,14 @@ describe('Spectrum stand-in', () => {
       const withoutSortBy = ALL_GET_PHASE.replace('<pSort_By/>', '');
       expect(await post('GetPhase', getPhaseEnvelope(withoutSortBy))).toEqual({ status: 500, body: FAULT });
       expect(standIn.lastRequest('GetPhase')!.outcome).toBe('fault');
+    });
+
+    it('faults like the real server when the declared parameters are not in WSDL order, or one comes twice', async () => {
+      const swapped = ALL_GET_PHASE.replace('<pCost_Type/><pJob_Number>26-101</pJob_Number>', '<pJob_Number>26-101</pJob_Number><pCost_Type/>');
+      expect(await post('GetPhase', getPhaseEnvelope(swapped))).toEqual({ status: 500, body: FAULT });
+      expect(standIn.lastRequest('GetPhase')).toMatchObject({ outcome: 'fault', order: expect.arrayContaining(['pJob_Number', 'pCost_Type']) });
+      expect((await post('GetPhase', getPhaseEnvelope(ALL_GET_PHASE + '<pSort_By/>'))).status).toBe(500);
+      expect((await post('GetPhase', getPhaseEnvelope(ALL_GET_PHASE))).status).toBe(200);
     });
 
     it('faults on a prefixed root with unqualified children (not the known-working form)', async () => {
@@ -234,7 +243,7 @@ describe('Spectrum stand-in', () => {
   describe('demo seed', () => {
     it('has job 26-101 with cost types L M S E O and a few phases', async () => {
       expect(DEMO_JOB).toEqual({ jobNumber: '26-101', description: 'Riverside Medical Office Building' });
-      const job = await client.findJob('26-101');
+      const job = findJob(await client.getJobs(), '26-101');
       expect(job).toMatchObject({ description: 'Riverside Medical Office Building', statusCode: 'A' });
       expect([...standIn.store.costTypes.keys()]).toEqual(['L', 'M', 'S', 'E', 'O']);
       const rows = await client.getPhases('26-101');

@@ -10,6 +10,7 @@ import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
 import { mapBudget } from '../mapping/budget-mapping';
 import { MAPPING_OVERRIDES, MappingOverrides } from '../mapping/mapping-file';
 import { ProcoreClient } from '../procore-client';
+import { ProcoreRateLimitError } from '../procore-errors';
 import { ProcoreUserSync } from '../users/procore-user-sync.service';
 import { BudgetReader } from './budget-reader.service';
 import { describeFailure, isPermanent, isTransient } from './ingestion-errors';
@@ -25,17 +26,31 @@ interface SubmissionFacts {
   status: string;
   procore_project_id: string;
   sent_by_id: string | null;
+  /** Milliseconds since the send (by the database's clock). */
+  age_ms: number;
 }
+
+/**
+ * How long a send may keep meeting transient Procore failures: at the end of a queue run (its
+ * final attempt) past this age, the submission ends `ingest_failed` instead of going back to the
+ * sweeper for another round. One hour covers several sweeps (STUCK_AFTER_MINUTES).
+ */
+export const INGEST_GIVE_UP_AFTER_MS = 60 * 60_000;
 
 /**
  * The IngestSubmission job of an explicit send: the submission exists in `ingesting`; lock the
  * budget in Procore if needed (remembering that the connector did), snapshot it and move it to
  * `ready_to_export` — or to `ingest_failed` with the reason, unlocking what the connector locked.
- * Transient Procore failures are thrown so the queue retries; the submission stays `ingesting`.
+ * Transient Procore failures are thrown so the queue retries; the submission stays `ingesting` —
+ * but not forever: on a queue run's final attempt, once the send is older than `giveUpAfterMs`,
+ * it ends `ingest_failed` with what kept going wrong. A spent rate limit with a known reset is the
+ * exception: that work waits for the reset (see ProcoreJobs).
  */
 @Injectable()
 export class BudgetIngestion {
   private readonly logger = new Logger(BudgetIngestion.name);
+  /** Age of a send after which transient failures end it (INGEST_GIVE_UP_AFTER_MS); tests shorten it. */
+  giveUpAfterMs = INGEST_GIVE_UP_AFTER_MS;
 
   constructor(
     private readonly em: EntityManager,
@@ -50,9 +65,11 @@ export class BudgetIngestion {
   ) {}
 
   async ingest(submissionId: string, context: Pick<JobContext, 'finalAttempt'>): Promise<IngestionResult> {
-    const [submission] = await this.em
-      .fork()
-      .execute<SubmissionFacts[]>(`select id, status, procore_project_id, sent_by_id from submission where id = ?`, [submissionId]);
+    const [submission] = await this.em.fork().execute<SubmissionFacts[]>(
+      `select id, status, procore_project_id, sent_by_id, (extract(epoch from now() - created_at) * 1000)::float8 as age_ms
+         from submission where id = ?`,
+      [submissionId],
+    );
     if (!submission) return { submissionId, skipped: 'the submission does not exist' };
     if (submission.status !== 'ingesting') return { submissionId, skipped: `the submission is already ${submission.status}` };
     const projectId = Number(submission.procore_project_id);
@@ -73,10 +90,16 @@ export class BudgetIngestion {
     } catch (error) {
       // Another run finished it meanwhile: nothing left to do.
       if (error instanceof ConflictError) return { submissionId, skipped: error.message };
-      if (isTransient(error)) throw error;
+      let reason = describeFailure(error);
+      if (isTransient(error)) {
+        // A rate limit spent until a known time is waited out, however long the send has waited.
+        if (error instanceof ProcoreRateLimitError || !context.finalAttempt) throw error;
+        const waitedMs = Number(submission.age_ms);
+        if (waitedMs < this.giveUpAfterMs) throw error;
+        reason = `Procore kept failing for ${describeDuration(waitedMs)} after the budget was sent; send it again once Procore answers. Last failure: ${reason}`;
+      }
       // An unexpected error (a bug, the database) gets the queue's retries before it fails the send.
-      if (!isPermanent(error) && !context.finalAttempt) throw error;
-      const reason = describeFailure(error);
+      else if (!isPermanent(error) && !context.finalAttempt) throw error;
       this.logger.warn(`Ingestion of submission ${submissionId} (Procore project ${projectId}) failed: ${reason}`);
       return (await this.fail(submissionId, reason)) ?? { submissionId, skipped: 'the submission changed meanwhile' };
     }
@@ -112,4 +135,12 @@ export class BudgetIngestion {
     await this.workQueue.dispatch(this.em.fork(), works);
     return { submissionId, status: 'ingest_failed', reason };
   }
+}
+
+/** `75 minutes`, `3 hours`, `40 seconds`. */
+function describeDuration(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes >= 120) return `${Math.floor(minutes / 60)} hours`;
+  if (minutes >= 1) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return `${Math.max(0, Math.round(ms / 1000))} seconds`;
 }

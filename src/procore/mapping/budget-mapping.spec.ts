@@ -176,6 +176,37 @@ describe('mapBudget', () => {
     expect(mapBudget(source(changed), EMPTY_MAPPING).fingerprint).not.toBe(a.fingerprint);
   });
 
+  it('the fingerprint follows every Procore-side input of the mapping, so fixing what a flag asked for is a change', () => {
+    const lines = [line('01-100 - A', 3, 1), line('01-200 - B', 4, 2)];
+    const base = mapBudget(source(lines), EMPTY_MAPPING);
+    expect(base.problemCount).toBe(2); // Widgets has no code; SUBC is too long
+    const variants: Array<[string, BudgetSource]> = [
+      ['project origin id', source(lines, { origin_id: '26-101' })],
+      ['project number', source(lines, { project_number: '26-102' })],
+      ['cost code origin id', source([{ ...lines[0], cost_code_origin_id: '01100' }, lines[1]])],
+      ['category code', { ...source(lines), lineItemTypes: TYPES.map((t) => (t.id === 3 ? { ...t, code: 'W' } : t)) }],
+      ['category origin id', { ...source(lines), lineItemTypes: TYPES.map((t) => (t.id === 4 ? { ...t, origin_id: 'S' } : t)) }],
+      ['category name', { ...source(lines), lineItemTypes: TYPES.map((t) => (t.id === 3 ? { ...t, name: 'Gadgets' } : t)) }],
+      [
+        'cost code list entry',
+        {
+          ...source([line('01-100', 1, 1, { cost_code_id: 30001 })]),
+          costCodes: [{ id: 30001, code: '100', full_code: '01-100', name: 'A', origin_id: 'X100' }],
+        },
+      ],
+    ];
+    const listed = mapBudget(
+      { ...source([line('01-100', 1, 1, { cost_code_id: 30001 })]), costCodes: [{ id: 30001, code: '100', full_code: '01-100', name: 'A', origin_id: null }] },
+      EMPTY_MAPPING,
+    );
+    for (const [label, variant] of variants) {
+      const reference = label === 'cost code list entry' ? listed : base;
+      expect({ label, same: mapBudget(variant, EMPTY_MAPPING).fingerprint === reference.fingerprint }).toEqual({ label, same: false });
+    }
+    // The same Procore data always gives the same fingerprint.
+    expect(mapBudget(source(lines), EMPTY_MAPPING).fingerprint).toBe(base.fingerprint);
+  });
+
   it('refuses an amount too large to store', () => {
     expect(() => mapBudget(source([line('01-100 - A', 1, '12345678901234567.00')]), EMPTY_MAPPING)).toThrow(BudgetDataError);
   });

@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import { Cents, formatMoney, parseMoney } from '../../common/money';
 import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreMoney, ProcoreProject } from '../procore.types';
 import { MappingOverrides } from './mapping-file';
-import { checkCostType, checkJob, checkPhase, fitsSpectrumAmount, SPECTRUM_LIMITS } from './spectrum-limits';
+import { checkCostType, checkJob, checkPhase, cutDescription, fitsSpectrumAmount, SPECTRUM_LIMITS } from '../../spectrum/spectrum-limits';
 
-/** Descriptions are cut to this many characters (not flagged). */
-export const DESCRIPTION_LENGTH = 25;
 /** numeric(18,2) holds less than 10^16; beyond it an amount cannot even be stored. */
 const STORABLE_CENTS = 10n ** 18n;
 /** How many lines a row's problem message names before "and N more". */
@@ -65,7 +63,11 @@ export interface MappedBudget {
   totals: { originalBudget: Cents; budgetChanges: Cents; revisedEstimate: Cents };
   /** Flagged rows plus flagged lines that map to no row. */
   problemCount: number;
-  /** A hash of the budget as Procore has it (not of the mapping), to tell whether it changed. */
+  /**
+   * A hash of the budget as Procore has it, with every Procore-side input of the mapping (project
+   * origin id and number; cost code full code, origin id and name; category name, code and origin
+   * id) but not the mapping file: it tells whether the budget changed in Procore.
+   */
   fingerprint: string;
 }
 
@@ -93,7 +95,9 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
   const rows = new Map<string, MappedRow & { linePositions: number[]; labels: string[] }>();
   const totals = { originalBudget: 0n, budgetChanges: 0n, revisedEstimate: 0n };
   const fingerprint = createHash('sha256');
-  fingerprint.update(`project:${projectId}\n`);
+  // Everything Procore-side the mapping reads (not the mapping file): fixing in Procore what a
+  // flag message asked for (a project number, a category code, …) must count as a change.
+  fingerprint.update(fingerprintLine(['project', projectId, source.project.origin_id, source.project.project_number]));
 
   source.lines.forEach((detail, position) => {
     const code = costCodeOf(detail, costCodes);
@@ -127,7 +131,7 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
       costCode: code.fullCode ?? '',
       categoryId: detail.category_id === null ? null : String(detail.category_id),
       category,
-      description: cut(code.name),
+      description: cutDescription(code.name),
       ...amounts,
       job,
       phase,
@@ -141,9 +145,20 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
     totals.budgetChanges += amounts.budgetChanges;
     totals.revisedEstimate += amounts.revisedEstimate;
     fingerprint.update(
-      [detail.id, detail.cost_code_id, code.fullCode, code.originId, detail.category_id, category, amounts.originalBudget, amounts.revisedEstimate]
-        .map((value) => (value === null || value === undefined ? '' : String(value)))
-        .join('\u001f') + '\n',
+      fingerprintLine([
+        detail.id,
+        detail.cost_code_id,
+        code.fullCode,
+        code.originId,
+        code.name,
+        detail.category_id,
+        category,
+        type?.name,
+        type?.code,
+        type?.origin_id,
+        amounts.originalBudget,
+        amounts.revisedEstimate,
+      ]),
     );
 
     if (job === null || phase === null || costType === null) return;
@@ -296,8 +311,8 @@ function describeLines(positions: number[], labels: string[]): string {
   return `${word} ${shown.map((p, i) => `${p + 1} (${labels[i]})`).join(', ')}${more}`;
 }
 
-function cut(text: string): string {
-  return [...text.trim()].slice(0, DESCRIPTION_LENGTH).join('');
+function fingerprintLine(values: Array<string | number | bigint | null | undefined>): string {
+  return values.map((value) => (value === null || value === undefined ? '' : String(value))).join('\u001f') + '\n';
 }
 
 function firstText(...values: Array<string | null | undefined>): string | null {

@@ -46,8 +46,22 @@ describe('parseWebhookPayload', () => {
     ['ulid not text', { ...valid, ulid: 12345678901 }, ['ulid must be text of 10 to 64 letters and digits']],
     ['missing names', { ...valid, resource_name: undefined, event_type: 7 }, ['resource_name must be non-empty text', 'event_type must be non-empty text']],
     ['no id, no ulid', { ...valid, id: undefined, ulid: undefined }, ['the payload needs an id or a ulid to be deduplicated']],
+    ['ulid null, no id', { ...valid, id: undefined, ulid: null }, ['the payload needs an id or a ulid to be deduplicated']],
+    ['ulid null, id null', { ...valid, id: null, ulid: null }, ['the payload needs an id or a ulid to be deduplicated']],
+    ['a NUL in metadata', { ...valid, metadata: { note: 'a\u0000b' } }, ['metadata.note contains a NUL character (\\u0000), which cannot be stored']],
+    ['a NUL in resource_name', { ...valid, resource_name: 'Budget\u0000' }, ['resource_name contains a NUL character (\\u0000), which cannot be stored']],
+    ['a NUL in a list', { ...valid, extra: [{ ok: 'x' }, { tags: ['fine', '\u0000'] }] }, ['extra[1].tags[1] contains a NUL character (\\u0000), which cannot be stored']],
+    ['a NUL in a field name', { ...valid, metadata: { 'n\u0000te': 1 } }, ['a field name in metadata contains a NUL character (\\u0000), which cannot be stored']],
+    ['a lone surrogate', { ...valid, metadata: { note: 'x\ud800' } }, ['metadata.note contains an unpaired UTF-16 surrogate, which cannot be stored']],
     ['metadata a list', { ...valid, metadata: [] }, ['metadata must be an object']],
   ])('%s → the problems are named', (_label, body, problems) => {
     expect(parseWebhookPayload(body)).toEqual({ problems });
+  });
+
+  it('keeps paired surrogates (emoji) and refuses nesting PostgreSQL could not store', () => {
+    expect(parseWebhookPayload({ ...valid, metadata: { note: 'ok \u{1F600}' } })).toHaveProperty('delivery');
+    let deep: unknown = 'x';
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(parseWebhookPayload({ ...valid, metadata: { deep } })).toEqual({ problems: [expect.stringMatching(/^metadata\.deep(\[0\])+ is nested deeper than 64 levels$/)] });
   });
 });

@@ -17,6 +17,10 @@ export interface WebhookDelivery {
 export type WebhookParseResult = { delivery: WebhookDelivery } | { problems: string[] };
 
 const ULID = /^[0-9A-Za-z]{10,64}$/;
+/** Deeper than this, PostgreSQL's jsonb input can run out of stack; Procore's payloads are flat. */
+const MAX_DEPTH = 64;
+// A lone UTF-16 surrogate: JSON can carry it escaped, UTF-8 (and so PostgreSQL) cannot.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Validates a v2 payload (procore-api.md, "Webhooks"): ids are whole numbers, `ulid`,
@@ -68,8 +72,11 @@ export function parseWebhookPayload(body: unknown): WebhookParseResult {
   if (payload.metadata !== undefined && payload.metadata !== null && (typeof payload.metadata !== 'object' || Array.isArray(payload.metadata))) {
     problems.push('metadata must be an object');
   }
-  if (payload.id === undefined && payload.ulid === undefined) problems.push('the payload needs an id or a ulid to be deduplicated');
-  if (problems.length || resourceName === null || eventType === null) return { problems };
+  // `null` is as good as absent: a key like `id:null` would make every later such event a duplicate.
+  if (isAbsent(payload.id) && isAbsent(payload.ulid)) problems.push('the payload needs an id or a ulid to be deduplicated');
+  const unstorable = findUnstorableText(payload);
+  if (unstorable) problems.push(unstorable);
+  if (problems.length || resourceName === null || eventType === null || (ulid === null && procoreEventId === null)) return { problems };
 
   return {
     delivery: {
@@ -85,4 +92,46 @@ export function parseWebhookPayload(body: unknown): WebhookParseResult {
       payload,
     },
   };
+}
+
+function isAbsent(value: unknown): boolean {
+  return value === undefined || value === null;
+}
+
+/**
+ * The first text (key or value, at any depth) PostgreSQL cannot store, named by its path: a NUL
+ * character or a lone surrogate; or nesting too deep to store. Such a payload is refused with a
+ * 400: storing it would fail with a 500, and Procore would deliver it again forever.
+ */
+function findUnstorableText(payload: Record<string, unknown>): string | undefined {
+  const flaw = (text: string): string | undefined =>
+    text.includes('\u0000')
+      ? 'a NUL character (\\u0000)'
+      : LONE_SURROGATE.test(text)
+        ? 'an unpaired UTF-16 surrogate'
+        : undefined;
+  // Depth first, in document order, without recursion (the body may be nested deeply on purpose).
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: payload, path: '', depth: 0 }];
+  while (stack.length) {
+    const { value, path, depth } = stack.pop()!;
+    if (typeof value === 'string') {
+      const found = flaw(value);
+      if (found) return `${path} contains ${found}, which cannot be stored`;
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_DEPTH) return `${path} is nested deeper than ${MAX_DEPTH} levels`;
+    const children: Array<{ value: unknown; path: string; depth: number }> = [];
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => children.push({ value: item, path: `${path}[${index}]`, depth: depth + 1 }));
+    } else {
+      for (const [key, item] of Object.entries(value)) {
+        const found = flaw(key);
+        if (found) return `a field name in ${path || 'the payload'} contains ${found}, which cannot be stored`;
+        children.push({ value: item, path: path ? `${path}.${key}` : key, depth: depth + 1 });
+      }
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+  return undefined;
 }

@@ -75,7 +75,8 @@ export class WebhookReceiver {
       return { eventId, duplicate: false };
     });
     // Not awaited: Procore gets its 202 even while Redis is unreachable (the sweeper enqueues later).
-    void this.workQueue.dispatch(this.em.fork(), works);
+    // dispatch logs what it could not enqueue; its closing update may still reject (PostgreSQL gone).
+    this.workQueue.dispatch(this.em.fork(), works).catch(() => undefined);
     return received;
   }
 }

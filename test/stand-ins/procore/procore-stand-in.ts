@@ -749,13 +749,7 @@ export class ProcoreStandIn {
       req.socket.destroy();
       return;
     } else if (fault?.action.type === 'respond') {
-      const action = fault.action;
-      const headers = { ...action.headers };
-      if (action.rateLimited !== undefined) {
-        const verdict = this.rateLimits.exhaustedFor(Date.now(), action.rateLimited);
-        Object.assign(headers, rateLimitHeaders(verdict));
-      }
-      reply = { status: action.status, headers, raw: action.body };
+      reply = this.injected(fault.action, url);
     } else {
       reply = this.handle(req, url, rawBody);
     }
@@ -773,22 +767,40 @@ export class ProcoreStandIn {
     res.end(body);
   }
 
+  /**
+   * An injected answer to an API request. It is still a request: it counts against the rate-limit
+   * buckets like any other and carries their headers — and the limit, like Procore's, answers
+   * first: a request over it gets 429, not the injected answer. An injected 429 reports its own
+   * reset. Injected answers on the login host (/oauth/token) count against nothing.
+   */
+  private injected(action: Extract<Fault['action'], { type: 'respond' }>, url: URL): Reply & { raw?: string } {
+    const headers = { ...action.headers };
+    if (url.pathname.startsWith('/rest/')) {
+      const verdict = this.rateLimits.hit(Date.now());
+      if (!verdict.allowed) return { status: 429, headers: rateLimitHeaders(verdict), body: { errors: RATE_LIMIT_MESSAGE } };
+      Object.assign(headers, rateLimitHeaders(verdict));
+    }
+    if (action.rateLimited !== undefined) Object.assign(headers, rateLimitHeaders(this.rateLimits.exhaustedFor(Date.now(), action.rateLimited)));
+    return { status: action.status, headers, raw: action.body };
+  }
+
   private handle(req: IncomingMessage, url: URL, rawBody: string): Reply {
     if (url.pathname === '/oauth/token') return this.token(req, rawBody);
     if (!url.pathname.startsWith('/rest/')) return { status: 404, body: { errors: 'Not Found' } };
 
-    // Authentication first, then the rate limit (per token), then the company.
+    // Every API request counts against the rate limit, refused ones (401) included. Then
+    // authentication, then the limit's verdict, then the company.
+    const verdict = this.rateLimits.hit(Date.now());
+    const limitHeaders = rateLimitHeaders(verdict);
     const auth = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const expiresAt = auth ? this.tokens.get(auth[1]) : undefined;
     if (expiresAt === undefined || expiresAt <= Date.now()) {
       return {
         status: 401,
-        headers: { 'WWW-Authenticate': 'Bearer realm="Procore API", error="invalid_token"' },
+        headers: { ...limitHeaders, 'WWW-Authenticate': 'Bearer realm="Procore API", error="invalid_token"' },
         body: { errors: auth ? 'The access token expired or is invalid' : 'Authentication required' },
       };
     }
-    const verdict = this.rateLimits.hit(Date.now());
-    const limitHeaders = rateLimitHeaders(verdict);
     if (!verdict.allowed) return { status: 429, headers: limitHeaders, body: { errors: RATE_LIMIT_MESSAGE } };
 
     const companyHeader = req.headers['procore-company-id'];

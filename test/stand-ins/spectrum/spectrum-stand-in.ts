@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
@@ -71,7 +71,11 @@ export interface SpectrumStandInOptions {
   /** Probability (0..1) that a response is cut off, with `truncate` options. */
   truncateRate?: number;
   truncate?: TruncateOptions;
-  /** Seed of the RNG behind faultRate and truncateRate. */
+  /**
+   * Seed behind faultRate and truncateRate. Whether a call faults (or is cut off) is drawn from the
+   * seed, the service, the call's parameters and how many times the same call came before — not
+   * from arrival order — so concurrent clients meet the same faults on every run.
+   */
   seed?: number;
   /** Job Cost option "Current Estimate display only?": AddPhase silently ignores Current_Est_*. */
   currentEstimateDisplayOnly?: boolean;
@@ -148,7 +152,8 @@ export class SpectrumStandIn {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly tokens = new Map<string, number>();
   private config: Config;
-  private random: () => number;
+  /** Per (purpose, call): how many draws it has had, for the deterministic fault and cut-off draws. */
+  private draws = new Map<string, number>();
   private port = 0;
   private seq = 0;
   private inFlight = 0;
@@ -179,7 +184,6 @@ export class SpectrumStandIn {
       ...stripUndefined(options),
       truncate: options.truncate ?? {},
     } as Config;
-    this.random = mulberry32(this.config.seed);
     this.store = new SpectrumStandInStore(this.config.companyCode, this.config.authorizationId);
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 30_000;
@@ -224,10 +228,10 @@ export class SpectrumStandIn {
     };
   }
 
-  /** Changes options at run time (latency, fault rate, auth mode, …). A new seed restarts the RNG. */
+  /** Changes options at run time (latency, fault rate, auth mode, …). A new seed restarts the draws. */
   configure(options: Partial<SpectrumStandInOptions>): void {
     this.config = { ...this.config, ...stripUndefined(options) } as Config;
-    if (options.seed !== undefined) this.random = mulberry32(options.seed);
+    if (options.seed !== undefined) this.draws.clear();
     if (options.companyCode !== undefined) this.store.companyCode = options.companyCode;
     if (options.authorizationId !== undefined) this.store.authorizationId = options.authorizationId;
   }
@@ -288,7 +292,7 @@ export class SpectrumStandIn {
     this.noteBudget = [];
     this.faultPredicate = undefined;
     this.tokens.clear();
-    this.random = mulberry32(this.config.seed);
+    this.draws.clear();
   }
 
   clearRecords(): void {
@@ -454,7 +458,8 @@ export class SpectrumStandIn {
     }
     if (this.config.maxConcurrent !== undefined && this.inFlight > this.config.maxConcurrent) return fault();
 
-    // The real server faults on a request it cannot read or that lacks a declared parameter.
+    // The real server faults on a request it cannot read, that lacks a declared parameter, or that
+    // sends the declared parameters out of WSDL order (or one twice).
     let parsed: ParsedRequest;
     try {
       parsed = parseRequest(record.rawBody);
@@ -464,9 +469,11 @@ export class SpectrumStandIn {
     record.fields = parsed.fields;
     record.order = parsed.order;
     const declared = loadWsdl(service, this.config.wsdlDir).parameters;
+    const sentDeclared = parsed.order.filter((name) => declared.includes(name));
     if (
       parsed.operation !== service ||
       declared.some((name) => !(name in parsed.fields)) ||
+      sentDeclared.join('|') !== declared.join('|') ||
       (this.config.requireDefaultNamespace && !parsed.defaultNamespaceRoot)
     ) {
       return fault();
@@ -480,7 +487,7 @@ export class SpectrumStandIn {
     const rendered = this.execute(service, parsed.fields, record);
     if (injectedFault) return fault();
 
-    const truncate = this.takeTruncation(service);
+    const truncate = this.takeTruncation(record);
     if (truncate) {
       record.outcome = 'truncated';
       record.status = 200;
@@ -586,17 +593,18 @@ export class SpectrumStandIn {
       budget.remaining--;
       return true;
     }
-    return this.config.faultRate > 0 && this.random() < this.config.faultRate;
+    return this.config.faultRate > 0 && this.draw('fault', record) < this.config.faultRate;
   }
 
-  private takeTruncation(service: StandInService): TruncateOptions | undefined {
+  private takeTruncation(record: RecordedRequest): TruncateOptions | undefined {
+    const service = record.service!;
     const applies = (o: TruncateOptions) => !o.services || o.services.includes(service);
     const budget = this.truncateBudget.find((b) => b.remaining > 0 && applies(b.options));
     if (budget) {
       budget.remaining--;
       return budget.options;
     }
-    if (this.config.truncateRate > 0 && applies(this.config.truncate) && this.random() < this.config.truncateRate) {
+    if (this.config.truncateRate > 0 && applies(this.config.truncate) && this.draw('truncate', record) < this.config.truncateRate) {
       return this.config.truncate;
     }
     return undefined;
@@ -624,6 +632,17 @@ export class SpectrumStandIn {
     }
     res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': body.length });
     res.end(body);
+  }
+
+  /**
+   * A number in [0, 1) for the n-th `purpose` draw of this very call (service and parameters): the
+   * same on every run with the same seed, whatever order concurrent calls arrive in.
+   */
+  private draw(purpose: 'fault' | 'truncate', record: RecordedRequest): number {
+    const call = `${purpose}|${record.service}|${record.order.map((name) => `${name}=${record.fields[name]}`).join('&')}`;
+    const n = (this.draws.get(call) ?? 0) + 1;
+    this.draws.set(call, n);
+    return createHash('sha256').update(`${this.config.seed}|${call}|${n}`).digest().readUInt32BE(0) / 2 ** 32;
   }
 
   private authorized(header: string | undefined): boolean {
@@ -762,17 +781,6 @@ function send(res: http.ServerResponse, status: number, body: string, contentTyp
   const bytes = Buffer.from(body, 'utf8');
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': bytes.length });
   res.end(bytes);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,10 +1,12 @@
-import { Cents, formatMoney } from '../../common/money';
+import { Cents, formatMoney } from '../common/money';
 
 /** Spectrum's field limits for a job / phase / cost type row (PRODUCT.md, "Ingestion"). */
 export const SPECTRUM_LIMITS = {
   job: 10,
   phase: 20,
   costType: 3,
+  /** A phase description; longer ones are cut (cutDescription), not flagged. */
+  description: 25,
   /** Amounts travel as numeric text of at most 12 characters, e.g. `999999999.99`. */
   amountText: 12,
 } as const;
@@ -32,4 +34,14 @@ export function checkCostType(costType: string): string | undefined {
 /** Whether an amount fits Spectrum's 12-character numeric text. */
 export function fitsSpectrumAmount(cents: Cents): boolean {
   return formatMoney(cents).length <= SPECTRUM_LIMITS.amountText;
+}
+
+/**
+ * A description as Spectrum can hold it: trimmed, cut to 25 characters (code points of the NFC
+ * form, so a character is never split and an accent never counts twice), trailing spaces dropped.
+ * The one cut for the snapshot, AddPhase and the transfer file.
+ */
+export function cutDescription(text: string): string {
+  const chars = Array.from(text.normalize('NFC').trim());
+  return chars.length > SPECTRUM_LIMITS.description ? chars.slice(0, SPECTRUM_LIMITS.description).join('').trimEnd() : chars.join('');
 }
