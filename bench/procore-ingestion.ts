@@ -18,10 +18,10 @@
  * BENCH_REDIS_URL (redis://127.0.0.1:6379/14), BENCH_KEEP_DB=1 to keep the connector_bench database.
  */
 import 'reflect-metadata';
-import { ChildProcess, fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { ChildProcessDriver } from './support/child-process-driver';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -47,50 +47,16 @@ const ROOT = join(__dirname, '..');
 
 // ---- child processes driven over IPC ------------------------------------------------------------
 
-class ChildDriver {
-  private waiting?: { resolve: (value: unknown) => void; reject: (error: Error) => void };
+/** The Procore stand-in (TypeScript, through ts-node). */
+function startStandIn(): ChildProcessDriver {
+  return ChildProcessDriver.typescript(join(__dirname, 'support', 'procore-stand-in.process.ts'));
+}
 
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (message: { ok: boolean; result?: unknown; error?: string }) => {
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      if (message.ok) waiting?.resolve(message.result);
-      else waiting?.reject(new Error(message.error));
-    });
-    // Never leave a child behind (e.g. when the benchmark is interrupted).
-    process.once('exit', () => child.kill());
-    child.on('exit', (code) => {
-      this.waiting?.reject(new Error(`the child process exited (code ${code})`));
-      this.waiting = undefined;
-    });
-  }
-
-  /** The Procore stand-in (TypeScript, through ts-node). */
-  static standIn(): ChildDriver {
-    const child = fork(join(__dirname, 'support', 'procore-stand-in.process.ts'), [], {
-      execArgv: ['-r', 'ts-node/register/transpile-only'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    return new ChildDriver(child);
-  }
-
-  /** The connector, compiled, in plain node. */
-  static connector(buildDir: string): ChildDriver {
-    const child = fork(join(buildDir, 'bench-connector.js'), [], {
-      execArgv: [],
-      // The build lives outside the repository: resolve packages from its node_modules.
-      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    return new ChildDriver(child);
-  }
-
-  send<T>(command: Record<string, unknown>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waiting = { resolve: resolve as (value: unknown) => void, reject };
-      this.child.send(command);
-    });
-  }
+/** The connector, compiled, in plain node. */
+function startConnector(buildDir: string): ChildProcessDriver {
+  // The build lives outside the repository: resolve packages from its node_modules.
+  const env = { ...process.env, NODE_PATH: join(ROOT, 'node_modules') };
+  return new ChildProcessDriver(fork(join(buildDir, 'bench-connector.js'), [], { execArgv: [], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
 }
 
 interface StandInStats {
@@ -221,13 +187,13 @@ async function dropQueueKeys(): Promise<void> {
 
 // ---- one run ------------------------------------------------------------------------------------
 
-async function run(label: string, buildDir: string, env: Record<string, string>, standIn: ChildDriver, token: string): Promise<RunResult> {
+async function run(label: string, buildDir: string, env: Record<string, string>, standIn: ChildProcessDriver, token: string): Promise<RunResult> {
   // A fresh connector process (its client learns the rate limits from scratch) and a fresh snapshot.
   await query(`truncate submission, submission_line, submission_row, pending_work, notification, webhook_event cascade`);
   await query(`delete from app_user where procore_user_id is not null`); // each run syncs the budget's creator
 
   await standIn.send({ type: 'lock', projectId: PROJECT_ID, locked: false });
-  const connector = ChildDriver.connector(buildDir);
+  const connector = startConnector(buildDir);
   try {
     const { url } = await connector.send<{ url: string }>({ type: 'start', env, jobs: JOBS, prefix: PREFIX });
     await standIn.send({ type: 'clear' });
@@ -301,7 +267,7 @@ async function main(): Promise<void> {
   console.log(`Procore ingestion benchmark: ${LINES} lines, per_page ${PER_PAGE}`);
   const buildDir = buildConnector();
   await recreateDatabase();
-  const standIn = ChildDriver.standIn();
+  const standIn = startStandIn();
   const { environment } = await standIn.send<{ url: string; environment: Record<string, string> }>({ type: 'start' });
   await standIn.send({ type: 'seed', projectId: PROJECT_ID, lines: LINES });
   const token = await createSenderToken();

@@ -13,10 +13,10 @@
  * BENCH_PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL
  * (redis://127.0.0.1:6379), BENCH_KEEP_DB=1 to keep the connector_bench_spectrum database.
  */
-import { ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { join } from 'node:path';
+import { ChildProcessDriver } from './support/child-process-driver';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { createWorkerContext } from '../src/bootstrap';
@@ -39,34 +39,6 @@ const COST_TYPES = ['L', 'M', 'S', 'E', 'O'];
 const TYPES = 'http://www.northgate-is.com/proiv/webservices/types';
 
 // ---- the stand-in in its own process ------------------------------------------------------------
-
-class StandInProcess {
-  private waiting?: { resolve: (value: unknown) => void; reject: (error: Error) => void };
-
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (message: { ok: boolean; result?: unknown; error?: string }) => {
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      if (message.ok) waiting?.resolve(message.result);
-      else waiting?.reject(new Error(message.error));
-    });
-  }
-
-  static start(): StandInProcess {
-    const child = fork(join(__dirname, 'support', 'spectrum-stand-in.process.ts'), [], {
-      execArgv: ['-r', 'ts-node/register/transpile-only'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    return new StandInProcess(child);
-  }
-
-  send<T>(command: Record<string, unknown>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waiting = { resolve: resolve as (value: unknown) => void, reject };
-      this.child.send(command);
-    });
-  }
-}
 
 // ---- measuring ---------------------------------------------------------------------------------
 
@@ -230,7 +202,7 @@ async function bareLoop(agent: http.Agent, baseUrl: string, envelopes: string[])
 
 async function main(): Promise<void> {
   console.log(`Spectrum export benchmark: ${ROWS} rows, ${LATENCY_MS} ms per call, concurrency ${CONCURRENCY}`);
-  const standIn = StandInProcess.start();
+  const standIn = ChildProcessDriver.typescript(join(__dirname, 'support', 'spectrum-stand-in.process.ts'));
   const { url } = await standIn.send<{ url: string }>({ type: 'start', options: { latencyMs: LATENCY_MS } });
   await standIn.send({ type: 'seed', jobNumber: JOB, costTypes: COST_TYPES });
   await recreateDatabase();

@@ -1,6 +1,7 @@
 import { JobName } from '../../src/queue/queue.contract';
 import { Cents } from '../../src/common/money';
-import { sql } from '../support/database';
+import { resetDatabase, resetRedis, sql } from '../support/database';
+import { startTestApp, TestApp } from '../support/test-app';
 import { LineSpec } from '../support/factories';
 import { api } from '../support/http';
 import { SpectrumStandIn, SpectrumStandInOptions } from '../stand-ins/spectrum';
@@ -171,4 +172,24 @@ export function sendsAfterSeenSuccess(standIn: SpectrumStandIn): { rowsWithSucce
     if (ok.length === 1 && requests[requests.length - 1] !== ok[0]) violations.push(`${row}: sent again after its success`);
   }
   return { rowsWithSuccess, violations };
+}
+
+/**
+ * Registers the suite's lifecycle: a Spectrum stand-in and the application with its Spectrum
+ * workers start once before all tests (on an empty database) and stop after them.
+ */
+export function useSpectrumApp(onStart: (standIn: SpectrumStandIn, app: TestApp) => void): void {
+  let standIn: SpectrumStandIn | undefined;
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    standIn = await startSpectrum();
+    await resetDatabase();
+    await resetRedis();
+    app = await startTestApp({ runWorkers: true, jobs: SPECTRUM_JOBS, env: spectrumEnv(standIn) });
+    onStart(standIn, app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await standIn?.stop();
+  });
 }

@@ -1,9 +1,9 @@
 import { SpectrumExporter } from '../../src/spectrum/spectrum-exporter.service';
 import { ExportBusyError } from '../../src/spectrum/export.errors';
-import { resetDatabase, resetRedis, sql } from '../support/database';
+import { resetDatabase, sql } from '../support/database';
 import { createSubmission, createUser, LineSpec, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
-import { startTestApp, startTestWorker, TestApp } from '../support/test-app';
+import { startTestWorker, TestApp } from '../support/test-app';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 import {
   accept,
@@ -15,7 +15,7 @@ import {
   sendsAfterSeenSuccess,
   SPECTRUM_JOBS,
   spectrumEnv,
-  startSpectrum,
+  useSpectrumApp,
   waitForStatus,
 } from './export-kit';
 
@@ -25,15 +25,9 @@ describe('export to Spectrum', () => {
   let t: TestApp;
   let approver: UserWithToken;
 
-  beforeAll(async () => {
-    standIn = await startSpectrum();
-    await resetDatabase();
-    await resetRedis();
-    t = await startTestApp({ runWorkers: true, jobs: SPECTRUM_JOBS, env: spectrumEnv(standIn) });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await standIn?.stop();
+  useSpectrumApp((spectrum, app) => {
+    standIn = spectrum;
+    t = app;
   });
   beforeEach(async () => {
     await resetDatabase();

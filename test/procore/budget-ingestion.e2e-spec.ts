@@ -4,7 +4,7 @@ import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_BUDGET_LINES, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { startProcoreApp, waitForIngestion } from './procore-test-kit';
+import { useProcoreApp, waitForIngestion } from './procore-test-kit';
 
 /** The sample budget as Procore's Budget Updates shows it (226480.125 rounded to the cent). */
 const SAMPLE_TOTALS = { originalBudget: '8704976.28', budgetChanges: '151640.50', revisedEstimate: '8856616.78' };
@@ -15,15 +15,7 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
   let t: TestApp;
   let sender: UserWithToken;
 
-  beforeAll(async () => {
-    await standIn.start();
-    await resetDatabase();
-    t = await startProcoreApp(standIn, { PROCORE_PER_PAGE: String(PER_PAGE) });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await standIn.stop();
-  });
+  useProcoreApp(standIn, { PROCORE_PER_PAGE: String(PER_PAGE) }, (app) => (t = app));
   beforeEach(async () => {
     await resetDatabase();
     standIn.reset();
@@ -199,15 +191,7 @@ describe('explicit send under a spike rate limit (a client that meets it from it
   let t: TestApp;
   let sender: UserWithToken;
 
-  beforeAll(async () => {
-    await standIn.start();
-    await resetDatabase();
-    t = await startProcoreApp(standIn, { PROCORE_PER_PAGE: String(PER_PAGE) });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await standIn.stop();
-  });
+  useProcoreApp(standIn, { PROCORE_PER_PAGE: String(PER_PAGE) }, (app) => (t = app));
   beforeEach(async () => {
     await resetDatabase();
     standIn.reset();

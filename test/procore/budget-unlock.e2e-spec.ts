@@ -5,22 +5,14 @@ import { createSubmission, createUser, UserWithToken } from '../support/factorie
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, seedSampleProject } from '../stand-ins/procore';
-import { startProcoreApp, waitFor } from './procore-test-kit';
+import { useProcoreApp, waitFor } from './procore-test-kit';
 
 describe('unlocking the budget in Procore (UnlockBudget)', () => {
   const standIn = new ProcoreStandIn();
   let t: TestApp;
   let approver: UserWithToken;
 
-  beforeAll(async () => {
-    await standIn.start();
-    await resetDatabase();
-    t = await startProcoreApp(standIn);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await standIn.stop();
-  });
+  useProcoreApp(standIn, {}, (app) => (t = app));
   beforeEach(async () => {
     await standIn.up();
     await resetDatabase();

@@ -1,6 +1,6 @@
 import { ProcoreModule } from '../../src/procore/procore.module';
 import { JobName } from '../../src/queue/queue.contract';
-import { resetRedis, sql } from '../support/database';
+import { resetDatabase, resetRedis, sql } from '../support/database';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ProcoreStandIn } from '../stand-ins/procore';
 
@@ -17,6 +17,24 @@ export async function startProcoreApp(standIn: ProcoreStandIn, env: Record<strin
     env: { ...standIn.environment(), PROCORE_WEBHOOK_SECRET: WEBHOOK_SECRET, ...env },
     runWorkers: true,
     jobs: PROCORE_JOBS,
+  });
+}
+
+/**
+ * Registers the suite's lifecycle: the stand-in and the application start once before all tests
+ * (on an empty database) and stop after them. `onStart` receives the application.
+ */
+export function useProcoreApp(standIn: ProcoreStandIn, env: Record<string, string | undefined>, onStart: (app: TestApp) => void): void {
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    await standIn.start();
+    await resetDatabase();
+    app = await startProcoreApp(standIn, env);
+    onStart(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await standIn.stop();
   });
 }
 

@@ -5,22 +5,14 @@ import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { startProcoreApp, waitForIdle } from './procore-test-kit';
+import { useProcoreApp, waitForIdle } from './procore-test-kit';
 
 describe('Procore user sync (SyncUsers)', () => {
   const standIn = new ProcoreStandIn();
   let t: TestApp;
   let admin: UserWithToken;
 
-  beforeAll(async () => {
-    await standIn.start();
-    await resetDatabase();
-    t = await startProcoreApp(standIn);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await standIn.stop();
-  });
+  useProcoreApp(standIn, {}, (app) => (t = app));
   beforeEach(async () => {
     await resetDatabase();
     standIn.reset();

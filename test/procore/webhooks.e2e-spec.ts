@@ -3,22 +3,16 @@ import { createSubmission } from '../support/factories';
 import { request } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { startProcoreApp, waitFor, waitForIdle, WEBHOOK_SECRET } from './procore-test-kit';
+import { WEBHOOK_SECRET, useProcoreApp, waitFor, waitForIdle } from './procore-test-kit';
 
 describe('POST /webhooks/procore', () => {
   const standIn = new ProcoreStandIn();
   let t: TestApp;
   let destination: string;
 
-  beforeAll(async () => {
-    await standIn.start();
-    await resetDatabase();
-    t = await startProcoreApp(standIn, { PROCORE_PER_PAGE: '10' });
+  useProcoreApp(standIn, { PROCORE_PER_PAGE: '10' }, (app) => {
+    t = app;
     destination = `${t.url}/webhooks/procore`;
-  });
-  afterAll(async () => {
-    await t?.close();
-    await standIn.stop();
   });
   beforeEach(async () => {
     await resetDatabase();

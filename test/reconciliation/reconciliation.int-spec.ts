@@ -3,18 +3,16 @@ import { WorkQueue } from '../../src/queue/work-queue.service';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
 import { SpectrumRetriesExhaustedError } from '../../src/spectrum/spectrum.errors';
 import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
-import { resetDatabase, resetRedis, sql } from '../support/database';
+import { resetDatabase, sql } from '../support/database';
 import { createSubmission, createUser, LineSpec, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp } from '../support/test-app';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 import {
   accept,
   JOB,
   resetSpectrum,
-  SPECTRUM_JOBS,
-  spectrumEnv,
-  startSpectrum,
+  useSpectrumApp,
   statusOf,
   waitForStatus,
   waitUntil,
@@ -66,15 +64,9 @@ describe('reconciliation with Spectrum', () => {
     return submission;
   };
 
-  beforeAll(async () => {
-    standIn = await startSpectrum();
-    await resetDatabase();
-    await resetRedis();
-    t = await startTestApp({ runWorkers: true, jobs: SPECTRUM_JOBS, env: spectrumEnv(standIn) });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await standIn?.stop();
+  useSpectrumApp((spectrum, app) => {
+    standIn = spectrum;
+    t = app;
   });
   beforeEach(async () => {
     await resetDatabase();
