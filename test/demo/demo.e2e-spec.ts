@@ -11,7 +11,7 @@ describe('npm run demo', () => {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn('npm', ['run', 'demo', '--', '--exit'], {
         cwd: ROOT,
-        env: { ...process.env, DEMO_DATABASE_URL: database, DEMO_REDIS_URL: 'redis://127.0.0.1:6379/13', DEMO_PORT: '0' },
+        env: { ...process.env, DEMO_DATABASE_URL: database, DEMO_REDIS_URL: `${process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/13`, DEMO_PORT: '0' },
       });
       let text = '';
       child.stdout.on('data', (chunk) => (text += chunk));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import Redis from 'ioredis';
 import { SpectrumPermitTimeoutError, SpectrumSemaphore } from '../../src/spectrum/spectrum-concurrency';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('SpectrumSemaphore (real Redis)', () => {
   let redis: Redis;
