@@ -167,6 +167,7 @@ const commands: Record<string, Command> = {
           `(${result.deactivated} deactivated, ${result.linked} linked by email).`,
       );
       for (const skipped of result.skipped) console.error(`Skipped: ${skipped}`);
+      for (const kept of result.kept) console.error(`Kept: ${kept}`);
     } finally {
       await orm.close(true);
     }

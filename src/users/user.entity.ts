@@ -3,7 +3,7 @@ import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 export const ERP_PERMISSIONS = ['none', 'read_only', 'standard', 'admin'] as const;
 export type ErpPermission = (typeof ERP_PERMISSIONS)[number];
 
-/** Fields an admin can change locally on a user synced from Procore; the sync keeps them. */
+/** Fields an admin can change in the connector; once changed there, the Procore user sync keeps them. */
 export const LOCALLY_OVERRIDABLE = ['name', 'email', 'erpPermission', 'canPushToAccounting', 'active'] as const;
 export type LocallyOverridable = (typeof LOCALLY_OVERRIDABLE)[number];
 
@@ -34,7 +34,7 @@ export class User {
   @Property({ type: 'bigint', runtimeType: 'string', nullable: true, unique: true })
   procoreUserId?: string | null;
 
-  /** Which fields were changed in the connector and must survive the Procore user sync. */
+  /** Which fields were decided in the connector (changed there, or held when linked by email) and must survive the Procore user sync. */
   @Property({ type: 'json' })
   localOverrides: LocallyOverridable[] = [];
 

@@ -74,8 +74,9 @@ export class UsersService {
   }
 
   /**
-   * Admins change anything; other users only their own digest subscription. Changes to a user
-   * synced from Procore are remembered so the sync keeps them.
+   * Admins change anything; other users only their own digest subscription. Every field changed
+   * here is remembered (`localOverrides`), so the Procore user sync keeps it — also for a user
+   * linked to Procore only later.
    */
   async update(id: string, changes: UserChanges, actor: User): Promise<User> {
     return this.em.transactional(async (em) => {
@@ -92,7 +93,8 @@ export class UsersService {
         if (user[field] === value) continue;
         (user as unknown as Record<string, unknown>)[field] = value;
         changed.push(field);
-        if (user.procoreUserId && (LOCALLY_OVERRIDABLE as readonly string[]).includes(field) && !user.localOverrides.includes(field as LocallyOverridable)) {
+        // Recorded whether or not the user is linked yet: a later link by email must not undo it.
+        if ((LOCALLY_OVERRIDABLE as readonly string[]).includes(field) && !user.localOverrides.includes(field as LocallyOverridable)) {
           user.localOverrides = [...user.localOverrides, field as LocallyOverridable];
         }
       }
