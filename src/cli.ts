@@ -17,7 +17,7 @@ import { procoreClientOptions } from './procore/procore-client.options';
 import { ProcoreUserSync } from './procore/users/procore-user-sync.service';
 import { registerWebhooks, WEBHOOK_NAMESPACE } from './procore/webhooks/webhook-registration';
 import { ERP_PERMISSIONS, ErpPermission } from './users/user.entity';
-import { UsersService } from './users/users.service';
+import { MAX_TOKEN_DAYS, presentToken, UsersService } from './users/users.service';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -27,6 +27,11 @@ Commands:
   migration:create [--name N]       write a migration for the entity changes (development)
   users:create --email E --name N --permission admin|standard|read_only [--can-push-to-accounting]
                                     create a user and print a new API token on the last line
+  tokens:create --user ID|EMAIL [--label L] [--expires-in-days N]
+                                    issue a new API token for an existing user; printed alone on the last line
+  tokens:list --user ID|EMAIL       list a user's tokens (id, prefix, state, created, last used, expiry)
+  tokens:revoke --user ID|EMAIL --id TOKEN_ID
+                                    revoke a token: it answers 401 from the next request on
   procore:register-webhooks --url U [--namespace N]
                                     register (or complete) the connector's Procore webhook hook and
                                     triggers; U is where Procore delivers, e.g. https://host/webhooks/procore
@@ -123,13 +128,65 @@ const commands: Record<string, Command> = {
         },
         actor,
       );
-      const { token } = await users.createToken(user.id, actor, 'created by the CLI');
+      const { token } = await users.createToken(user.id, actor, { label: 'created by the CLI' });
       console.log(`Created user ${user.id} <${user.email}> (${user.erpPermission}${user.canPushToAccounting ? ', can push to accounting' : ''}).`);
       console.log('Its API token is shown once; keep it safe:');
       console.log(token);
     } finally {
       await orm.close(true);
     }
+  },
+
+  'tokens:create': async (args) => {
+    const { values } = parseArgs({ args, options: { user: { type: 'string' }, label: { type: 'string' }, 'expires-in-days': { type: 'string' } } });
+    const problems: string[] = [];
+    if (!values.user?.trim()) problems.push('--user must be a user id or email');
+    const label = values.label?.trim();
+    if (values.label !== undefined && (!label || label.length > 100)) problems.push('--label must be 1 to 100 characters');
+    const days = values['expires-in-days'];
+    if (days !== undefined && (!/^\d{1,4}$/.test(days) || Number(days) < 1 || Number(days) > MAX_TOKEN_DAYS)) {
+      problems.push(`--expires-in-days must be a whole number of days from 1 to ${MAX_TOKEN_DAYS}`);
+    }
+    if (problems.length) throw new UsageError(problems.join('; '));
+    await withUsers(async (users) => {
+      const user = await users.find(values.user!);
+      const { token, record } = await users.createToken(user.id, { label: 'cli' }, { label: label ?? 'created by the CLI', expiresInDays: days ? Number(days) : undefined });
+      console.log(
+        `Issued token ${record.id} (${record.tokenPrefix}…) for user ${user.id} <${user.email}>` +
+          (record.expiresAt ? `, expiring ${record.expiresAt.toISOString()}.` : ', without expiry.'),
+      );
+      console.log('It is shown once; keep it safe:');
+      console.log(token);
+    });
+  },
+
+  'tokens:list': async (args) => {
+    const { values } = parseArgs({ args, options: { user: { type: 'string' } } });
+    if (!values.user?.trim()) throw new UsageError('--user must be a user id or email');
+    await withUsers(async (users) => {
+      const user = await users.find(values.user!);
+      const tokens = (await users.listTokens(user.id)).map((token) => presentToken(token));
+      if (!tokens.length) console.log(`User ${user.id} <${user.email}> has no tokens.`);
+      for (const token of tokens) {
+        console.log(
+          `${token.id}\t${token.prefix}…\t${token.state}\tcreated ${token.createdAt}\tlast used ${token.lastUsedAt ?? 'never'}\t` +
+            `expires ${token.expiresAt ?? 'never'}${token.label ? `\t${token.label}` : ''}`,
+        );
+      }
+    });
+  },
+
+  'tokens:revoke': async (args) => {
+    const { values } = parseArgs({ args, options: { user: { type: 'string' }, id: { type: 'string' } } });
+    const problems: string[] = [];
+    if (!values.user?.trim()) problems.push('--user must be a user id or email');
+    if (!values.id || !/^[1-9]\d{0,17}$/.test(values.id)) problems.push('--id must be the token id (see tokens:list)');
+    if (problems.length) throw new UsageError(problems.join('; '));
+    await withUsers(async (users) => {
+      const user = await users.find(values.user!);
+      const token = await users.revokeToken(user.id, values.id!, { label: 'cli' });
+      console.log(`Revoked token ${token.id} (${token.tokenPrefix}…) of user ${user.id} <${user.email}> at ${token.revokedAt!.toISOString()}.`);
+    });
   },
 
   'procore:register-webhooks': async (args) => {
@@ -173,6 +230,18 @@ const commands: Record<string, Command> = {
     }
   },
 };
+
+/** Runs `work` with the users service on its own ORM (no Redis, no full configuration needed). */
+async function withUsers(work: (users: UsersService) => Promise<void>): Promise<void> {
+  const url = databaseUrl();
+  await checkDatabase(url);
+  const orm = await MikroORM.init(ormOptions(url));
+  try {
+    await work(new UsersService(orm.em.fork(), new AuditService()));
+  } finally {
+    await orm.close(true);
+  }
+}
 
 const RUNNABLE: Record<string, JobName> = {
   'daily-summary': JobName.DailySummary,

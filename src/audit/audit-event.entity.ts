@@ -7,6 +7,7 @@ import { User } from '../users/user.entity';
  */
 @Entity({ tableName: 'audit_event' })
 @Index({ properties: ['submission', 'createdAt'] })
+@Index({ properties: ['subject', 'id'] })
 export class AuditEvent {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id: string;
@@ -24,6 +25,13 @@ export class AuditEvent {
   /** The state machine event (`accept`, `reject`, …) or another action (`unlock`, `user.create`). */
   @Property({ type: 'text' })
   action: string;
+
+  /**
+   * What the event is about when it is not a submission, as `kind:id` — `user:12` for a user's
+   * changes and for its tokens' (the token id is in `data.tokenId`).
+   */
+  @Property({ type: 'text', nullable: true })
+  subject?: string | null;
 
   @Property({ type: 'text', nullable: true })
   fromStatus?: string | null;

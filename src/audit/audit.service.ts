@@ -13,6 +13,8 @@ export const SYSTEM: Actor = { label: 'system' };
 
 export interface AuditEntry {
   submissionId?: string | null;
+  /** What the event is about when it is not a submission: `user:12`. */
+  subject?: string | null;
   actor: Actor;
   action: string;
   from?: string | null;
@@ -30,6 +32,7 @@ export class AuditService {
       actor: entry.actor.user ?? null,
       actorLabel: entry.actor.user ? 'user' : (entry.actor.label ?? 'system'),
       action: entry.action,
+      subject: entry.subject ?? null,
       fromStatus: entry.from ?? null,
       toStatus: entry.to ?? null,
       note: entry.note ?? null,

@@ -22,12 +22,13 @@ export class BearerAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: unknown }>();
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match) throw new UnauthorizedException('Send an API token as "Authorization: Bearer <token>"');
+    // Read on every request, never cached: a revoked or expired token, or a deactivated user, is refused at once.
     const token = await this.em.findOne(
       ApiToken,
-      { tokenHash: hashToken(match[1]), revokedAt: null },
+      { tokenHash: hashToken(match[1]), revokedAt: null, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
       { populate: ['user'] },
     );
-    if (!token || !token.user.active) throw new UnauthorizedException('The API token is not valid or has been revoked');
+    if (!token || !token.user.active) throw new UnauthorizedException('The API token is not valid, has expired or has been revoked');
     request.user = token.user;
     if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
       await this.em.nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: new Date() });

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageQueryDto } from '../common/page-query.dto';
 import { ParseIdPipe } from '../common/id';
 import { CurrentUser, RequirePermission } from './auth.decorators';
 import { User } from './user.entity';
 import { CreateTokenDto, CreateUserDto, UpdateUserDto } from './users.dto';
-import { presentUser, UsersService } from './users.service';
+import { presentToken, presentUser, UsersService } from './users.service';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -52,8 +52,29 @@ export class UsersController {
   @Post(':id/tokens')
   @HttpCode(201)
   @RequirePermission('admin')
+  @ApiOperation({ summary: 'Issue an API token for a user; the token is shown in this answer only' })
   async createToken(@Param('id', ParseIdPipe) id: string, @Body() body: CreateTokenDto, @CurrentUser() actor: User) {
-    const { token } = await this.users.createToken(id, { user: actor }, body.label);
-    return { token };
+    const { token, record } = await this.users.createToken(id, { user: actor }, body);
+    return { token, ...presentToken(record) };
+  }
+
+  @Get(':id/tokens')
+  @ApiOperation({ summary: "A user's tokens (prefix, created, last used, expiry; never the token): admins, or the user themselves" })
+  async listTokens(@Param('id', ParseIdPipe) id: string, @CurrentUser() actor: User) {
+    this.users.assertAdminOrSelf(actor, id);
+    const now = new Date();
+    return { data: (await this.users.listTokens(id)).map((token) => presentToken(token, now)) };
+  }
+
+  @Delete(':id/tokens/:tokenId')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke a token at once: admins, or the user themselves' })
+  async revokeToken(
+    @Param('id', ParseIdPipe) id: string,
+    @Param('tokenId', ParseIdPipe) tokenId: string,
+    @CurrentUser() actor: User,
+  ) {
+    this.users.assertAdminOrSelf(actor, id);
+    return presentToken(await this.users.revokeToken(id, tokenId, { user: actor }));
   }
 }

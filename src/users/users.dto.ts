@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ERP_PERMISSIONS, ErpPermission } from './user.entity';
+import { MAX_TOKEN_DAYS } from './users.service';
 
 const trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
@@ -60,4 +61,11 @@ export class CreateTokenDto {
   @ApiPropertyOptional({ example: 'integration server' })
   @IsOptional() @trim() @IsString() @Length(1, 100, { message: 'label must be 1 to 100 characters' })
   label?: string;
+
+  @ApiPropertyOptional({ example: 90, minimum: 1, maximum: MAX_TOKEN_DAYS, description: 'The token stops working this many days after its creation; left out: it does not expire' })
+  @IsOptional()
+  @IsInt({ message: `expiresInDays must be a whole number of days from 1 to ${MAX_TOKEN_DAYS}` })
+  @Min(1, { message: `expiresInDays must be a whole number of days from 1 to ${MAX_TOKEN_DAYS}` })
+  @Max(MAX_TOKEN_DAYS, { message: `expiresInDays must be a whole number of days from 1 to ${MAX_TOKEN_DAYS}` })
+  expiresInDays?: number;
 }

@@ -2,6 +2,7 @@ import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/po
 import { Injectable } from '@nestjs/common';
 import { Actor, AuditService } from '../audit/audit.service';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/app-error';
+import { LAST_ADMIN_REASON, lockActiveAdmins, otherActiveAdmins } from './active-admins';
 import { ApiToken } from './api-token.entity';
 import { can } from './permissions';
 import { generateToken, hashToken, tokenPrefix } from './token';
@@ -16,6 +17,15 @@ export interface NewUser {
 }
 
 export type UserChanges = Partial<Pick<User, 'email' | 'name' | 'erpPermission' | 'canPushToAccounting' | 'subscribedToDigest' | 'active'>>;
+
+export interface NewToken {
+  label?: string;
+  /** The token answers 401 this many days after its creation; none: it does not expire. */
+  expiresInDays?: number;
+}
+
+export const MAX_TOKEN_DAYS = 3650;
+const DAY_MS = 86_400_000;
 
 export function presentUser(user: User) {
   return {
@@ -32,7 +42,24 @@ export function presentUser(user: User) {
   };
 }
 
-/** Connector users and their API tokens. */
+/** A token as its owner and admins see it: never the token itself, nor its hash. */
+export function presentToken(token: ApiToken, now = new Date()) {
+  const state = token.revokedAt ? 'revoked' : token.expiresAt && token.expiresAt <= now ? 'expired' : 'active';
+  return {
+    id: token.id,
+    prefix: token.tokenPrefix,
+    label: token.label ?? null,
+    state,
+    createdAt: token.createdAt.toISOString(),
+    lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
+    expiresAt: token.expiresAt?.toISOString() ?? null,
+    revokedAt: token.revokedAt?.toISOString() ?? null,
+  };
+}
+
+const subjectOf = (userId: string) => `user:${userId}`;
+
+/** Connector users and their API tokens. Every change is an audit event about the user (`user:<id>`). */
 @Injectable()
 export class UsersService {
   constructor(
@@ -48,6 +75,14 @@ export class UsersService {
   async get(id: string): Promise<User> {
     const user = await this.em.findOne(User, id);
     if (!user) throw new NotFoundError(`User ${id} does not exist`);
+    return user;
+  }
+
+  /** By id or by email (the CLI accepts either). */
+  async find(idOrEmail: string): Promise<User> {
+    const where = /^[1-9]\d{0,17}$/.test(idOrEmail) ? { id: idOrEmail } : { email: idOrEmail.trim().toLowerCase() };
+    const user = await this.em.findOne(User, where);
+    if (!user) throw new NotFoundError(`User ${idOrEmail} does not exist`);
     return user;
   }
 
@@ -67,7 +102,13 @@ export class UsersService {
         updatedAt: new Date(),
       });
       await this.flushUnique(em, email);
-      this.audit.record(em, { actor, action: 'user.create', note: email, data: { userId: user.id, erpPermission: user.erpPermission } });
+      this.audit.record(em, {
+        actor,
+        action: 'user.create',
+        subject: subjectOf(user.id),
+        note: email,
+        data: { userId: user.id, erpPermission: user.erpPermission, canPushToAccounting: user.canPushToAccounting },
+      });
       await em.flush();
       return user;
     });
@@ -76,55 +117,109 @@ export class UsersService {
   /**
    * Admins change anything; other users only their own digest subscription. Every field changed
    * here is remembered (`localOverrides`), so the Procore user sync keeps it — also for a user
-   * linked to Procore only later.
+   * linked to Procore only later. The last active admin cannot be demoted or deactivated.
    */
   async update(id: string, changes: UserChanges, actor: User): Promise<User> {
     return this.em.transactional(async (em) => {
-      const user = await em.findOne(User, id);
-      if (!user) throw new NotFoundError(`User ${id} does not exist`);
-      const isAdmin = can(actor, 'admin');
       const fields = Object.keys(changes).filter((key) => changes[key as keyof UserChanges] !== undefined) as Array<keyof UserChanges>;
-      if (!isAdmin && (actor.id !== user.id || fields.some((field) => field !== 'subscribedToDigest'))) {
+      if (!can(actor, 'admin') && (actor.id !== id || fields.some((field) => field !== 'subscribedToDigest'))) {
         throw new ForbiddenError('Only an admin can change users; you can change your own subscribedToDigest');
       }
-      const changed: string[] = [];
+      if (changes.erpPermission !== undefined || changes.active !== undefined) await lockActiveAdmins(em);
+      const user = await em.findOne(User, id);
+      if (!user) throw new NotFoundError(`User ${id} does not exist`);
+      await this.refuseLosingTheLastAdmin(em, user, changes);
+      const changed: Record<string, { from: unknown; to: unknown }> = {};
       for (const field of fields) {
         const value = field === 'email' ? String(changes.email).toLowerCase() : changes[field];
         if (user[field] === value) continue;
+        changed[field] = { from: user[field], to: value };
         (user as unknown as Record<string, unknown>)[field] = value;
-        changed.push(field);
         // Recorded whether or not the user is linked yet: a later link by email must not undo it.
         if ((LOCALLY_OVERRIDABLE as readonly string[]).includes(field) && !user.localOverrides.includes(field as LocallyOverridable)) {
           user.localOverrides = [...user.localOverrides, field as LocallyOverridable];
         }
       }
-      if (changed.length) {
+      if (Object.keys(changed).length) {
         await this.flushUnique(em, user.email);
-        this.audit.record(em, { actor: { user: actor }, action: 'user.update', note: changed.join(', '), data: { userId: user.id } });
+        const action = changed.active ? (user.active ? 'user.reactivate' : 'user.deactivate') : 'user.update';
+        this.audit.record(em, { actor: { user: actor }, action, subject: subjectOf(user.id), note: Object.keys(changed).join(', '), data: { userId: user.id, changes: changed } });
         await em.flush();
       }
       return user;
     });
   }
 
-  /** Creates a token for a user; the token is returned once and only its hash is kept. */
-  async createToken(userId: string, actor: Actor, label?: string): Promise<{ token: string; id: string }> {
+  /** Creates a token for an active user; the token is returned once and only its hash is kept. */
+  async createToken(userId: string, actor: Actor, options: NewToken = {}): Promise<{ token: string; record: ApiToken }> {
     return this.em.transactional(async (em) => {
       const user = await em.findOne(User, userId);
       if (!user) throw new NotFoundError(`User ${userId} does not exist`);
+      if (!user.active) throw new ConflictError(`User ${userId} is deactivated; reactivate the user before issuing a token`);
       const token = generateToken();
+      const now = new Date();
       const record = em.create(ApiToken, {
         user,
         tokenHash: hashToken(token),
         tokenPrefix: tokenPrefix(token),
-        label: label ?? null,
-        createdAt: new Date(),
+        label: options.label ?? null,
+        createdAt: now,
+        expiresAt: options.expiresInDays ? new Date(now.getTime() + options.expiresInDays * DAY_MS) : null,
       });
       await em.flush();
-      this.audit.record(em, { actor, action: 'token.create', note: record.tokenPrefix, data: { userId: user.id, tokenId: record.id } });
+      this.audit.record(em, {
+        actor,
+        action: 'token.create',
+        subject: subjectOf(user.id),
+        note: record.tokenPrefix,
+        data: { userId: user.id, tokenId: record.id, label: record.label ?? null, expiresAt: record.expiresAt?.toISOString() ?? null },
+      });
       await em.flush();
-      return { token, id: record.id };
+      return { token, record };
     });
+  }
+
+  /** Every token of a user, newest first, revoked and expired ones included. */
+  async listTokens(userId: string): Promise<ApiToken[]> {
+    await this.get(userId);
+    return this.em.find(ApiToken, { user: userId }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+  }
+
+  /**
+   * Revokes a token of this user: it answers 401 from the next request on. Revoking a revoked token
+   * changes nothing.
+   */
+  async revokeToken(userId: string, tokenId: string, actor: Actor): Promise<ApiToken> {
+    return this.em.transactional(async (em) => {
+      const token = await em.findOne(ApiToken, { id: tokenId, user: userId });
+      if (!token) throw new NotFoundError(`User ${userId} has no token ${tokenId}`);
+      if (token.revokedAt) return token;
+      token.revokedAt = new Date();
+      this.audit.record(em, {
+        actor,
+        action: 'token.revoke',
+        subject: subjectOf(userId),
+        note: token.tokenPrefix,
+        data: { userId, tokenId: token.id },
+      });
+      await em.flush();
+      return token;
+    });
+  }
+
+  /** Only an admin, or the user themselves, may see or revoke a user's tokens. */
+  assertAdminOrSelf(actor: User, userId: string): void {
+    if (actor.id !== userId && !can(actor, 'admin')) throw new ForbiddenError("Only an admin, or the token's own user, can see or revoke a user's tokens");
+  }
+
+  private async refuseLosingTheLastAdmin(em: EntityManager, user: User, changes: UserChanges): Promise<void> {
+    const isActiveAdmin = user.active && user.erpPermission === 'admin';
+    const demoted = changes.erpPermission !== undefined && changes.erpPermission !== 'admin';
+    const deactivated = changes.active === false;
+    if (!isActiveAdmin || !(demoted || deactivated)) return;
+    if ((await otherActiveAdmins(em, user.id)) === 0) {
+      throw new ConflictError(`User ${user.id} (${user.email}) ${LAST_ADMIN_REASON}`);
+    }
   }
 
   private async flushUnique(em: EntityManager, email: string): Promise<void> {

@@ -104,6 +104,13 @@ describe('Procore user sync (SyncUsers)', () => {
       ]);
       expect((await api(t.url, local.token).get('/api/v1/users/me')).status).toBe(401);
       expect((await api(t.url, local.token).get('/api/v1/users')).status).toBe(401);
+      const trail = await api(t.url, admin.token).get(`/api/v1/audit-events?subject=user:${local.user.id}`);
+      expect(trail.body.data.map((event: { action: string; actor: { name: string } }) => [event.action, event.actor.name])).toEqual([
+        ['user.link', 'procore'],
+        ['user.deactivate', admin.user.name],
+        ['token.create', 'test'],
+        ['user.create', 'test'],
+      ]);
       // And it stays so on every later sync.
       await syncThroughTheQueue();
       expect((await api(t.url, local.token).get('/api/v1/users/me')).status).toBe(401);

@@ -31,7 +31,7 @@ export async function createUser(
     },
     { label: 'test' },
   );
-  const { token } = await users.createToken(user.id, { label: 'test' });
+  const { token } = await users.createToken(user.id, { label: 'test' }, { label: 'test' });
   return { user, token };
 }
 

@@ -2,10 +2,12 @@ import { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125234532_Initial } from './Migration20261125234532_Initial';
 import { Migration20261125235841_Integrations } from './Migration20261125235841_Integrations';
 import { Migration20261126005005_PendingWorkDedupeIndex } from './Migration20261126005005_PendingWorkDedupeIndex';
+import { Migration20261127180826_TokenExpiryAndAuditSubject } from './Migration20261127180826_TokenExpiryAndAuditSubject';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125234532_Initial', class: Migration20261125234532_Initial },
   { name: 'Migration20261125235841_Integrations', class: Migration20261125235841_Integrations },
   { name: 'Migration20261126005005_PendingWorkDedupeIndex', class: Migration20261126005005_PendingWorkDedupeIndex },
+  { name: 'Migration20261127180826_TokenExpiryAndAuditSubject', class: Migration20261127180826_TokenExpiryAndAuditSubject },
 ];

@@ -170,10 +170,10 @@ export class ProcoreUserSync {
 
     await em.flush();
     for (const user of createdUsers) {
-      this.audit.record(em, { actor, action: 'user.create', note: `created from Procore user ${user.procoreUserId}`, data: { userId: user.id, erpPermission: user.erpPermission, active: user.active } });
+      this.audit.record(em, { actor, action: 'user.create', subject: `user:${user.id}`, note: `created from Procore user ${user.procoreUserId}`, data: { userId: user.id, erpPermission: user.erpPermission, active: user.active } });
     }
     for (const change of changes) {
-      this.audit.record(em, { actor, action: change.action, note: change.note, data: { userId: change.user.id, procoreUserId: change.user.procoreUserId, changes: change.fields } });
+      this.audit.record(em, { actor, action: change.action, subject: `user:${change.user.id}`, note: change.note, data: { userId: change.user.id, procoreUserId: change.user.procoreUserId, changes: change.fields } });
     }
     if (result.created || result.updated || result.kept.length) {
       this.audit.record(em, {

@@ -1,0 +1,19 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequirePermission } from '../users/auth.decorators';
+import { AuditEventsQueryDto } from './audit-events.dto';
+import { AuditEvents } from './audit-events.service';
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('api/v1/audit-events')
+export class AuditController {
+  constructor(private readonly events: AuditEvents) {}
+
+  @Get()
+  @RequirePermission('admin')
+  @ApiOperation({ summary: 'The audit trail, newest first: user, token and budget events' })
+  list(@Query() query: AuditEventsQueryDto) {
+    return this.events.list(query.subject, query.page ?? 1, query.perPage ?? 50);
+  }
+}
