@@ -275,7 +275,7 @@ async function main(): Promise<void> {
     ...environment,
     DATABASE_URL,
     REDIS_URL,
-    PROCORE_WEBHOOK_SECRET: 'bench-webhook-secret',
+    PROCORE_WEBHOOK_SECRET: 'bench-webhook-secret-0123456789abcdef',
     SPECTRUM_URL: 'http://127.0.0.1:9',
     SPECTRUM_AUTHORIZATION_ID: 'BENCH',
     SPECTRUM_COMPANY_CODE: 'BEN',

@@ -213,7 +213,7 @@ async function main(): Promise<void> {
     PROCORE_CLIENT_ID: 'bench',
     PROCORE_CLIENT_SECRET: 'bench',
     PROCORE_COMPANY_ID: '1',
-    PROCORE_WEBHOOK_SECRET: 'bench-webhook-secret',
+    PROCORE_WEBHOOK_SECRET: 'bench-webhook-secret-0123456789abcdef',
     PROCORE_API_URL: 'http://127.0.0.1:9',
     PROCORE_LOGIN_URL: 'http://127.0.0.1:9',
     SPECTRUM_URL: url,

@@ -7,6 +7,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBodyGuard } from './common/json-body-guard';
 import { AppConfig } from './config/app-config';
+import { WEBHOOK_PATH } from './procore/webhooks/procore-webhook.controller';
 
 export const BODY_LIMIT = '100kb';
 
@@ -32,7 +33,7 @@ export async function createHttpApp(config: AppConfig, options: StartOptions = {
     abortOnError: false,
     logger: options.logger ?? ['log', 'warn', 'error'],
   });
-  app.use(json({ limit: BODY_LIMIT }), bodyParserErrors, jsonBodyGuard);
+  app.use(exceptWebhooks(json({ limit: BODY_LIMIT })), bodyParserErrors, jsonBodyGuard);
   app.disable('x-powered-by');
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(
@@ -76,6 +77,14 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
     );
     return [...own, ...flatten(error.children ?? [], path)];
   });
+}
+
+/**
+ * The Procore webhook reads its own raw body, after checking its Authorization header: an
+ * authenticated delivery is answered 2xx whatever its body (DECISIONS.md, "Webhooks").
+ */
+function exceptWebhooks(parser: (request: Request, response: Response, next: NextFunction) => void) {
+  return (request: Request, response: Response, next: NextFunction) => (request.path.toLowerCase().replace(/\/+$/, '') === WEBHOOK_PATH ? next() : parser(request, response, next));
 }
 
 /** Answers body-parser failures (bad JSON, too large) in the API's error shape, before any route. */

@@ -5,7 +5,7 @@ const valid = {
   PROCORE_CLIENT_ID: 'client',
   PROCORE_CLIENT_SECRET: 'procore-client-secret-value',
   PROCORE_COMPANY_ID: '8',
-  PROCORE_WEBHOOK_SECRET: 'webhook-secret-value-123',
+  PROCORE_WEBHOOK_SECRET: 'webhook-secret-value-0123456789abcdef',
   SPECTRUM_URL: 'https://spectrum.example.com:8482',
   SPECTRUM_AUTHORIZATION_ID: 'API',
   SPECTRUM_COMPANY_CODE: 'ABC',
@@ -80,7 +80,7 @@ describe('loadAppConfig', () => {
       expect(text).toContain(name);
     }
     expect(problems).toHaveLength(13);
-    for (const secret of ['hunter2', 'procore-client-secret-value', 'webhook-secret-value-123', 'mail-pass']) expect(text).not.toContain(secret);
+    for (const secret of ['hunter2', 'procore-client-secret-value', 'webhook-secret-value-0123456789abcdef', 'mail-pass']) expect(text).not.toContain(secret);
   });
 
   it('catches values that look right but cannot work, naming the variable', () => {
@@ -96,5 +96,22 @@ describe('loadAppConfig', () => {
       'SMTP_URL has a user name or password that is not valid percent-encoding',
     ]);
     expect(problems.join('\n')).not.toContain('pa/ss');
+  });
+
+  it('refuses a webhook secret shorter than 32 characters without echoing it; the previous one is optional and has no minimum', () => {
+    const short = 'short-webhook-secret-31-chars!!';
+    expect(short).toHaveLength(31);
+    const problems = problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET: short });
+    expect(problems).toEqual(['PROCORE_WEBHOOK_SECRET must be at least 32 characters (a long random value)']);
+    expect(problems.join('\n')).not.toContain(short);
+    expect(problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET: short + 'x' })).toEqual([]);
+
+    const rotating = loadAppConfig({ ...valid, PROCORE_WEBHOOK_SECRET_PREVIOUS: 'old-secret', WEBHOOK_RETENTION_DAYS: '7' });
+    expect(rotating.procore).toMatchObject({ webhookSecretPrevious: 'old-secret', webhookRetentionDays: 7 });
+    expect(loadAppConfig(valid).procore).toMatchObject({ webhookSecretPrevious: undefined, webhookRetentionDays: 30 });
+    expect(problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET_PREVIOUS: valid.PROCORE_WEBHOOK_SECRET, WEBHOOK_RETENTION_DAYS: '0' })).toEqual([
+      'WEBHOOK_RETENTION_DAYS must be a whole number of days from 1 to 3650',
+      'PROCORE_WEBHOOK_SECRET_PREVIOUS equals PROCORE_WEBHOOK_SECRET; set it to the secret being rotated out, or leave it empty',
+    ]);
   });
 });

@@ -20,6 +20,10 @@ export class AppConfig {
     clientSecret: string;
     companyId: number;
     webhookSecret: string;
+    /** The secret being rotated out (PROCORE_WEBHOOK_SECRET_PREVIOUS), accepted too while set. */
+    webhookSecretPrevious?: string;
+    /** Stored webhook events are deleted after this many days (WEBHOOK_RETENTION_DAYS). */
+    webhookRetentionDays: number;
     /** Empty: every active project of the company. */
     projectIds: number[];
     budgetViewId?: number;
@@ -98,6 +102,10 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
       problems.push((error as Error).message);
     }
   }
+  const webhookSecret = text('PROCORE_WEBHOOK_SECRET');
+  if (webhookSecret && webhookSecret === text('PROCORE_WEBHOOK_SECRET_PREVIOUS')) {
+    problems.push('PROCORE_WEBHOOK_SECRET_PREVIOUS equals PROCORE_WEBHOOK_SECRET; set it to the secret being rotated out, or leave it empty');
+  }
   const mappingFile = text('MAPPING_FILE');
   if (mappingFile && !existsSync(mappingFile)) {
     problems.push('MAPPING_FILE names a file that does not exist');
@@ -118,6 +126,8 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
       clientSecret: env.PROCORE_CLIENT_SECRET,
       companyId: env.PROCORE_COMPANY_ID,
       webhookSecret: env.PROCORE_WEBHOOK_SECRET,
+      webhookSecretPrevious: env.PROCORE_WEBHOOK_SECRET_PREVIOUS,
+      webhookRetentionDays: env.WEBHOOK_RETENTION_DAYS ?? 30,
       projectIds: (env.PROCORE_PROJECT_IDS ?? '')
         .split(',')
         .map((id) => id.trim())

@@ -9,6 +9,7 @@ import {
   Max,
   MaxLength,
   Min,
+  MinLength,
   validateSync,
   ValidateIf,
   ValidationError,
@@ -67,9 +68,21 @@ export class EnvironmentVariables {
   @integer() @IsInt({ message: 'PROCORE_COMPANY_ID is required and must be a whole number' }) @Min(1)
   PROCORE_COMPANY_ID: number;
 
+  // A webhook secret is the only thing between the internet and the ingestion queue: 32+ characters.
   @trimmed() @IsNotEmpty({ message: 'PROCORE_WEBHOOK_SECRET is required' })
+  @MinLength(32, { message: 'PROCORE_WEBHOOK_SECRET must be at least 32 characters (a long random value)' })
   @MaxLength(1024, { message: 'PROCORE_WEBHOOK_SECRET is longer than 1024 characters' })
   PROCORE_WEBHOOK_SECRET: string;
+
+  // The secret being rotated out, accepted too while set (it may predate the 32-character rule).
+  @trimmed() @IsOptional()
+  @MaxLength(1024, { message: 'PROCORE_WEBHOOK_SECRET_PREVIOUS is longer than 1024 characters' })
+  PROCORE_WEBHOOK_SECRET_PREVIOUS?: string;
+
+  @integer() @IsOptional() @IsInt({ message: 'WEBHOOK_RETENTION_DAYS must be a whole number of days from 1 to 3650' })
+  @Min(1, { message: 'WEBHOOK_RETENTION_DAYS must be a whole number of days from 1 to 3650' })
+  @Max(3650, { message: 'WEBHOOK_RETENTION_DAYS must be a whole number of days from 1 to 3650' })
+  WEBHOOK_RETENTION_DAYS?: number;
 
   @IsOptional() @Matches(ID_LIST_PATTERN, { message: 'PROCORE_PROJECT_IDS must be comma-separated project ids' })
   PROCORE_PROJECT_IDS?: string;

@@ -32,7 +32,7 @@ export class ProcoreJobs {
 
   @JobHandler(JobName.ProcessWebhookEvent)
   processWebhookEvent(payload: JobPayloads[JobName.ProcessWebhookEvent], context: JobContext) {
-    return this.run(context, () => this.webhooks.process(payload.webhookEventId));
+    return this.run(context, () => this.webhooks.process(payload.webhookEventId, context));
   }
 
   @JobHandler(JobName.PollProjects)

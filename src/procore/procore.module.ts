@@ -17,7 +17,10 @@ import { BudgetUnlock } from './unlock/budget-unlock.service';
 import { ProcoreUserSync } from './users/procore-user-sync.service';
 import { ProcoreWebhookController } from './webhooks/procore-webhook.controller';
 import { WebhookProcessor } from './webhooks/webhook-processor.service';
+import { WebhookEventQueries } from './webhooks/webhook-event-queries.service';
+import { WebhookEventsController } from './webhooks/webhook-events.controller';
 import { WebhookReceiver } from './webhooks/webhook-receiver.service';
+import { WebhookRetention } from './webhooks/webhook-retention.service';
 
 /**
  * The Procore side: the client, the mapping, the three doors of ingestion (send, webhooks,
@@ -25,7 +28,7 @@ import { WebhookReceiver } from './webhooks/webhook-receiver.service';
  */
 @Module({
   imports: [BudgetsModule],
-  controllers: [BudgetSendController, ProcoreWebhookController],
+  controllers: [BudgetSendController, ProcoreWebhookController, WebhookEventsController],
   providers: [
     {
       provide: ProcoreClient,
@@ -42,6 +45,8 @@ import { WebhookReceiver } from './webhooks/webhook-receiver.service';
     BudgetSender,
     WebhookReceiver,
     WebhookProcessor,
+    WebhookEventQueries,
+    WebhookRetention,
     ProjectPoller,
     BudgetUnlock,
     ProcoreUserSync,

@@ -7,7 +7,7 @@ import { ProcoreStandIn } from '../stand-ins/procore';
 /** The jobs of the Procore side; a worker restricted to them needs no other engineer's handlers. */
 export const PROCORE_JOBS = [JobName.IngestSubmission, JobName.ProcessWebhookEvent, JobName.PollProjects, JobName.UnlockBudget, JobName.SyncUsers];
 
-export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
+export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
 
 /** The real application with its Procore workers, pointed at the stand-in, with tiny client backoffs. */
 export async function startProcoreApp(standIn: ProcoreStandIn, env: Record<string, string | undefined> = {}): Promise<TestApp> {

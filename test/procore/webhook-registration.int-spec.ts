@@ -7,7 +7,7 @@ import { testEnvironment } from '../support/test-env';
 import { ProcoreStandIn } from '../stand-ins/procore';
 
 const ROOT = join(__dirname, '..', '..');
-const SECRET = 'hook-secret-never-printed-4242';
+const SECRET = 'hook-secret-never-printed-4242-0123456789';
 
 describe('registering the connector webhook in Procore', () => {
   const standIn = new ProcoreStandIn();

@@ -43,7 +43,7 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     PROCORE_CLIENT_ID: 'test-client',
     PROCORE_CLIENT_SECRET: 'test-secret',
     PROCORE_COMPANY_ID: '8',
-    PROCORE_WEBHOOK_SECRET: 'test-webhook-secret-0123456789',
+    PROCORE_WEBHOOK_SECRET: 'test-webhook-secret-0123456789abcdef',
     SPECTRUM_URL: 'http://127.0.0.1:9',
     SPECTRUM_AUTHORIZATION_ID: 'API',
     SPECTRUM_COMPANY_CODE: 'ABC',

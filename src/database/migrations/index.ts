@@ -3,6 +3,7 @@ import { Migration20261125234532_Initial } from './Migration20261125234532_Initi
 import { Migration20261125235841_Integrations } from './Migration20261125235841_Integrations';
 import { Migration20261126005005_PendingWorkDedupeIndex } from './Migration20261126005005_PendingWorkDedupeIndex';
 import { Migration20261127180826_TokenExpiryAndAuditSubject } from './Migration20261127180826_TokenExpiryAndAuditSubject';
+import { Migration20261127181632_WebhookEventStatus } from './Migration20261127181632_WebhookEventStatus';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261125235841_Integrations', class: Migration20261125235841_Integrations },
   { name: 'Migration20261126005005_PendingWorkDedupeIndex', class: Migration20261126005005_PendingWorkDedupeIndex },
   { name: 'Migration20261127180826_TokenExpiryAndAuditSubject', class: Migration20261127180826_TokenExpiryAndAuditSubject },
+  { name: 'Migration20261127181632_WebhookEventStatus', class: Migration20261127181632_WebhookEventStatus },
 ];

@@ -13,6 +13,7 @@ import { ProcoreClient } from '../procore-client';
 import { ProcoreRateLimitError } from '../procore-errors';
 import { ProcoreUserSync } from '../users/procore-user-sync.service';
 import { BudgetReader } from './budget-reader.service';
+import { describeDuration } from './durations';
 import { describeFailure, isPermanent, isTransient } from './ingestion-errors';
 import { SnapshotStore } from './snapshot-store.service';
 
@@ -135,12 +136,4 @@ export class BudgetIngestion {
     await this.workQueue.dispatch(this.em.fork(), works);
     return { submissionId, status: 'ingest_failed', reason };
   }
-}
-
-/** `75 minutes`, `3 hours`, `40 seconds`. */
-function describeDuration(ms: number): string {
-  const minutes = Math.floor(ms / 60_000);
-  if (minutes >= 120) return `${Math.floor(minutes / 60)} hours`;
-  if (minutes >= 1) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-  return `${Math.max(0, Math.round(ms / 1000))} seconds`;
 }

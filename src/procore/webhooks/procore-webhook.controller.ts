@@ -1,25 +1,32 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { BadRequestError } from '../../common/app-error';
+import type { Request } from 'express';
 import { Public } from '../../users/auth.decorators';
-import { parseWebhookPayload } from './webhook-payload';
-import { WebhookReceiver } from './webhook-receiver.service';
+import { readWebhookBody } from './webhook-body';
+import { ReceivedWebhook, WebhookReceiver } from './webhook-receiver.service';
+
+/** The route Procore delivers to; the global JSON body parser skips it (see bootstrap). */
+export const WEBHOOK_PATH = '/webhooks/procore';
 
 @ApiTags('webhooks')
 @Controller('webhooks')
 export class ProcoreWebhookController {
   constructor(private readonly receiver: WebhookReceiver) {}
 
-  /** Procore v2 deliveries. Authenticated by the hook's Authorization header, not a bearer token. */
+  /**
+   * Procore deliveries. Authenticated by the hook's Authorization header (not a bearer token),
+   * checked before the body is read; once it checks out, always 202 — unless nothing can be stored.
+   */
   @Post('procore')
   @Public()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Procore webhook (payload v2): checked, stored once, answered at once, processed from the queue' })
-  async receive(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
+  @ApiOperation({
+    summary: 'Procore webhook: checked, stored once, answered at once, processed from the queue',
+    description:
+      '401 for a wrong or missing Authorization header (nothing is read or stored). Otherwise 202, always: a delivery the connector cannot use is stored as unusable with the reason (GET /api/v1/webhook-events?status=unusable). 503 only when the database cannot store anything.',
+  })
+  async receive(@Headers('authorization') authorization: string | undefined, @Req() request: Request): Promise<ReceivedWebhook> {
     this.receiver.authorize(authorization);
-    const parsed = parseWebhookPayload(body);
-    if ('problems' in parsed) throw new BadRequestError(`Not a Procore v2 webhook payload: ${parsed.problems.join('; ')}`);
-    const { eventId, duplicate } = await this.receiver.receive(parsed.delivery);
-    return { received: true, eventId, duplicate };
+    return this.receiver.receive(await readWebhookBody(request));
   }
 }
