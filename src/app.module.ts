@@ -2,6 +2,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { BudgetsModule } from './budgets/budgets.module';
+import { ConsoleModule } from './console/console.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { ormOptions } from './database/mikro-orm.config';
@@ -55,6 +56,7 @@ export class AppModule {
         SpectrumExportModule,
         ReconciliationModule,
         ProcoreModule,
+        ConsoleModule,
       ],
       controllers: [HealthController],
     };

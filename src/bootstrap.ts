@@ -2,7 +2,7 @@ import { BadRequestException, INestApplication, INestApplicationContext, LogLeve
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, NextFunction, Request, Response } from 'express';
+import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import { AppModule, AppModuleOptions } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBodyGuard } from './common/json-body-guard';
@@ -33,6 +33,8 @@ export async function createHttpApp(config: AppConfig, options: StartOptions = {
     abortOnError: false,
     logger: options.logger ?? ['log', 'warn', 'error'],
   });
+  // The console posts HTML forms; the API itself takes JSON only.
+  app.use('/console', urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
   app.use(exceptWebhooks(json({ limit: BODY_LIMIT })), bodyParserErrors, jsonBodyGuard);
   app.disable('x-powered-by');
   app.useGlobalFilters(new HttpExceptionFilter());

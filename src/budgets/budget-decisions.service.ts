@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/app-error';
 import { JobName } from '../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
-import { can } from '../users/permissions';
+import { mayRetrieve, RETRIEVE_REFUSAL } from '../users/permissions';
 import { User } from '../users/user.entity';
 import { problemsOf } from './budget-queries.service';
 import { Submission } from './submission.entity';
@@ -72,8 +72,7 @@ export class BudgetDecisions {
   /** The sender (or an admin) takes the budget back before anyone responded. */
   async retrieve(id: string, user: User): Promise<TransitionResult> {
     return this.decide(id, 'retrieve', { user }, {}, async (_em, submission) => {
-      const isSender = submission.sentBy?.id === user.id;
-      if (!isSender && !can(user, 'admin')) throw new ForbiddenError('Only the person who sent this budget, or an admin, can retrieve it');
+      if (!mayRetrieve(user, submission.sentBy?.id)) throw new ForbiddenError(RETRIEVE_REFUSAL);
     }, async (em, auditEventId) => [await this.unlockWork(em, id, auditEventId)]);
   }
 

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ParseIdPipe } from '../common/id';
 import { CurrentUser, RequirePermission } from '../users/auth.decorators';
+import { ACTION_PERMISSIONS } from '../users/permissions';
 import { User } from '../users/user.entity';
 import { BudgetDecisions } from './budget-decisions.service';
 import { BudgetQueries } from './budget-queries.service';
@@ -32,7 +33,7 @@ export class BudgetsController {
 
   @Post(':id/accept')
   @HttpCode(202)
-  @RequirePermission('decide')
+  @RequirePermission(ACTION_PERMISSIONS.accept)
   @ApiOperation({ summary: 'Accept: export to Spectrum (ready_to_export → exporting)' })
   async accept(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     const result = await this.decisions.accept(id, user);
@@ -41,7 +42,7 @@ export class BudgetsController {
 
   @Post(':id/reject')
   @HttpCode(200)
-  @RequirePermission('decide')
+  @RequirePermission(ACTION_PERMISSIONS.reject)
   @ApiOperation({ summary: 'Reject with a reason: unlocks the budget in Procore and emails its creator and sender' })
   async reject(@Param('id', ParseIdPipe) id: string, @Body() body: ReasonDto, @CurrentUser() user: User) {
     const result = await this.decisions.reject(id, user, body.reason);
@@ -50,7 +51,7 @@ export class BudgetsController {
 
   @Post(':id/retry')
   @HttpCode(202)
-  @RequirePermission('decide')
+  @RequirePermission(ACTION_PERMISSIONS.retry)
   @ApiOperation({ summary: 'Export again after a failure or a variance (→ exporting)' })
   async retry(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     const result = await this.decisions.retry(id, user);
@@ -59,7 +60,7 @@ export class BudgetsController {
 
   @Post(':id/retrieve')
   @HttpCode(200)
-  @RequirePermission('view')
+  @RequirePermission(ACTION_PERMISSIONS.retrieve)
   @ApiOperation({ summary: 'The sender (or an admin) takes the budget back before a response (→ retrieved)' })
   async retrieve(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     const result = await this.decisions.retrieve(id, user);
@@ -68,7 +69,7 @@ export class BudgetsController {
 
   @Post(':id/acknowledge')
   @HttpCode(200)
-  @RequirePermission('admin')
+  @RequirePermission(ACTION_PERMISSIONS.acknowledge)
   @ApiOperation({ summary: 'An admin accepts the listed variance (out_of_sync → synced)' })
   async acknowledge(@Param('id', ParseIdPipe) id: string, @Body() body: ReasonDto, @CurrentUser() user: User) {
     const result = await this.decisions.acknowledge(id, user, body.reason);
@@ -77,7 +78,7 @@ export class BudgetsController {
 
   @Post(':id/unlock')
   @HttpCode(202)
-  @RequirePermission('decide')
+  @RequirePermission(ACTION_PERMISSIONS.unlock)
   @ApiOperation({ summary: 'Unlock the budget in Procore; only when synced' })
   async unlock(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     return { id, ...(await this.decisions.unlock(id, user)) };

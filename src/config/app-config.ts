@@ -29,6 +29,8 @@ export class AppConfig {
     budgetViewId?: number;
     perPage: number;
     timeoutMs: number;
+    /** "Sign in with Procore" in the console; absent when not configured. */
+    oauth?: { clientId: string; clientSecret: string };
   };
   spectrum: {
     url: string;
@@ -47,6 +49,12 @@ export class AppConfig {
   mappingFile?: string;
   reconcileTolerance: Cents;
   mail: { smtpUrl: string; from: string };
+  console: {
+    /** A session unused this long ends. */
+    sessionIdleMs: number;
+    /** A session ends this long after sign-in, however active. */
+    sessionMaxMs: number;
+  };
   schedules: {
     dailySummaryCron: string;
     dailySummaryTz: string;
@@ -136,6 +144,10 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
       budgetViewId: env.PROCORE_BUDGET_VIEW_ID,
       perPage: env.PROCORE_PER_PAGE ?? 1000,
       timeoutMs: env.PROCORE_TIMEOUT_MS ?? 30000,
+      oauth:
+        env.PROCORE_OAUTH_CLIENT_ID && env.PROCORE_OAUTH_CLIENT_SECRET
+          ? { clientId: env.PROCORE_OAUTH_CLIENT_ID, clientSecret: env.PROCORE_OAUTH_CLIENT_SECRET }
+          : undefined,
     },
     spectrum: {
       url: env.SPECTRUM_URL.replace(/\/+$/, ''),
@@ -156,6 +168,10 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     mail: {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM ?? 'Procore ERP Connector <erp-connector@localhost>',
+    },
+    console: {
+      sessionIdleMs: (env.CONSOLE_SESSION_IDLE_MINUTES ?? 60) * 60_000,
+      sessionMaxMs: (env.CONSOLE_SESSION_MAX_HOURS ?? 12) * 3_600_000,
     },
     schedules,
   };

@@ -87,6 +87,15 @@ export class EnvironmentVariables {
   @IsOptional() @Matches(ID_LIST_PATTERN, { message: 'PROCORE_PROJECT_IDS must be comma-separated project ids' })
   PROCORE_PROJECT_IDS?: string;
 
+  /** "Sign in with Procore" for the console: a Procore app of the authorization-code kind (optional). */
+  @ValidateIf((env: EnvironmentVariables) => !!env.PROCORE_OAUTH_CLIENT_SECRET)
+  @trimmed() @IsNotEmpty({ message: 'PROCORE_OAUTH_CLIENT_ID is required when PROCORE_OAUTH_CLIENT_SECRET is set' })
+  PROCORE_OAUTH_CLIENT_ID?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => !!env.PROCORE_OAUTH_CLIENT_ID)
+  @trimmed() @IsNotEmpty({ message: 'PROCORE_OAUTH_CLIENT_SECRET is required when PROCORE_OAUTH_CLIENT_ID is set' })
+  PROCORE_OAUTH_CLIENT_SECRET?: string;
+
   @integer() @IsOptional() @IsInt({ message: 'PROCORE_BUDGET_VIEW_ID must be a whole number' }) @Min(1)
   PROCORE_BUDGET_VIEW_ID?: number;
 
@@ -153,6 +162,17 @@ export class EnvironmentVariables {
   @trimmed() @IsOptional()
   @Matches(DECIMAL_PATTERN, { message: 'RECONCILE_TOLERANCE must be a non-negative amount like 0.00 or 1.50' })
   RECONCILE_TOLERANCE?: string;
+
+  // the approver console
+  @integer() @IsOptional() @IsInt({ message: 'CONSOLE_SESSION_IDLE_MINUTES must be a whole number from 1 to 1440' })
+  @Min(1, { message: 'CONSOLE_SESSION_IDLE_MINUTES must be a whole number from 1 to 1440' })
+  @Max(1440, { message: 'CONSOLE_SESSION_IDLE_MINUTES must be a whole number from 1 to 1440' })
+  CONSOLE_SESSION_IDLE_MINUTES?: number;
+
+  @integer() @IsOptional() @IsInt({ message: 'CONSOLE_SESSION_MAX_HOURS must be a whole number from 1 to 720' })
+  @Min(1, { message: 'CONSOLE_SESSION_MAX_HOURS must be a whole number from 1 to 720' })
+  @Max(720, { message: 'CONSOLE_SESSION_MAX_HOURS must be a whole number from 1 to 720' })
+  CONSOLE_SESSION_MAX_HOURS?: number;
 
   // mail and schedules
   @trimmed() @IsNotEmpty({ message: 'SMTP_URL is required (smtp://host:port or smtps://user:pass@host:465)' })

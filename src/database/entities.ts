@@ -1,5 +1,6 @@
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Submission } from '../budgets/submission.entity';
+import { ConsoleSession } from '../console/console-session.entity';
 import { SubmissionLine } from '../budgets/submission-line.entity';
 import { SubmissionRow } from '../budgets/submission-row.entity';
 import { Notification } from '../notifications/notification.entity';
@@ -21,4 +22,5 @@ export const ENTITIES = [
   WebhookEvent,
   Notification,
   Reconciliation,
+  ConsoleSession,
 ];

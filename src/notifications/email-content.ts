@@ -26,7 +26,7 @@ export interface EmailRecipient {
 
 /** One submission as the emails describe it. */
 export interface SubmissionSummary {
-  /** Submission id: links go to `/api/v1/budgets/<id>`. */
+  /** Submission id: links go to the console page `/console/budgets/<id>`. */
   id: string;
   projectName: string;
   /** Spectrum job; several jobs comma-separated when the budget spans more than one. */
@@ -144,8 +144,9 @@ export function budgetLinks(publicUrl: string) {
   const base = publicUrl.replace(/\/+$/, '');
   return {
     home: base,
-    budget: (id: string) => `${base}/api/v1/budgets/${encodeURIComponent(id)}`,
-    budgetList: (status: string) => `${base}/api/v1/budgets?status=${encodeURIComponent(status)}`,
-    reconciliation: (id: string) => `${base}/api/v1/budgets/${encodeURIComponent(id)}/reconciliation?format=html`,
+    // Pages of the approver console: a visitor without a session signs in and comes back here.
+    budget: (id: string) => `${base}/console/budgets/${encodeURIComponent(id)}`,
+    budgetList: (status: string) => `${base}/console/budgets?status=${encodeURIComponent(status)}`,
+    reconciliation: (id: string) => `${base}/console/budgets/${encodeURIComponent(id)}/reconciliation.html`,
   };
 }

@@ -75,11 +75,11 @@ describe('TemplateRenderer', () => {
         expect(body).toContain('987,654,321.00');
         expect(body).toContain('988,888,876.84');
         expect(body).toContain('Procore (automatic poll)');
-        expect(body).toContain(`${PUBLIC_URL}/api/v1/budgets/1047`);
+        expect(body).toContain(`${PUBLIC_URL}/console/budgets/1047`);
       }
-      expect(text).toContain(`${PUBLIC_URL}/api/v1/budgets?status=ready_to_export`);
+      expect(text).toContain(`${PUBLIC_URL}/console/budgets?status=ready_to_export`);
       // Handlebars escapes "=" too; clients decode it in the href.
-      expect(html).toContain(`href="${PUBLIC_URL}/api/v1/budgets?status&#x3D;ready_to_export"`);
+      expect(html).toContain(`href="${PUBLIC_URL}/console/budgets?status&#x3D;ready_to_export"`);
       expect(text).toContain('2. Oak Street Parking Garage (Spectrum job 24-021)');
       expect(text).toContain('118 lines, revised estimate 987,654,321.00');
       // Negative amounts stand out in HTML.
@@ -126,7 +126,7 @@ describe('TemplateRenderer', () => {
     it('encodes ids in links', () => {
       const model = rejected();
       model.submission.id = 'a/b?c';
-      expect(render('rejected', model).text).toContain(`${PUBLIC_URL}/api/v1/budgets/a%2Fb%3Fc`);
+      expect(render('rejected', model).text).toContain(`${PUBLIC_URL}/console/budgets/a%2Fb%3Fc`);
     });
   });
 
@@ -174,7 +174,7 @@ describe('TemplateRenderer', () => {
       expect(text).toContain('Rejected at:       Tue, Mar 11, 2025, 10:30 AM CDT');
       expect(text).toContain('Fix the budget in Procore');
       expect(text).toContain('Send it to ERP again');
-      expect(html).toContain(`href="${PUBLIC_URL}/api/v1/budgets/1042"`);
+      expect(html).toContain(`href="${PUBLIC_URL}/console/budgets/1042"`);
     });
 
     it('re-sent: the previous rejection, its reason and the totals', () => {
@@ -186,7 +186,7 @@ describe('TemplateRenderer', () => {
       expect(text).toContain('Rejected by:       Dana Ruiz');
       expect(text).toContain(HOSTILE_REASON);
       expect(html).toContain('&lt;script&gt;');
-      expect(html).toContain(`${PUBLIC_URL}/api/v1/budgets/1051`);
+      expect(html).toContain(`${PUBLIC_URL}/console/budgets/1051`);
     });
 
     it('re-sent after a retrieval has no reason section', () => {
@@ -241,8 +241,8 @@ describe('TemplateRenderer', () => {
       expect(text).toContain('Totals: Procore revised 57,500.25, Spectrum estimated 10,250.00, variance -47,250.25');
       expect(text).toContain("the Job Cost option 'Current Estimate display only' may be on");
       expect(html).toContain('the Job Cost option &#x27;Current Estimate display only&#x27; may be on');
-      expect(text).toContain(`${PUBLIC_URL}/api/v1/budgets/1042/reconciliation?format=html`);
-      expect(html).toContain(`href="${PUBLIC_URL}/api/v1/budgets/1042/reconciliation?format&#x3D;html"`);
+      expect(text).toContain(`${PUBLIC_URL}/console/budgets/1042/reconciliation.html`);
+      expect(html).toContain(`href="${PUBLIC_URL}/console/budgets/1042/reconciliation.html"`);
     });
   });
 

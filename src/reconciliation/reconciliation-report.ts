@@ -80,11 +80,11 @@ export function reportToCsv(report: ReconciliationReport): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-function text(value: string): string {
+export function text(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-function csvField(value: string): string {
+export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { ApiToken } from './api-token.entity';
 import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from './auth.decorators';
 import { can, Permission, REFUSALS } from './permissions';
-import { hashToken } from './token';
+import { findUsableToken } from './token-authentication';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -23,12 +23,8 @@ export class BearerAuthGuard implements CanActivate {
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match) throw new UnauthorizedException('Send an API token as "Authorization: Bearer <token>"');
     // Read on every request, never cached: a revoked or expired token, or a deactivated user, is refused at once.
-    const token = await this.em.findOne(
-      ApiToken,
-      { tokenHash: hashToken(match[1]), revokedAt: null, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
-      { populate: ['user'] },
-    );
-    if (!token || !token.user.active) throw new UnauthorizedException('The API token is not valid, has expired or has been revoked');
+    const token = await findUsableToken(this.em, match[1]);
+    if (!token) throw new UnauthorizedException('The API token is not valid, has expired or has been revoked');
     request.user = token.user;
     if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
       await this.em.nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: new Date() });

@@ -32,3 +32,27 @@ export const REFUSALS: Record<Permission, string> = {
   decide: 'Accepting, rejecting, retrying or unlocking needs ERP permission standard or admin and "Can Push to Accounting"',
   admin: 'This needs ERP permission admin',
 };
+
+/**
+ * The permission each budget action needs. The API's routes declare it (@RequirePermission) and
+ * the console asks the same table before it shows or performs an action: one definition.
+ */
+export const ACTION_PERMISSIONS = {
+  view: 'view',
+  send: 'send',
+  accept: 'decide',
+  reject: 'decide',
+  retry: 'decide',
+  unlock: 'decide',
+  // Anyone who may view passes the route; the rule below decides (the sender, or an admin).
+  retrieve: 'view',
+  acknowledge: 'admin',
+} as const satisfies Record<string, Permission>;
+export type BudgetAction = keyof typeof ACTION_PERMISSIONS;
+
+/** Retrieve: the person who sent the budget, or an admin. */
+export function mayRetrieve(user: Pick<User, 'id' | 'erpPermission' | 'canPushToAccounting' | 'active'>, sentById: string | null | undefined): boolean {
+  return can(user, 'admin') || (can(user, 'view') && !!sentById && sentById === user.id);
+}
+
+export const RETRIEVE_REFUSAL = 'Only the person who sent this budget, or an admin, can retrieve it';

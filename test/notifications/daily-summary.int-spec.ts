@@ -77,14 +77,14 @@ describe('daily summary', () => {
     expect(message.text).toContain(`1. ${first.projectName} (Spectrum job 26-101)`);
     expect(message.text).toContain('Sent by Sam Sender on');
     expect(message.text).toContain('2 lines, revised estimate 100,040.93');
-    expect(message.text).toContain(`http://connector.test/api/v1/budgets/${first.id}`);
+    expect(message.text).toContain(`http://connector.test/console/budgets/${first.id}`);
     expect(message.text).toContain(`2. ${polled.projectName} (Spectrum job 26-101)`);
     expect(message.text).toContain('Sent by Procore (automatic poll) on');
     expect(message.text).toContain('1 line, revised estimate -12.05');
     expect(message.text).toContain('Total of 2 budgets: 100,028.88');
-    expect(message.text).toContain('http://connector.test/api/v1/budgets?status=ready_to_export');
+    expect(message.text).toContain('http://connector.test/console/budgets?status=ready_to_export');
     expect(message.text).not.toContain(exporting.projectName);
-    expect(message.html).toContain(`<a href="http://connector.test/api/v1/budgets/${first.id}"`);
+    expect(message.html).toContain(`<a href="http://connector.test/console/budgets/${first.id}"`);
 
     // The same day again, on a restarted instance and the other one, later in the day.
     await b.close();

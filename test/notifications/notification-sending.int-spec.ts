@@ -58,7 +58,7 @@ describe('notification emails over SMTP', () => {
         expect(message.text).toContain('Phase 03300 should be 03-300.\nPlease fix.');
         expect(message.text).toContain('Dana Approver rejected the budget');
         expect(message.text).toContain('Sam Sender (sam@example.com)');
-        expect(message.text).toContain(`http://connector.test/api/v1/budgets/${submission.id}`);
+        expect(message.text).toContain(`http://connector.test/console/budgets/${submission.id}`);
         expect(message.html).toContain('Phase 03300 should be 03-300.<br>');
         expect(message.from).toBe('"Connector" <connector@example.com>');
       }
@@ -311,7 +311,7 @@ describe('notification emails over SMTP', () => {
         expect(message.text).not.toContain('General Conditions');
         expect(message.text).toContain('Totals: Procore revised 100,040.93, Spectrum estimated 91,525.50, variance -8,515.43');
         expect(message.text).toContain("'Current Estimate display only' may be on");
-        expect(message.text).toContain(`http://connector.test/api/v1/budgets/${submission.id}/reconciliation?format=html`);
+        expect(message.text).toContain(`http://connector.test/console/budgets/${submission.id}/reconciliation.html`);
       }
     });
 
@@ -335,7 +335,7 @@ describe('notification emails over SMTP', () => {
         expect(message.text).toContain('Missing the & steel package');
         expect(message.text).toContain('Dana Approver');
         expect(message.html).toContain('Missing the &amp; steel package');
-        expect(message.text).toContain(`http://connector.test/api/v1/budgets/${again.id}`);
+        expect(message.text).toContain(`http://connector.test/console/budgets/${again.id}`);
       }
     });
 

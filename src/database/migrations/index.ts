@@ -4,6 +4,7 @@ import { Migration20261125235841_Integrations } from './Migration20261125235841_
 import { Migration20261126005005_PendingWorkDedupeIndex } from './Migration20261126005005_PendingWorkDedupeIndex';
 import { Migration20261127180826_TokenExpiryAndAuditSubject } from './Migration20261127180826_TokenExpiryAndAuditSubject';
 import { Migration20261127181632_WebhookEventStatus } from './Migration20261127181632_WebhookEventStatus';
+import { Migration20261127193000_ConsoleSessions } from './Migration20261127193000_ConsoleSessions';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261126005005_PendingWorkDedupeIndex', class: Migration20261126005005_PendingWorkDedupeIndex },
   { name: 'Migration20261127180826_TokenExpiryAndAuditSubject', class: Migration20261127180826_TokenExpiryAndAuditSubject },
   { name: 'Migration20261127181632_WebhookEventStatus', class: Migration20261127181632_WebhookEventStatus },
+  { name: 'Migration20261127193000_ConsoleSessions', class: Migration20261127193000_ConsoleSessions },
 ];

@@ -1,0 +1,220 @@
+import { resetDatabase, resetRedis, sql } from '../support/database';
+import { createSubmission, createUser } from '../support/factories';
+import { startTestApp, TestApp } from '../support/test-app';
+import { ConsoleClient } from './console-kit';
+
+/**
+ * The console over plain HTTP: sign-in with a token, sessions (expiry, deactivation, revocation,
+ * sign-out), CSRF on every state change, redirects back after sign-in, and actions through the
+ * same permission checks as the API.
+ */
+describe('approver console over HTTP', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    await resetRedis();
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+  beforeEach(() => resetDatabase());
+
+  it('/ and /console lead to the budgets awaiting acceptance', async () => {
+    const client = new ConsoleClient(t.url);
+    expect((await client.get('/')).location).toBe('/console');
+    expect((await client.get('/console')).location).toBe('/console/budgets?status=ready_to_export');
+  });
+
+  it('an unsigned visitor is sent to sign-in and, after signing in with a token, back to the page', async () => {
+    const { token } = await createUser(t.em(), { erpPermission: 'read_only' });
+    const submission = await createSubmission(t.em());
+    const client = new ConsoleClient(t.url);
+    const first = await client.get(`/console/budgets/${submission.id}`);
+    expect(first.status).toBe(303);
+    expect(first.location).toBe(`/console/sign-in?next=%2Fconsole%2Fbudgets%2F${submission.id}`);
+    const signedIn = await client.signInWithToken(token, `/console/budgets/${submission.id}`);
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.location).toBe(`/console/budgets/${submission.id}`);
+    const cookie = signedIn.headers.getSetCookie().find((line) => line.startsWith('connector_session='))!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).not.toMatch(/Secure/); // PUBLIC_URL is http here
+    const page = await client.get(`/console/budgets/${submission.id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(submission.projectName);
+    // Money as people read it: 98,765.43 (from 9876543 cents).
+    expect(page.text).toContain('98,765.43');
+  });
+
+  it('never sends a visitor to another site after sign-in', async () => {
+    const { token } = await createUser(t.em(), { erpPermission: 'read_only' });
+    for (const next of ['https://evil.example/', '//evil.example/console', '/console\\@evil', '/api/v1/budgets']) {
+      const client = new ConsoleClient(t.url);
+      expect((await client.signInWithToken(token, next)).location).toBe('/console/budgets');
+    }
+  });
+
+  it('refuses a wrong or revoked token, a user without permission, and a sign-in form from elsewhere', async () => {
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const none = await createUser(t.em(), { erpPermission: 'none' });
+    const client = new ConsoleClient(t.url);
+    expect((await client.signInWithToken('psc_wrong')).status).toBe(401);
+    expect((await client.signInWithToken(none.token)).status).toBe(403);
+    await sql(`update api_token set revoked_at = now() where user_id = $1`, [viewer.user.id]);
+    expect((await client.signInWithToken(viewer.token)).status).toBe(401);
+    // Login CSRF: a form posted without the sign-in page's value is refused.
+    const other = await createUser(t.em(), { erpPermission: 'read_only' });
+    const fresh = new ConsoleClient(t.url);
+    const forged = await fresh.post('/console/sign-in/token', { token: other.token, _signin: 'guess' });
+    expect(forged.status).toBe(403);
+    const [{ count }] = await sql<{ count: string }>(`select count(*) from console_session`);
+    expect(count).toBe('0');
+  });
+
+  it('refuses a state change without the CSRF token, and changes nothing', async () => {
+    const approver = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
+    const submission = await createSubmission(t.em());
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(approver.token);
+    const missing = await client.post(`/console/budgets/${submission.id}/accept`, {});
+    expect(missing.status).toBe(403);
+    expect(missing.text).toContain('did not come from the console');
+    const wrong = await client.post(`/console/budgets/${submission.id}/accept`, { _csrf: 'x'.repeat(43) });
+    expect(wrong.status).toBe(403);
+    const [row] = await sql<{ status: string }>(`select status from submission where id = $1`, [submission.id]);
+    expect(row.status).toBe('ready_to_export');
+    // With it, the same request goes through the state machine.
+    const csrf = await client.csrf(`/console/budgets/${submission.id}`);
+    const ok = await client.post(`/console/budgets/${submission.id}/accept`, { _csrf: csrf });
+    expect(ok.status).toBe(303);
+    const [after] = await sql<{ status: string; decided_by_id: string }>(`select status, decided_by_id from submission where id = $1`, [submission.id]);
+    expect(after).toEqual({ status: 'exporting', decided_by_id: approver.user.id });
+  });
+
+  it('a read_only user is offered no action, and a forged action is refused as by the API', async () => {
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const submission = await createSubmission(t.em());
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(viewer.token);
+    const page = await client.get(`/console/budgets/${submission.id}`);
+    expect(page.text).not.toMatch(/data-dialog=/);
+    expect(page.text).not.toContain(`/console/budgets/${submission.id}/accept`);
+    const csrf = await client.csrf();
+    await client.post(`/console/budgets/${submission.id}/accept`, { _csrf: csrf });
+    const after = await client.get(`/console/budgets/${submission.id}`);
+    expect(after.text).toContain('Can Push to Accounting');
+    const [row] = await sql<{ status: string }>(`select status from submission where id = $1`, [submission.id]);
+    expect(row.status).toBe('ready_to_export');
+  });
+
+  it('ends a session when it is idle too long, past its absolute end, its user is deactivated, or its token revoked', async () => {
+    const cases: Array<[string, (userId: string) => Promise<unknown>]> = [
+      ['idle', () => sql(`update console_session set last_seen_at = now() - interval '2 hours'`)],
+      ['absolute', () => sql(`update console_session set expires_at = now() - interval '1 second'`)],
+      ['deactivated', (userId) => sql(`update app_user set active = false where id = $1`, [userId])],
+      ['revoked', (userId) => sql(`update api_token set revoked_at = now() where user_id = $1`, [userId])],
+    ];
+    for (const [what, end] of cases) {
+      const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+      const client = new ConsoleClient(t.url);
+      await client.signInWithToken(viewer.token);
+      expect((await client.get('/console/budgets')).status).toBe(200);
+      await end(viewer.user.id);
+      const page = await client.get('/console/budgets?status=synced');
+      expect({ what, status: page.status, location: page.location }).toEqual({
+        what,
+        status: 303,
+        location: '/console/sign-in?next=%2Fconsole%2Fbudgets%3Fstatus%3Dsynced&reason=ended',
+      });
+      // The script's progress calls get a 401 that names the sign-in page.
+      const json = await client.get('/console/budgets/1/progress', { accept: 'application/json' });
+      expect(json.status).toBe(401);
+    }
+    const [{ count }] = await sql<{ count: string }>(`select count(*) from console_session`);
+    expect(count).toBe('0');
+  });
+
+  it('sessions live in PostgreSQL: another instance of the API honours them', async () => {
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(viewer.token);
+    const second = await startTestApp();
+    try {
+      const elsewhere = new ConsoleClient(second.url);
+      for (const [name, value] of client.cookies) elsewhere.cookies.set(name, value);
+      expect((await elsewhere.get('/console/budgets')).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('sign-out ends the session', async () => {
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(viewer.token);
+    const saved = new Map(client.cookies);
+    const csrf = await client.csrf();
+    const out = await client.post('/console/sign-out', { _csrf: csrf });
+    expect(out.location).toBe('/console/sign-in?reason=signed-out');
+    // The old cookie no longer works, even if a browser kept it.
+    const replay = new ConsoleClient(t.url);
+    for (const [name, value] of saved) replay.cookies.set(name, value);
+    expect((await replay.get('/console/budgets')).status).toBe(303);
+  });
+
+  it('reject needs a reason (the API\'s rule): blank is refused, and the reason is shown back', async () => {
+    const approver = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
+    const submission = await createSubmission(t.em());
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(approver.token);
+    const csrf = await client.csrf(`/console/budgets/${submission.id}`);
+    await client.post(`/console/budgets/${submission.id}/reject`, { _csrf: csrf, reason: '   ' });
+    const refused = await client.get(`/console/budgets/${submission.id}`);
+    expect(refused.text).toContain('reason is required');
+    expect((await sql(`select status from submission where id = $1`, [submission.id]))[0].status).toBe('ready_to_export');
+    await client.post(`/console/budgets/${submission.id}/reject`, { _csrf: csrf, reason: 'Phase 03-300 is <double> counted' });
+    const rejected = await client.get(`/console/budgets/${submission.id}`);
+    expect(rejected.text).toContain('Phase 03-300 is &lt;double&gt; counted');
+    expect((await sql(`select status from submission where id = $1`, [submission.id]))[0].status).toBe('rejected');
+  });
+
+  it('the Budgets list filters like Procore\'s tool, with counts, search and paging', async () => {
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    for (let i = 0; i < 27; i++) await createSubmission(t.em(), { status: 'synced' });
+    await createSubmission(t.em(), { status: 'ready_to_export' });
+    await createSubmission(t.em(), { status: 'exported' });
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(viewer.token);
+    const ready = await client.get('/console/budgets');
+    expect(ready.text).toMatch(/Ready to Export <span class="count">1<\/span>/);
+    expect(ready.text).toMatch(/Exporting <span class="count">1<\/span>/);
+    expect(ready.text).toMatch(/Synced <span class="count">27<\/span>/);
+    expect(ready.text).toMatch(/All <span class="count">29<\/span>/);
+    const synced = await client.get('/console/budgets?status=synced&page=2');
+    expect(synced.text).toContain('26–27 of 27 budgets');
+    const names = [...synced.text.matchAll(/class="strong">(Test Project \d+)</g)].map((m) => m[1]);
+    expect(names).toHaveLength(2);
+    const search = await client.get(`/console/budgets?status=all&q=${encodeURIComponent(names[0])}`);
+    expect(search.text).toContain(names[0]);
+    expect(search.text).toMatch(/All <span class="count">1<\/span>/);
+  });
+
+  it('pages a 2,500-line budget: 100 lines a page, totals of the whole budget', async () => {
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const lines = Array.from({ length: 2500 }, (_, i) => ({
+      costCode: `01-${String(i).padStart(4, '0')}`,
+      category: 'Labor',
+      phase: `P${i}`,
+      costType: 'L',
+      original: 100n,
+    }));
+    const submission = await createSubmission(t.em(), { lines });
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(viewer.token);
+    const page = await client.get(`/console/budgets/${submission.id}?linesPage=25`);
+    expect(page.text).toContain('2,401–2,500 of 2,500 lines');
+    expect(page.text).toContain('01-2499');
+    expect(page.text).not.toContain('01-2399<');
+    expect(page.text).toContain('2,500.00'); // the whole budget's total
+  });
+});
