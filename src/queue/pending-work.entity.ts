@@ -42,6 +42,17 @@ export class PendingWork {
   @Property({ type: 'timestamptz' })
   availableAt: Date = new Date();
 
+  /** When a worker last began running it; null until then. */
+  @Property({ type: 'timestamptz', nullable: true })
+  startedAt?: Date | null;
+
+  /**
+   * Requested again (same dedupe key) after a run had begun: that run may have read the world before
+   * the request, so the work runs once more when it finishes instead of being marked done.
+   */
+  @Property({ type: 'boolean' })
+  rerunRequested = false;
+
   /** When a queue job was last created for it; null until then. */
   @Property({ type: 'timestamptz', nullable: true })
   enqueuedAt?: Date | null;

@@ -26,7 +26,10 @@ export interface RecordedWork {
 }
 
 export interface RecordOptions {
-  /** Work with the same key is recorded once while pending. */
+  /**
+   * Work with the same key is recorded once while pending; a request that arrives while that work
+   * is already running makes it run once more afterwards.
+   */
   dedupeKey?: string;
   /** With a dedupe key: recorded once ever (a schedule's time window), not just once while pending. */
   once?: boolean;
@@ -52,31 +55,50 @@ export class WorkQueue {
     payload: JobPayloads[K],
     options: RecordOptions = {},
   ): Promise<RecordedWork> {
-    const availableAt = new Date(Date.now() + (options.delayMs ?? 0));
     const dedupeKey = options.dedupeKey ?? null;
-    const inserted: Array<{ id: string }> = await em.execute(
-      `insert into pending_work (job_name, payload, dedupe_key, state, attempts, available_at, created_at, updated_at)
-       select ?, ?, ?, 'pending', 0, ?, now(), now()
-       where not ? or not exists (select 1 from pending_work where dedupe_key = ?)
-       on conflict (dedupe_key) where state = 'pending' do nothing
-       returning id`,
-      [jobName, JSON.stringify(payload), dedupeKey, availableAt, options.once === true, dedupeKey],
-    );
-    if (inserted.length) {
-      return { id: String(inserted[0].id), jobName, payload, dedupeKey, availableAt, created: true };
+    // A pending row that finishes between the insert and the fold frees the key: try again.
+    for (let attempt = 1; ; attempt++) {
+      const inserted = await this.insert(em, jobName, payload, options);
+      if (inserted) return inserted;
+      const folded = options.once ? null : await this.fold(em, dedupeKey!);
+      if (folded) return { ...folded, jobName, dedupeKey };
+      if (options.once || attempt >= 3) break;
     }
     const [existing]: Array<{ id: string; payload: Record<string, unknown>; available_at: Date }> = await em.execute(
       `select id, payload, available_at from pending_work where dedupe_key = ? order by (state = 'pending') desc, id desc limit 1`,
       [dedupeKey],
     );
-    return {
-      id: String(existing.id),
-      jobName,
-      payload: existing.payload,
-      dedupeKey,
-      availableAt: new Date(existing.available_at),
-      created: false,
-    };
+    return { id: String(existing.id), jobName, payload: existing.payload, dedupeKey, availableAt: new Date(existing.available_at), created: false };
+  }
+
+  private async insert<K extends JobName>(em: EntityManager, jobName: K, payload: JobPayloads[K], options: RecordOptions): Promise<RecordedWork | null> {
+    const availableAt = new Date(Date.now() + (options.delayMs ?? 0));
+    const dedupeKey = options.dedupeKey ?? null;
+    const inserted: Array<{ id: string }> = await em.execute(
+      `insert into pending_work (job_name, payload, dedupe_key, state, attempts, rerun_requested, available_at, created_at, updated_at)
+       select ?, ?, ?, 'pending', 0, false, ?, now(), now()
+       where not ? or not exists (select 1 from pending_work where dedupe_key = ?)
+       on conflict (dedupe_key) where state = 'pending' do nothing
+       returning id`,
+      [jobName, JSON.stringify(payload), dedupeKey, availableAt, options.once === true, dedupeKey],
+    );
+    return inserted.length ? { id: String(inserted[0].id), jobName, payload, dedupeKey, availableAt, created: true } : null;
+  }
+
+  /**
+   * The same work is already pending. Not begun yet: it will see this request, nothing to add. Begun:
+   * its run may have read the world before this request, so it runs again when it finishes
+   * (QueueWorker). The update locks the row until the caller commits, so a run cannot begin in
+   * between and miss what the caller's transaction wrote.
+   */
+  private async fold(em: EntityManager, dedupeKey: string): Promise<Omit<RecordedWork, 'jobName' | 'dedupeKey'> | null> {
+    const [row]: Array<{ id: string; payload: Record<string, unknown>; available_at: Date }> = await em.execute(
+      `update pending_work set rerun_requested = rerun_requested or started_at is not null, updated_at = now()
+       where dedupe_key = ? and state = 'pending'
+       returning id, payload, available_at`,
+      [dedupeKey],
+    );
+    return row ? { id: String(row.id), payload: row.payload, availableAt: new Date(row.available_at), created: false } : null;
   }
 
   /**

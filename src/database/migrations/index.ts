@@ -5,6 +5,7 @@ import { Migration20261126005005_PendingWorkDedupeIndex } from './Migration20261
 import { Migration20261127180826_TokenExpiryAndAuditSubject } from './Migration20261127180826_TokenExpiryAndAuditSubject';
 import { Migration20261127181632_WebhookEventStatus } from './Migration20261127181632_WebhookEventStatus';
 import { Migration20261127193000_ConsoleSessions } from './Migration20261127193000_ConsoleSessions';
+import { Migration20261127194000_PendingWorkRerun } from './Migration20261127194000_PendingWorkRerun';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127180826_TokenExpiryAndAuditSubject', class: Migration20261127180826_TokenExpiryAndAuditSubject },
   { name: 'Migration20261127181632_WebhookEventStatus', class: Migration20261127181632_WebhookEventStatus },
   { name: 'Migration20261127193000_ConsoleSessions', class: Migration20261127193000_ConsoleSessions },
+  { name: 'Migration20261127194000_PendingWorkRerun', class: Migration20261127194000_PendingWorkRerun },
 ];
