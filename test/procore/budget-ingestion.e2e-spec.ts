@@ -180,7 +180,9 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     const row = await waitForIngestion(res.body.id);
     expect(row).toMatchObject({ status: 'ingest_failed', locked_by_connector: true });
     expect(row.ingest_error).toBe('Procore project 1002 has no budget views; create one, or set PROCORE_BUDGET_VIEW_ID');
-    await waitForHeld(async () => !standIn.isLocked(1002));
+    // The unlock's audit event is committed after Procore answered: wait for both.
+    const unlocked = async () => (await sql(`select 1 from audit_event where submission_id = $1 and action = 'procore.unlock'`, [res.body.id])).length > 0;
+    await waitForHeld(async () => !standIn.isLocked(1002) && (await unlocked()));
     const events = await sql(`select action, note from audit_event where submission_id = $1 order by id`, [res.body.id]);
     expect(events.map((e) => e.action)).toEqual(['send', 'procore.lock', 'ingestFailed', 'procore.unlock']);
   });
