@@ -64,6 +64,18 @@ export class SubmissionRow {
   @Property({ type: 'timestamptz', nullable: true })
   writtenAt?: Date | null;
 
+  /**
+   * A removed row: one an earlier export of the same project wrote to Spectrum and this version
+   * lacks (src/spectrum/removed-rows.ts). Its revised estimate is 0.00: the export sets Spectrum's
+   * current estimate to 0.00 and leaves the original estimate as it is.
+   */
+  @Property({ type: 'boolean' })
+  removed = false;
+
+  /** For a removed row: the current estimate the earlier export wrote, which this version drops to 0.00. */
+  @Property({ type: MoneyType, nullable: true })
+  removedEstimate?: Cents | null;
+
   /** What the export did in Spectrum: created the phase, added a cost type to it, or updated a row. */
   @Enum({ items: () => ['new_phase', 'new_row', 'update'], type: 'text', nullable: true })
   spectrumAction?: 'new_phase' | 'new_row' | 'update' | null;

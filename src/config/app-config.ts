@@ -45,6 +45,11 @@ export class AppConfig {
     concurrency: number;
     timeoutMs: number;
     priceMethodCode: string;
+    /**
+     * SPECTRUM_COST_TYPES: the company's cost types (Cost Type File Maintenance), upper-cased; a row
+     * with another cost type is flagged before anything is written. Null when not set.
+     */
+    costTypes: ReadonlySet<string> | null;
   };
   mappingFile?: string;
   reconcileTolerance: Cents;
@@ -162,6 +167,9 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
       concurrency: env.SPECTRUM_CONCURRENCY ?? 4,
       timeoutMs: env.SPECTRUM_TIMEOUT_MS ?? 60000,
       priceMethodCode: env.SPECTRUM_PRICE_METHOD_CODE ?? 'J',
+      costTypes: env.SPECTRUM_COST_TYPES
+        ? new Set(env.SPECTRUM_COST_TYPES.split(',').map((code) => code.trim().toUpperCase()).filter(Boolean))
+        : null,
     },
     mappingFile: env.MAPPING_FILE,
     reconcileTolerance: toCents(env.RECONCILE_TOLERANCE ?? '0.00'),

@@ -27,6 +27,8 @@ const URL_PATTERN = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 const DECIMAL_PATTERN = /^\d+(\.\d{1,2})?$/;
 const DURATION_PATTERN = /^\d+(ms|s|m|h|d)?$/;
 const ID_LIST_PATTERN = /^\s*(\d+\s*(,\s*\d+\s*)*)?$/;
+/** Cost types: 1–3 letters or digits each (Spectrum's Cost_Type is 3 characters), comma-separated. */
+const COST_TYPE_LIST_PATTERN = /^\s*[A-Za-z0-9]{1,3}\s*(,\s*[A-Za-z0-9]{1,3}\s*)*$/;
 
 /**
  * The environment as the process receives it. Each property is one variable of PRODUCT.md
@@ -154,6 +156,10 @@ export class EnvironmentVariables {
 
   @trimmed() @IsOptional() @IsIn(['F', 'T', 'C', 'U', 'J'], { message: 'SPECTRUM_PRICE_METHOD_CODE must be F, T, C, U or J' })
   SPECTRUM_PRICE_METHOD_CODE?: string;
+
+  @trimmed() @IsOptional()
+  @Matches(COST_TYPE_LIST_PATTERN, { message: 'SPECTRUM_COST_TYPES must be a comma-separated list of cost types of 1 to 3 letters or digits, like L,M,S,E,O' })
+  SPECTRUM_COST_TYPES?: string;
 
   // mapping and checks
   @trimmed() @IsOptional() @IsString()

@@ -268,6 +268,9 @@ const VARIANCE_LABELS: Record<VarianceStatus, string> = {
   amount_differs: 'Amount differs',
   missing_in_spectrum: 'Missing in Spectrum',
   not_in_budget: 'Not in the budget',
+  duplicate_in_budget: 'Two budget rows on one Spectrum row',
+  duplicate_in_spectrum: 'Several records in Spectrum',
+  unreadable: 'Could not be read',
 };
 
 function varianceLabel(value: unknown): string {

@@ -16,6 +16,8 @@ function budget(phase: string, costType: string, revised: bigint, options: Parti
     revisedEstimate: revised,
     exportState: 'written',
     spectrumAction: 'new_phase',
+    removed: false,
+    removedEstimate: null,
     ...options,
   };
 }
@@ -67,7 +69,7 @@ describe('compareWithSpectrum', () => {
       ['08000', null, '-5.00', '-5.00', 'not_in_budget'],
       ['09000', null, '75.00', '75.00', 'not_in_budget'],
     ]);
-    expect(c.counts).toEqual({ matched: 1, amount_differs: 1, missing_in_spectrum: 1, not_in_budget: 2 });
+    expect(c.counts).toEqual({ matched: 1, amount_differs: 1, missing_in_spectrum: 1, not_in_budget: 2, duplicate_in_budget: 0, duplicate_in_spectrum: 0, unreadable: 0 });
     expect(c.varianceCount).toBe(4);
     expect([c.procoreRevisedTotal, c.spectrumEstimatedTotal]).toEqual([160_00n, 170_00n]);
     expect(c.displayOnlySuspected).toBe(false);
@@ -106,5 +108,68 @@ describe('compareWithSpectrum', () => {
   it('counts rows with a non-zero estimate that Spectrum shows (evidence a transfer file was imported)', () => {
     const c = compareWithSpectrum({ rows: [budget('01100', 'L', 100_00n), budget('02000', 'L', 0n)], spectrum: [], tolerance: 0n });
     expect([c.importedRows, c.nonZeroRows]).toEqual([0, 1]);
+  });
+
+  it('with a tolerance, says the totals agree only when they are equal, and by how much they differ otherwise', () => {
+    const rows = [budget('01100', 'L', 100_00n), budget('02000', 'M', 50_00n)];
+    const equal = compareWithSpectrum({ rows, spectrum: [spectrum('01100', 'L', 100_01n), spectrum('02000', 'M', 49_99n)], tolerance: 1n });
+    expect(equal.explanation).toContain('; the totals agree: 150.00 in the budget, 150.00 in Spectrum.');
+    const apart = compareWithSpectrum({ rows, spectrum: [spectrum('01100', 'L', 100_01n), spectrum('02000', 'M', 50_01n)], tolerance: 1n });
+    expect(apart.outcome).toBe('synced');
+    expect(apart.explanation).toBe(
+      'Spectrum shows the exported revised estimate for all 2 row(s) of job 26-101 (within the tolerance of 0.01); the totals differ by 0.02 (every row within the tolerance): 150.00 in the budget, 150.02 in Spectrum.',
+    );
+    expect(apart.explanation).not.toContain('agree');
+  });
+
+  it('expects 0.00 for a removed row; a removed row whose Spectrum row the budget sets again is not compared twice', () => {
+    const removed = budget('03300', 'M', 0n, { removed: true, removedEstimate: 5000_00n, originalBudget: 0n, spectrumAction: 'update', position: 999 });
+    const zeroed = compareWithSpectrum({ rows: [budget('01100', 'L', 1000_00n), removed], spectrum: [spectrum('01100', 'L', 1000_00n), spectrum('03300', 'M', 0n)], tolerance: 0n });
+    expect(zeroed.outcome).toBe('synced');
+    expect(zeroed.rows[1]).toEqual({
+      job: '26-101', phase: '03300', costType: 'M', description: 'Phase 03300', procoreRevised: '0.00', spectrumEstimated: '0.00', variance: '0.00',
+      status: 'matched', removed: true, note: 'not in this version of the budget: set to 0.00 (an earlier export wrote 5000.00)',
+    });
+    expect(zeroed.explanation).toContain('all 2 row(s) of job 26-101, including 1 removed row at 0.00');
+    const kept = compareWithSpectrum({ rows: [budget('01100', 'L', 1000_00n), removed], spectrum: [spectrum('01100', 'L', 1000_00n), spectrum('03300', 'M', 5000_00n)], tolerance: 0n });
+    expect(kept.rows[1]).toMatchObject({ status: 'amount_differs', variance: '5000.00', removed: true });
+    const covered = compareWithSpectrum({ rows: [budget('03300', 'M', 10_00n), { ...removed, phase: '3300' }], spectrum: [spectrum('03300', 'M', 10_00n)], tolerance: 0n });
+    expect(covered.outcome).toBe('synced');
+    expect(covered.rows).toHaveLength(1);
+  });
+
+  it('recognises a phase Spectrum stored zero-filled to the job\'s mask as the row that was sent', () => {
+    const c = compareWithSpectrum({ rows: [budget('110', 'L', 100_00n), budget('01000', 'M', 5_00n)], spectrum: [spectrum('00110', 'L', 100_00n), spectrum('01000', 'M', 5_00n)], tolerance: 0n });
+    expect(c.outcome).toBe('synced');
+    expect(c.rows[0]).toMatchObject({ phase: '110', spectrumEstimated: '100.00', status: 'matched', note: "Spectrum stores phase 110 as 00110 (filled to the job's phase mask)" });
+    expect(c.rows).toHaveLength(2);
+  });
+
+  it('reports duplicate keys on either side instead of a variance that can never clear', () => {
+    const inBudget = compareWithSpectrum({ rows: [budget('01100', 'L', 10_00n), budget('01100', 'l', 20_00n)], spectrum: [spectrum('01100', 'L', 20_00n)], tolerance: 0n });
+    expect(inBudget.rows.map((r) => [r.costType, r.status, r.note])).toEqual([
+      ['L', 'duplicate_in_budget', '01100/l map to the same Spectrum row'],
+      ['l', 'duplicate_in_budget', '01100/L map to the same Spectrum row'],
+    ]);
+    expect(inBudget.spectrumEstimatedTotal).toBe(20_00n);
+    expect(inBudget.explanation).toContain('2 budget rows share one Spectrum row with another budget row');
+    const inSpectrum = compareWithSpectrum({ rows: [budget('01100', 'L', 10_00n)], spectrum: [spectrum('01100', 'L', 10_00n), spectrum('01100', 'L', 10_00n)], tolerance: 0n });
+    expect(inSpectrum.outcome).toBe('out_of_sync');
+    expect(inSpectrum.rows).toEqual([
+      expect.objectContaining({ status: 'duplicate_in_spectrum', spectrumEstimated: null, note: 'Spectrum returned 2 records for this row' }),
+    ]);
+    expect(inSpectrum.explanation).toContain('Spectrum returned more than one record for 1 budget row');
+  });
+
+  it('a record without a readable estimate is a variance on a budget row, and only flagged elsewhere in the job', () => {
+    const broken = { ...spectrum('09000', 'O', 0n), currentEstimateDollars: null, problems: ['Current_Estimate_Dollars is missing: the record has no estimate'] } as SpectrumPhase;
+    const elsewhere = compareWithSpectrum({ rows: [budget('01100', 'L', 10_00n)], spectrum: [spectrum('01100', 'L', 10_00n), broken], tolerance: 0n });
+    expect(elsewhere.outcome).toBe('synced');
+    expect(elsewhere.unreadableElsewhere).toBe(1);
+    expect(elsewhere.rows[1]).toMatchObject({ phase: '09000', status: 'unreadable', procoreRevised: null, spectrumEstimated: null });
+    expect(elsewhere.explanation).toContain('1 other Spectrum record of job 26-101 could not be read (09000/O: Current_Estimate_Dollars is missing: the record has no estimate) and was left out of the comparison.');
+    const own = compareWithSpectrum({ rows: [budget('09000', 'O', 10_00n)], spectrum: [broken], tolerance: 0n });
+    expect(own.outcome).toBe('out_of_sync');
+    expect(own.rows[0]).toMatchObject({ status: 'unreadable', spectrumEstimated: null });
   });
 });

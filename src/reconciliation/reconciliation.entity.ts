@@ -6,7 +6,18 @@ import { MoneyType } from '../database/money.type';
 export const RECONCILIATION_OUTCOMES = ['synced', 'out_of_sync', 'awaiting_import'] as const;
 export type ReconciliationOutcome = (typeof RECONCILIATION_OUTCOMES)[number];
 
-export const VARIANCE_STATUSES = ['matched', 'amount_differs', 'missing_in_spectrum', 'not_in_budget'] as const;
+export const VARIANCE_STATUSES = [
+  'matched',
+  'amount_differs',
+  'missing_in_spectrum',
+  'not_in_budget',
+  /** Two budget rows on one Spectrum row: they can never all match. */
+  'duplicate_in_budget',
+  /** Spectrum answered more than one record for the row. */
+  'duplicate_in_spectrum',
+  /** Spectrum's record has no readable estimate (missing, or not an amount). */
+  'unreadable',
+] as const;
 export type VarianceStatus = (typeof VARIANCE_STATUSES)[number];
 
 /** One row of a reconciliation report; amounts as exact two-decimal strings. */
@@ -19,6 +30,10 @@ export interface ReconciliationRowResult {
   spectrumEstimated: string | null;
   variance: string;
   status: VarianceStatus;
+  /** A removed row: not in this version, expected at 0.00. */
+  removed?: boolean;
+  /** What else a reader needs to know about the row (a filled phase code, a duplicate, why it is unreadable). */
+  note?: string;
 }
 
 /**

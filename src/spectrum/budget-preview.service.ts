@@ -4,26 +4,33 @@ import { ServiceUnavailableError } from '../common/app-error';
 import { NotFoundError } from '../common/app-error';
 import { formatMoney } from '../common/money';
 import { Submission } from '../budgets/submission.entity';
-import { actionFor, findJob, indexPhases, jobsOf, loadExportRows, rowKey, SpectrumAction } from './export-plan';
+import { AppConfig } from '../config/app-config';
+import { actionFor, checkRows, ExportRow, jobsOf, loadExportRows, planExport } from './export-plan';
+import { checkJobs, JobCheck } from './spectrum-check';
 import { SpectrumPermitTimeoutError, SpectrumSemaphore } from './spectrum-concurrency';
-import { SpectrumJob, SpectrumPhase } from './spectrum-records';
+import { SpectrumPhase } from './spectrum-records';
+import { SpectrumRowIndex } from './spectrum-row-index';
 import { SpectrumSoapClient } from './spectrum-soap.client';
 import { SpectrumError } from './spectrum.errors';
 
-export type PreviewChange = 'new' | 'changed' | 'unchanged';
+export type PreviewChange = 'new' | 'changed' | 'unchanged' | 'removed';
 
 /** How long a preview waits for a Spectrum permit while exports hold them all. */
 const PERMIT_WAIT_MS = 20_000;
 
 /**
  * The dry run of an export (GET /api/v1/budgets/:id/preview): the same GetJob and GetPhase reads
- * the exporter makes, and for each row whether Spectrum lacks it (new), shows another current
- * estimate (changed) or already shows the revised estimate (unchanged). Nothing is written.
+ * and the same checks the exporter makes before its first AddPhase, and for each row whether
+ * Spectrum lacks it (new), shows another current estimate (changed), already shows the revised
+ * estimate (unchanged), or holds a row this version no longer has (removed: set to 0.00, with the
+ * amount it drops). Every problem that would make the export write nothing is listed on its row
+ * and in `problems` (`exportable: false`). Nothing is written.
  */
 @Injectable()
 export class BudgetPreview {
   constructor(
     private readonly em: EntityManager,
+    private readonly config: AppConfig,
     private readonly client: SpectrumSoapClient,
     private readonly semaphore: SpectrumSemaphore,
   ) {}
@@ -34,19 +41,36 @@ export class BudgetPreview {
     if (!submission) throw new NotFoundError(`Budget submission ${submissionId} does not exist`);
     const rows = (await loadExportRows(em, submissionId)).filter((row) => row.job && row.phase && row.costType);
     const jobs = jobsOf(rows);
-    const { spectrumJobs, phases } = await this.read(jobs);
-    const index = indexPhases(phases);
+    const { checks, phases } = await this.read(jobs);
+    const index = new SpectrumRowIndex(phases);
+    const jobProblems = new Map(checks.filter((check) => check.problem).map((check) => [check.job, check.problem!.message]));
+    const costTypes = this.config.spectrum.costTypes;
+    const flags = checkRows(
+      rows.filter((row) => !jobProblems.has(row.job)),
+      index,
+      { costTypes },
+    );
+    const flagsByRow = new Map<string, string[]>();
+    for (const flag of flags) flagsByRow.set(flag.row.id, [...(flagsByRow.get(flag.row.id) ?? []), flag.message]);
+    const nothingToDo = new Set(planExport(rows, index, this.config.spectrum.priceMethodCode).nothingToDo.map((row) => row.id));
 
-    const summary = { new: 0, changed: 0, unchanged: 0 };
+    const summary = { new: 0, changed: 0, unchanged: 0, removed: 0, flagged: 0, removedTotal: 0n };
     const presented = rows.map((row) => {
-      const spectrum = index.rows.get(rowKey(row.job, row.phase, row.costType));
-      const change: PreviewChange = !spectrum
-        ? 'new'
-        : spectrum.currentEstimateDollars === row.revisedEstimate
-          ? 'unchanged'
-          : 'changed';
+      const records = index.find(row.job, row.phase, row.costType);
+      const spectrum = records.length === 1 ? records[0] : undefined;
+      const estimate = spectrum?.currentEstimateDollars ?? null;
+      const change: PreviewChange = row.removed
+        ? 'removed'
+        : !records.length
+          ? 'new'
+          : estimate === row.revisedEstimate
+            ? 'unchanged'
+            : 'changed';
       summary[change]++;
-      const action: SpectrumAction = actionFor(row, index);
+      const drops = row.removed && !nothingToDo.has(row.id) ? estimate : null;
+      if (drops !== null) summary.removedTotal += drops;
+      const problems = [...(jobProblems.has(row.job) ? [jobProblems.get(row.job)!] : []), ...(flagsByRow.get(row.id) ?? [])];
+      if (problems.length) summary.flagged++;
       return {
         job: row.job,
         phase: row.phase,
@@ -54,42 +78,68 @@ export class BudgetPreview {
         description: row.description,
         originalBudget: formatMoney(row.originalBudget),
         revisedEstimate: formatMoney(row.revisedEstimate),
-        spectrumEstimated: spectrum ? formatMoney(spectrum.currentEstimateDollars) : null,
+        spectrumEstimated: estimate === null ? null : formatMoney(estimate),
         spectrumDescription: spectrum?.description ?? null,
+        spectrumPhase: index.resolvePhase(row.job, row.phase).code ?? null,
+        spectrumStatus: spectrum?.statusCode ?? null,
         change,
-        spectrumAction: action,
+        spectrumAction: row.removed ? (nothingToDo.has(row.id) ? null : 'update') : actionFor(row, index),
+        removed: row.removed,
+        /** For a removed row: the current estimate the export sets to 0.00 (null when there is nothing to drop). */
+        drops: drops === null ? null : formatMoney(drops),
+        problems,
+        notes: this.notes(row, records, index, costTypes),
       };
     });
+    const problems = [...new Set([...jobProblems.values(), ...flags.map((flag) => flag.message)])];
     return {
       submissionId,
       status: submission.status,
       spectrumCompany: this.client.companyCode,
       readAt: new Date().toISOString(),
-      jobs: jobs.map((job) => {
-        const found = findJob(spectrumJobs, job);
-        const exportable = !!found && found.statusCode !== 'C';
-        return {
-          job,
-          inSpectrum: !!found,
-          statusCode: found?.statusCode ?? null,
-          description: found?.description ?? null,
-          exportable,
-          problem: exportable ? null : `Job ${job} not found or Complete in Spectrum: the export would fail for its rows`,
-        };
-      }),
-      summary,
+      exportable: problems.length === 0,
+      problems,
+      jobs: checks.map((check) => ({
+        job: check.job,
+        inSpectrum: !!check.found,
+        statusCode: check.found?.statusCode ?? null,
+        description: check.found?.description ?? null,
+        exportable: !check.problem,
+        problem: check.problem?.message ?? null,
+      })),
+      summary: { ...summary, removedTotal: formatMoney(summary.removedTotal) },
       rows: presented,
     };
   }
 
-  private async read(jobs: string[]): Promise<{ spectrumJobs: SpectrumJob[]; phases: SpectrumPhase[] }> {
+  /** Hints that do not stop the export. */
+  private notes(row: ExportRow, records: SpectrumPhase[], index: SpectrumRowIndex, costTypes: ReadonlySet<string> | null): string[] {
+    const notes: string[] = [];
+    const resolved = index.resolvePhase(row.job, row.phase);
+    if (resolved.filled && resolved.code) notes.push(`Spectrum stores phase ${row.phase} as ${resolved.code} (filled to the job's phase mask)`);
+    if (records.length > 1) notes.push(`Spectrum returned ${records.length} records for this row`);
+    for (const record of records) {
+      if (record.problems?.length) notes.push(`Spectrum's record could not be read: ${record.problems.join('; ')}`);
+    }
+    if (row.removed && !records.length) notes.push('Spectrum no longer holds this row: there is nothing to set to 0.00');
+    // Without SPECTRUM_COST_TYPES the connector cannot know the company's cost types; a cost type
+    // no phase of the job uses yet is worth a look before accepting.
+    if (!costTypes && !row.removed && !index.jobUsesCostType(row.job, row.costType)) {
+      notes.push(
+        `No phase of job ${row.job} uses cost type ${row.costType} yet: check that it exists in Spectrum's Cost Type File Maintenance (or set SPECTRUM_COST_TYPES)`,
+      );
+    }
+    return notes;
+  }
+
+  private async read(jobs: string[]): Promise<{ checks: JobCheck[]; phases: SpectrumPhase[] }> {
     try {
       return await this.semaphore.withPermit(
         async () => {
-          const spectrumJobs = jobs.length ? await this.client.getJobs() : [];
+          const checks = jobs.length ? await checkJobs(this.client, jobs) : [];
           const phases: SpectrumPhase[] = [];
-          for (const job of jobs) phases.push(...(await this.client.getPhases(job)));
-          return { spectrumJobs, phases };
+          for (const check of checks) if (!check.problem) phases.push(...(await this.client.getPhases(check.job)));
+          return { checks, phases };
         },
         { timeoutMs: PERMIT_WAIT_MS },
       );

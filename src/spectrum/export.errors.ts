@@ -34,6 +34,11 @@ export class ExportIncompleteError extends Error {
 /** Codes of row errors the connector sets itself; Spectrum's own are A, I and M. */
 export const EXPORT_ERROR_CODES = {
   jobNotFound: 'job_not_found',
+  jobComplete: 'job_complete',
+  /** A job number Spectrum would read as SuperSelect operators. */
+  jobUnusable: 'job_unusable',
+  /** Not written because other rows of the submission were flagged before anything was written. */
+  blocked: 'blocked',
   unmapped: 'unmapped',
   unavailable: 'spectrum_unavailable',
   fault: 'spectrum_fault',

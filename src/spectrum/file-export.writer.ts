@@ -3,8 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { EXPORT_ERROR_CODES } from './export.errors';
 import { ExportLedger } from './export-ledger';
-import { ExportRow, jobsOf } from './export-plan';
-import { WriteOutcome } from './soap-export.writer';
+import { checkRows, ExportRow, jobsOf } from './export-plan';
+import { recordFlags, WriteOutcome } from './soap-export.writer';
+import { SpectrumRowIndex } from './spectrum-row-index';
 import { TransferFileError, writeTransferFile } from './transfer-file';
 
 /**
@@ -27,6 +28,16 @@ export class FileExportWriter {
       await fs.mkdir(dir, { recursive: true });
     } catch (error) {
       return { interrupted: new Error(`cannot create the export folder ${dir}: ${(error as Error).message}`), notes };
+    }
+    // The checks that need no Spectrum read (SPECTRUM_COST_TYPES, two rows on one Spectrum row):
+    // while one fails, no file is written.
+    const mapped = rows.filter((row) => row.job && row.phase && row.costType);
+    const flags = checkRows(mapped, new SpectrumRowIndex([]), { costTypes: this.config.spectrum.costTypes }).filter(
+      (flag) => flag.row.exportState === 'pending',
+    );
+    if (flags.length) {
+      await recordFlags(flags, mapped.filter((row) => row.exportState === 'pending'), ledger);
+      return { notes };
     }
     for (const job of jobsOf(rows)) {
       const jobRows = rows.filter((row) => row.job === job);

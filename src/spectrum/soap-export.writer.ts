@@ -2,9 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { EXPORT_ERROR_CODES, keptFailingError, rowErrorFromMessages, rowErrorFromSpectrum } from './export.errors';
 import { ExportLedger, LedgerEntry } from './export-ledger';
-import { ExportRow, findJob, indexPhases, jobsOf, planWrites, PlannedWrite } from './export-plan';
+import { checkRows, describeRow, ExportRow, jobsOf, PlannedWrite, planExport, RowFlag } from './export-plan';
+import { checkJobs, JobCheck } from './spectrum-check';
 import { SpectrumPermit, SpectrumSemaphore } from './spectrum-concurrency';
-import { SpectrumJob } from './spectrum-records';
+import { SpectrumPhase } from './spectrum-records';
+import { SpectrumRowIndex } from './spectrum-row-index';
 import { SpectrumSoapClient } from './spectrum-soap.client';
 import { SpectrumError, SpectrumRetriesExhaustedError } from './spectrum.errors';
 
@@ -48,9 +50,14 @@ export class SoapExportWriter {
     }
   }
 
-  /** Steps 1 and 2: which jobs exist and what Spectrum already has; rows that cannot go fail here. */
+  /**
+   * Steps 1 and 2, and the checks before the first AddPhase: which jobs exist (and are not
+   * Complete), what Spectrum already holds, and every row that must not be written as it stands
+   * (checkRows). When anything is flagged, nothing is written: the flagged rows fail with their
+   * reason and the others with "blocked" (DECISIONS.md "Flagged at accept"). A read that fails for
+   * good (an error record, refused credentials) stops the run the same way, with Spectrum's message.
+   */
   private async plan(rows: ExportRow[], ledger: ExportLedger): Promise<{ writes: PlannedWrite[]; interrupted?: Error }> {
-    const writes: PlannedWrite[] = [];
     const mapped: ExportRow[] = [];
     for (const row of rows) {
       if (row.job && row.phase && row.costType) mapped.push(row);
@@ -58,34 +65,35 @@ export class SoapExportWriter {
         await ledger.record(failed(row, EXPORT_ERROR_CODES.unmapped, 'The row has no Spectrum job, phase or cost type; fix the mapping and send the budget again'));
       }
     }
-    if (!mapped.length) return { writes };
+    if (!mapped.length) return { writes: [] };
 
-    let jobs: SpectrumJob[];
+    let checks: JobCheck[];
+    const phases: SpectrumPhase[] = [];
     try {
-      jobs = await this.client.getJobs();
+      checks = await checkJobs(this.client, jobsOf(mapped));
+      for (const check of checks) if (!check.problem) phases.push(...(await this.client.getPhases(check.job)));
     } catch (error) {
-      return { writes, interrupted: await this.readFailed(error, mapped, ledger) };
+      return { writes: [], interrupted: await this.readFailed(error, mapped, ledger) };
     }
-    for (const job of jobsOf(mapped)) {
-      const jobRows = mapped.filter((row) => row.job === job);
-      const found = findJob(jobs, job);
-      if (!found || found.statusCode === 'C') {
-        const message = `Job ${job} not found or Complete in Spectrum: Spectrum lists it ${found ? 'as Complete' : 'nowhere among the company\'s Active and Inactive jobs'}`;
-        for (const row of jobRows) await ledger.record(failed(row, EXPORT_ERROR_CODES.jobNotFound, message, 'Job_Number'));
-        continue;
-      }
-      try {
-        const phases = await this.client.getPhases(job);
-        writes.push(...planWrites(jobRows, indexPhases(phases), this.config.spectrum.priceMethodCode));
-      } catch (error) {
-        const interrupted = await this.readFailed(error, jobRows, ledger);
-        if (interrupted) return { writes, interrupted };
-      }
+    const index = new SpectrumRowIndex(phases);
+    const jobProblems = new Map(checks.filter((check) => check.problem).map((check) => [check.job, check.problem!]));
+    const flags: RowFlag[] = mapped
+      .filter((row) => jobProblems.has(row.job))
+      .map((row) => ({ row, ...jobProblems.get(row.job)!, column: 'Job_Number' }));
+    const writable = mapped.filter((row) => !jobProblems.has(row.job));
+    flags.push(...checkRows(writable, index, { costTypes: this.config.spectrum.costTypes }));
+    if (flags.length) {
+      await recordFlags(flags, mapped, ledger);
+      return { writes: [] };
     }
-    return { writes };
+
+    const plan = planExport(writable, index, this.config.spectrum.priceMethodCode);
+    // A removed row Spectrum does not hold (or that a row of this version sets) has nothing to send.
+    for (const row of plan.nothingToDo) await ledger.record({ rowId: row.id, outcome: 'written', action: null, at: new Date() });
+    return { writes: plan.writes };
   }
 
-  /** A read that failed: transient → stop (returned); permanent → the rows it concerns fail. */
+  /** A read that failed: transient → stop (returned); permanent → every row fails with Spectrum's message. */
   private async readFailed(error: unknown, rows: ExportRow[], ledger: ExportLedger): Promise<Error | undefined> {
     if (!(error instanceof SpectrumError)) throw error;
     if (error.transient) return error;
@@ -114,7 +122,7 @@ export class SoapExportWriter {
           if (result.ok) {
             entry = { rowId: write.row.id, outcome: 'written', action: write.action, at: new Date() };
             if (result.warnings.length) {
-              this.logger.log(`${describeRow(write.row)}: written with note ${result.warnings.map((w) => `${w.code} ${w.message}`).join('; ')}`);
+              this.logger.log(`${write.row.job}/${describeRow(write.row)}: written with note ${result.warnings.map((w) => `${w.code} ${w.message}`).join('; ')}`);
             }
           } else {
             entry = { rowId: write.row.id, outcome: 'failed', error: rowErrorFromMessages(result.errors) };
@@ -156,6 +164,24 @@ function failed(row: ExportRow, code: string, message: string, column: string | 
   return { rowId: row.id, outcome: 'failed', error: { code, message, column } };
 }
 
-function describeRow(row: ExportRow): string {
-  return `${row.job}/${row.phase}/${row.costType}`;
+/**
+ * The rows flagged before the first AddPhase fail with their reason; every other row fails as
+ * `blocked`, naming the flags: nothing is written while any is left (the retry checks again).
+ */
+export async function recordFlags(flags: RowFlag[], rows: ExportRow[], ledger: ExportLedger): Promise<void> {
+  const byRow = new Map<string, RowFlag[]>();
+  for (const flag of flags) byRow.set(flag.row.id, [...(byRow.get(flag.row.id) ?? []), flag]);
+  const reasons = [...new Set(flags.map((flag) => flag.message))];
+  const summary = `${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more` : ''}`;
+  for (const row of rows) {
+    const own = byRow.get(row.id);
+    const error = own
+      ? { code: own[0].code, message: own.map((flag) => flag.message).join('; '), column: own[0].column }
+      : {
+          code: EXPORT_ERROR_CODES.blocked,
+          message: `Not written: the export writes nothing while ${byRow.size} row(s) need fixing first (${summary})`,
+          column: null,
+        };
+    await ledger.record({ rowId: row.id, outcome: 'failed', error });
+  }
 }

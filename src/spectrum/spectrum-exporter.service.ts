@@ -175,7 +175,8 @@ export class SpectrumExporter {
   private async failureNote(em: EntityManager, submissionId: string, written: number, failed: number): Promise<string> {
     const examples = await em.execute<Array<{ phase: string | null; cost_type: string | null; export_error: { code: string; message: string; column?: string | null } | null }>>(
       `select phase, cost_type, export_error from submission_row
-        where submission_id = ? and export_state = 'failed' order by position limit 3`,
+        where submission_id = ? and export_state = 'failed'
+        order by (export_error->>'code') = 'blocked', position limit 3`,
       [submissionId],
     );
     const described = examples.map((row) => {

@@ -16,6 +16,24 @@ export function checkJob(job: string): string | undefined {
   return job.length > SPECTRUM_LIMITS.job ? `job "${job}" is longer than Spectrum's ${SPECTRUM_LIMITS.job} characters` : undefined;
 }
 
+/**
+ * `pJob_Number` (like `pCompany_Code` and `pCost_Type`) is a SuperSelect field (spectrum-sde.md;
+ * Spectrum's Get Job / Get Phase help pages): `*` any characters, `?` one character, `,` a list,
+ * `/` a range, `#` everything but, and `ALL`. A job number holding one of them would read other
+ * jobs (or, with `#`, none). Why a job number cannot be used as a read filter, or undefined.
+ */
+export function superSelectProblem(job: string): string | undefined {
+  const trimmed = job.trim();
+  const operator = /[*?,/#]/.exec(trimmed)?.[0];
+  if (operator) {
+    return `job "${trimmed}" contains "${operator}", an operator in Spectrum's SuperSelect fields: reading it would read other jobs; map the project to the job's exact number`;
+  }
+  if (trimmed.toUpperCase() === 'ALL') {
+    return `job "${trimmed}" is Spectrum's SuperSelect keyword ALL: reading it would read every job; map the project to the job's exact number`;
+  }
+  return undefined;
+}
+
 /** Why a phase cannot go to Spectrum (too long, or has a dash), or undefined when it can. */
 export function checkPhase(phase: string): string | undefined {
   const issues: string[] = [];

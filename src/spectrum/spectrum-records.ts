@@ -27,26 +27,36 @@ export interface SpectrumJob {
   note?: SpectrumMessage;
 }
 
-/** One job / phase / cost type row, as GetPhase returns it. Quantities and hours are decimal text. */
+/**
+ * One job / phase / cost type row, as GetPhase returns it. Quantities and hours are decimal text.
+ * Amounts are exact cents, or null when Spectrum sent none or text that is not an amount; such a
+ * record carries `problems` (a malformed row is flagged where it is used, never read as 0.00).
+ */
 export interface SpectrumPhase {
   companyCode: string;
   jobNumber: string;
   phaseCode: string;
   costType: string;
   description: string;
+  /** `A` active, `I` inactive, `C` complete. */
   statusCode: string;
   unitOfMeasure: string;
   jtdQuantity: string;
   jtdHours: string;
-  jtdActualDollars: Cents;
+  jtdActualDollars: Cents | null;
   projectedQuantity: string;
   projectedHours: string;
-  projectedDollars: Cents;
+  projectedDollars: Cents | null;
   estimatedQuantity: string;
   estimatedHours: string;
-  /** What Spectrum's Cost Activity inquiry shows as "Estimated Cost": reconciliation compares this. */
-  currentEstimateDollars: Cents;
+  /**
+   * What Spectrum's Cost Activity inquiry shows as "Estimated Cost": reconciliation compares this.
+   * Null when the record has no readable estimate (see `problems`): an error, never 0.00.
+   */
+  currentEstimateDollars: Cents | null;
   costCenter: string;
+  /** Why the record cannot be used as it stands (an amount that is missing or not an amount, no key). */
+  problems?: string[];
   note?: SpectrumMessage;
 }
 
@@ -176,8 +186,15 @@ export function toJob(record: RawRecord, note?: SpectrumMessage): SpectrumJob {
   };
 }
 
-export function toPhase(record: RawRecord, service: string, note?: SpectrumMessage): SpectrumPhase {
-  return {
+export function toPhase(record: RawRecord, _service: string, note?: SpectrumMessage): SpectrumPhase {
+  const problems: string[] = [];
+  // Live servers say "Estimate", the documentation says "Estimated"; a record with neither (or a
+  // blank one) has no estimate at all — flagged, not taken as 0.00 (Spectrum writes zero as `.00`).
+  const current = readAmount(record, ['Current_Estimate_Dollars', 'Current_Estimated_Dollars'], true);
+  const jtd = readAmount(record, ['JTD_Actual_Dollars'], false);
+  const projected = readAmount(record, ['Projected_Dollars'], false);
+  for (const amount of [current, jtd, projected]) if (amount.problem) problems.push(amount.problem);
+  const phase: SpectrumPhase = {
     companyCode: field(record, 'Company_Code'),
     jobNumber: field(record, 'Job_Number'),
     phaseCode: field(record, 'Phase_Code'),
@@ -187,17 +204,38 @@ export function toPhase(record: RawRecord, service: string, note?: SpectrumMessa
     unitOfMeasure: field(record, 'Unit_of_Measure'),
     jtdQuantity: decimalField(record, 'JTD_Quantity'),
     jtdHours: decimalField(record, 'JTD_Hours'),
-    jtdActualDollars: moneyField(record, service, 'JTD_Actual_Dollars'),
+    jtdActualDollars: jtd.value,
     projectedQuantity: decimalField(record, 'Projected_Quantity'),
     projectedHours: decimalField(record, 'Projected_Hours'),
-    projectedDollars: moneyField(record, service, 'Projected_Dollars'),
+    projectedDollars: projected.value,
     estimatedQuantity: decimalField(record, 'Estimated_Quantity'),
     estimatedHours: decimalField(record, 'Estimated_Hours'),
-    // Live servers say "Estimate", the documentation says "Estimated".
-    currentEstimateDollars: moneyField(record, service, 'Current_Estimate_Dollars', 'Current_Estimated_Dollars'),
+    currentEstimateDollars: current.value,
     costCenter: field(record, 'Cost_Center'),
     ...(note ? { note } : {}),
   };
+  if (!phase.phaseCode) problems.push('the record has no Phase_Code');
+  if (!phase.costType) problems.push('the record has no Cost_Type');
+  if (problems.length) phase.problems = problems;
+  return phase;
+}
+
+/**
+ * An amount of a read record: the first present spelling; blank or absent is null, and a problem
+ * when the amount is `required`; text that is not an amount is null with a problem.
+ */
+export function readAmount(record: RawRecord, names: string[], required: boolean): { value: Cents | null; problem?: string } {
+  const name = names.find((candidate) => record[candidate] !== undefined);
+  const text = name === undefined ? '' : record[name].trim();
+  if (text === '') {
+    return required ? { value: null, problem: `${names[0]} is missing: the record has no estimate` } : { value: null };
+  }
+  try {
+    return { value: parseMoney(text).cents };
+  } catch (error) {
+    if (error instanceof MoneyFormatError) return { value: null, problem: `${name} is not an amount: ${JSON.stringify(text)}` };
+    throw error;
+  }
 }
 
 export function toPhaseEnhanced(record: RawRecord, service: string, note?: SpectrumMessage): SpectrumPhaseEnhanced {

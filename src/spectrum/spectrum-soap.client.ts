@@ -33,9 +33,12 @@ import {
   SpectrumFaultError,
   SpectrumHttpError,
   SpectrumIncompleteResponseError,
+  SpectrumMessage,
+  SpectrumRequestError,
   SpectrumResponseFormatError,
   SpectrumTruncation,
 } from './spectrum.errors';
+import { superSelectProblem } from './spectrum-limits';
 
 export const SPECTRUM_SERVICES = ['GetJob', 'GetPhase', 'GetPhaseEnhanced', 'AddPhase'] as const;
 export type SpectrumService = (typeof SPECTRUM_SERVICES)[number];
@@ -45,8 +48,8 @@ export const SPECTRUM_TYPES_NAMESPACE = 'http://www.northgate-is.com/proiv/webse
 /** The parameters the client fills per service; the WSDL must declare them (checked at start). */
 const REQUIRED_PARAMETERS: Record<SpectrumService, string[]> = {
   GetJob: ['Authorization_ID', 'GUID', 'pCompany_Code', 'pStatus_Code'],
-  GetPhase: ['Authorization_ID', 'GUID', 'pCompany_Code', 'pJob_Number'],
-  GetPhaseEnhanced: ['Authorization_ID', 'GUID', 'pCompany_Code', 'pJob_Number'],
+  GetPhase: ['Authorization_ID', 'GUID', 'pCompany_Code', 'pJob_Number', 'pStatus_Code'],
+  GetPhaseEnhanced: ['Authorization_ID', 'GUID', 'pCompany_Code', 'pJob_Number', 'pStatus_Code'],
   AddPhase: ['Authorization_ID', 'GUID', 'Company_Code', 'Job_Number', 'Phase_Code', 'Cost_Type'],
 };
 
@@ -63,7 +66,18 @@ interface ServiceBinding {
 // Characters XML 1.0 cannot carry at all; Spectrum could not store them either.
 const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const XML_INVALID_ALL = new RegExp(XML_INVALID.source, 'g');
-const NO_DATA = /\b(no (data|records?|rows?)( found)?|not found)\b/i;
+/**
+ * The one answer a read takes as "no rows" (item 5 of issue 9): a record with no key, no column
+ * named, a code that is not an authorisation code, and exactly this text. No public capture of
+ * Spectrum's empty answer exists (the help pages document only that every Get service ends each
+ * record with Error_Code / Error_Description / Error_Column, with the example `E` "The web service
+ * is not Authorized" on `Authorization_ID`), so the phrase is inferred and kept narrow: a whole-text
+ * match, never a substring — "Job not found", "Authorization ID not found" and every other error
+ * record stop the run with Spectrum's message. See docs/spectrum-reads.md.
+ */
+const NO_RECORDS_TEXT = /^no (records?|data|rows?)( found)?\.?$/i;
+/** Codes that mean "not authorised": `A` (spectrum-sde.md) and `E` (the help page's example). */
+const AUTHORISATION_CODES = new Set(['A', 'E']);
 
 /**
  * The Spectrum Data Exchange client: GetJob, GetPhase(Enhanced) and AddPhase over SOAP.
@@ -142,32 +156,49 @@ export class SpectrumSoapClient {
   // ---- reads ---------------------------------------------------------------------------------
 
   /**
-   * Every Active and Inactive job of the company (GetJob, blank status): the complete list, or a
-   * transient error — a cut-off list is read again, never returned (so never "job missing").
-   * Look a job up in it with findJob (export-plan).
+   * Every Active and Inactive job of the company (GetJob, blank status), or with `status` `C` the
+   * Complete ones (a blank status never lists them): the complete list, or a transient error — a
+   * cut-off list is read again, never returned (so never "job missing"). Look a job up in it with
+   * findJob (export-plan).
    */
-  async getJobs(): Promise<SpectrumJob[]> {
-    const records = await this.call('GetJob', { pCompany_Code: this.options.companyCode });
+  async getJobs(status: '' | 'C' = ''): Promise<SpectrumJob[]> {
+    const records = await this.call('GetJob', { pCompany_Code: this.options.companyCode, pStatus_Code: status });
     return this.rows('GetJob', records, 'Job_Number', (r, note) => toJob(r, note));
   }
 
-  /** Every phase/cost type row of one job (GetPhase filtered to the job). */
+  /**
+   * Every phase/cost type row of one job, Complete ones included: GetPhase with a blank status
+   * answers Active and Inactive rows only, so a second read with `pStatus_Code` = `C` adds the
+   * Complete ones (issue 9, item 4). Both answers are filtered back to the job: `pJob_Number` is a
+   * SuperSelect field, so Spectrum may answer rows of other jobs. A record that cannot be read
+   * (an estimate that is missing or not an amount) comes back with `problems`, not as an error:
+   * one malformed row never makes the whole job unreadable.
+   */
   async getPhases(jobNumber: string): Promise<SpectrumPhase[]> {
-    const records = await this.call('GetPhase', { pCompany_Code: this.options.companyCode, pJob_Number: jobNumber });
-    return this.rows('GetPhase', records, 'Phase_Code', (r, note) => toPhase(r, 'GetPhase', note)).filter((row) =>
-      sameJob(row.jobNumber, jobNumber),
-    );
+    return this.readBothStatuses('GetPhase', jobNumber, (r, note) => toPhase(r, 'GetPhase', note));
   }
 
-  /** GetPhase plus price method, dates and comment. */
+  /** GetPhase plus price method, dates and comment (Complete rows included, as getPhases). */
   async getPhasesEnhanced(jobNumber: string): Promise<SpectrumPhaseEnhanced[]> {
-    const records = await this.call('GetPhaseEnhanced', {
-      pCompany_Code: this.options.companyCode,
-      pJob_Number: jobNumber,
-    });
-    return this.rows('GetPhaseEnhanced', records, 'Phase_Code', (r, note) =>
-      toPhaseEnhanced(r, 'GetPhaseEnhanced', note),
-    ).filter((row) => sameJob(row.jobNumber, jobNumber));
+    return this.readBothStatuses('GetPhaseEnhanced', jobNumber, (r, note) => toPhaseEnhanced(r, 'GetPhaseEnhanced', note));
+  }
+
+  private async readBothStatuses<T extends SpectrumPhase>(
+    service: 'GetPhase' | 'GetPhaseEnhanced',
+    jobNumber: string,
+    map: (record: RawRecord, note?: SpectrumMessage) => T,
+  ): Promise<T[]> {
+    refuseSuperSelect(jobNumber, service);
+    const rows: T[] = [];
+    for (const status of ['', 'C']) {
+      const records = await this.call(service, {
+        pCompany_Code: this.options.companyCode,
+        pJob_Number: jobNumber,
+        pStatus_Code: status,
+      });
+      rows.push(...this.rows(service, records, 'Phase_Code', map).filter((row) => sameJob(row.jobNumber, jobNumber)));
+    }
+    return rows;
   }
 
   // ---- writes --------------------------------------------------------------------------------
@@ -280,23 +311,30 @@ export class SpectrumSoapClient {
   }
 
   /**
-   * Typed rows of a read. A record with an error code and no key is a call-level answer: "no
-   * records" means an empty list; anything else (not authorised, invalid company) is a data error.
+   * Typed rows of a read. Every record with an error code (A, I, M, E, anything but the notes W, G
+   * and S) is an error that stops the read with Spectrum's message — except the one narrow "no
+   * records" answer (NO_RECORDS_TEXT), which means an empty list. A record with no key and a `W`
+   * note says the answer may be incomplete (a public integration saw a trailing W row when a list
+   * exceeded Spectrum's maximum: inferred), so it is an error too, never a shorter list. A record
+   * with no key and no code carries nothing and is skipped.
    */
   private rows<T>(
     service: SpectrumService,
     records: RawRecord[],
     keyField: string,
-    map: (record: RawRecord, note?: ReturnType<typeof recordMessage>) => T,
+    map: (record: RawRecord, note?: SpectrumMessage) => T,
   ): T[] {
     const rows: T[] = [];
     for (const record of records) {
       const message = recordMessage(record);
-      if (field(record, keyField) === '') {
-        if (message && isErrorCode(message.code) && !NO_DATA.test(message.message)) {
-          throw new SpectrumDataError([message], service);
-        }
-        continue;
+      const keyed = field(record, keyField) !== '';
+      if (message && isErrorCode(message.code)) {
+        if (!keyed && isNoRecordsAnswer(message)) continue;
+        throw new SpectrumDataError([message], service);
+      }
+      if (!keyed) {
+        if (message?.code === 'W') throw new SpectrumDataError([{ ...message, message: `${message.message} (the answer may be incomplete)` }], service);
+        if (!hasContent(record)) continue;
       }
       rows.push(map(record, message));
     }
@@ -388,6 +426,24 @@ function safeValue(value: string): string {
     return `<![CDATA[${text.replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
   }
   return text;
+}
+
+/** True for the narrow "no records" answer: see NO_RECORDS_TEXT. */
+export function isNoRecordsAnswer(message: SpectrumMessage): boolean {
+  return !AUTHORISATION_CODES.has(message.code) && message.column === '' && NO_RECORDS_TEXT.test(message.message.trim());
+}
+
+/** A record with any non-blank field besides the company and the (blank) error fields. */
+function hasContent(record: RawRecord): boolean {
+  return Object.entries(record).some(
+    ([name, value]) => value.trim() !== '' && !/^(Company_Code|Error_Code|Error_Description|Error_Column|error_code|desc|column)$/.test(name),
+  );
+}
+
+/** A job number Spectrum would read as SuperSelect operators: refused before any read. */
+function refuseSuperSelect(jobNumber: string, service: SpectrumService): void {
+  const problem = superSelectProblem(jobNumber);
+  if (problem) throw new SpectrumRequestError(problem, service);
 }
 
 function sameJob(a: string, b: string): boolean {

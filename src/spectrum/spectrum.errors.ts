@@ -128,6 +128,17 @@ export class SpectrumAuthError extends SpectrumError {
   }
 }
 
+/**
+ * A request the connector refuses to send because Spectrum would misread it (a job number holding
+ * SuperSelect operators would read other jobs). Sending it again gives the same answer.
+ */
+export class SpectrumRequestError extends SpectrumError {
+  readonly transient = false;
+  constructor(message: string, service?: string) {
+    super(message, service);
+  }
+}
+
 /** One problem Spectrum reported for a call: `code` A, I, M (errors) or W, G, S (notes). */
 export interface SpectrumMessage {
   code: string;

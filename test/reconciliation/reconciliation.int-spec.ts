@@ -219,7 +219,7 @@ describe('reconciliation with Spectrum', () => {
     standIn.truncateNext(1, { services: ['GetPhase'], mode: 'inside-record', keepRecords: 2 });
     const result = await t.get(ReconciliationService).reconcile(submission.id);
     expect(result).toMatchObject({ outcome: 'synced', status: 'synced', varianceCount: 0 });
-    expect(standIn.requests('GetPhase').map((r) => r.outcome)).toEqual(['truncated', 'truncated', 'ok']);
+    expect(standIn.requests('GetPhase').filter((r) => r.fields.pStatus_Code === '').map((r) => r.outcome)).toEqual(['truncated', 'truncated', 'ok']);
     expect((await reports(submission.id)).map((r) => r.outcome)).toEqual(['synced']);
   });
 
@@ -369,9 +369,13 @@ describe('reconciliation with Spectrum', () => {
       const missing = await createSubmission(t.em(), { job: '99-999' });
       const res = await api(t.url, reader.token).get(`/api/v1/budgets/${missing.id}/preview`);
       expect(res.body.jobs).toEqual([
-        { job: '99-999', inSpectrum: false, statusCode: null, description: null, exportable: false, problem: 'Job 99-999 not found or Complete in Spectrum: the export would fail for its rows' },
+        {
+          job: '99-999', inSpectrum: false, statusCode: null, description: null, exportable: false,
+          problem: "Job 99-999 not found in Spectrum: it is not among the company's Active, Inactive or Complete jobs; map the project to an existing job, or add the job in Spectrum",
+        },
       ]);
-      expect(res.body.summary).toEqual({ new: 2, changed: 0, unchanged: 0 });
+      expect(res.body).toMatchObject({ exportable: false, problems: [res.body.jobs[0].problem] });
+      expect(res.body.summary).toEqual({ new: 2, changed: 0, unchanged: 0, removed: 0, flagged: 2, removedTotal: '0.00' });
 
       await standIn.down();
       try {

@@ -89,7 +89,7 @@ describe('Spectrum SOAP client: faults and data errors', () => {
     const other = new SpectrumSoapClient({ ...standIn.clientOptions(), authorizationId: 'NOPE', retry, logger: quiet });
     try {
       const result = await other.addPhase(row);
-      expect(result.errors).toEqual([{ code: 'A', message: 'Not authorized for Data Exchange', column: 'Authorization_ID' }]);
+      expect(result.errors).toEqual([{ code: 'A', message: 'The Web Service is not authorized. Authorization ID is not setup in the system.', column: 'Authorization_ID' }]);
       expect(standIn.addPhaseCalls()).toHaveLength(1);
     } finally {
       await other.close();

@@ -3,6 +3,7 @@ import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
 import {
   SpectrumDataError,
   SpectrumIncompleteResponseError,
+  SpectrumRequestError,
   SpectrumRetriesExhaustedError,
 } from '../../src/spectrum/spectrum.errors';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
@@ -24,12 +25,15 @@ describe('Spectrum SOAP client: reads', () => {
   });
   beforeEach(() => {
     standIn.reset();
-    standIn.configure({ fieldName: 'Current_Estimate_Dollars', emptyRead: 'empty' });
+    standIn.configure({ fieldName: 'Current_Estimate_Dollars', emptyRead: 'empty', readDenial: undefined });
     standIn.addJob({ jobNumber: '26-101', description: 'Riverside Medical Office Building', statusCode: 'A' });
     standIn.addJob({ jobNumber: '25-044', description: 'Harbor Logistics Warehouse', statusCode: 'I' });
     standIn.addJob({ jobNumber: '24-310', description: 'Elm Street Parking Garage', statusCode: 'C' });
     for (const code of ['L', 'M', 'S']) standIn.addCostType(code);
   });
+
+  /** The blank-status GetPhase calls (getPhases reads Complete rows in a second call). */
+  const openReads = () => standIn.requests('GetPhase').filter((r) => r.fields.pStatus_Code === '');
 
   function seedPhases(count: number): void {
     for (let i = 0; i < count; i++) {
@@ -99,11 +103,85 @@ describe('Spectrum SOAP client: reads', () => {
     try {
       const error = await other.getPhases('26-101').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SpectrumDataError);
-      expect(error).toMatchObject({ transient: false, code: 'A' });
+      expect(error).toMatchObject({ transient: false, code: 'E' });
+      expect((error as Error).message).toBe('Spectrum GetPhase: E The web service is not Authorized [Authorization_ID]');
       expect(standIn.requests('GetPhase')).toHaveLength(1);
     } finally {
       await other.close();
     }
+  });
+
+  it('reads Complete rows too: a blank status answers Active and Inactive only, so a second read asks for C', async () => {
+    standIn.setPhase({ jobNumber: '26-101', phaseCode: '01100', costType: 'L', description: 'General', currentEstCost: '10', statusCode: 'A' });
+    standIn.setPhase({ jobNumber: '26-101', phaseCode: '01100', costType: 'M', currentEstCost: '20', statusCode: 'I' });
+    standIn.setPhase({ jobNumber: '26-101', phaseCode: '04000', costType: 'E', description: 'Masonry', currentEstCost: '30', statusCode: 'C' });
+    const rows = await client.getPhases('26-101');
+    expect(rows.map((r) => [r.phaseCode, r.costType, r.statusCode, r.currentEstimateDollars])).toEqual([
+      ['01100', 'L', 'A', 1000n],
+      ['01100', 'M', 'I', 2000n],
+      ['04000', 'E', 'C', 3000n],
+    ]);
+    expect(standIn.requests('GetPhase').map((r) => r.fields.pStatus_Code)).toEqual(['', 'C']);
+  });
+
+  describe('error records (issue 9, item 5): only the narrow "no records" answer is an empty list', () => {
+    it.each([
+      ['an authorisation error whose text says "not found"', { code: 'A', desc: 'Authorization ID not found', column: 'Authorization_ID' }],
+      ['the help page\'s E example', { code: 'E', desc: 'The web service is not Authorized', column: 'Authorization_ID' }],
+      ['an invalid value naming its column', { code: 'I', desc: 'No records found', column: 'pCompany_Code' }],
+    ])('%s stops the read with Spectrum\'s message', async (_label, denial) => {
+      standIn.setPhase({ jobNumber: '26-101', phaseCode: '01100', costType: 'L', description: 'General', currentEstCost: '1' });
+      standIn.configure({ readDenial: denial });
+      const other = new SpectrumSoapClient({ ...standIn.clientOptions(), authorizationId: 'WRONG', retry });
+      try {
+        for (const read of [() => other.getPhases('26-101'), () => other.getJobs()]) {
+          const error = await read().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(SpectrumDataError);
+          expect(error).toMatchObject({ transient: false, code: denial.code });
+          expect((error as Error).message).toContain(denial.desc);
+        }
+      } finally {
+        await other.close();
+        standIn.configure({ readDenial: undefined });
+      }
+    });
+
+    it('a keyless W note (a list over Spectrum\'s maximum, as a public integration saw) is an error, never a shorter list', async () => {
+      standIn.configure({ readDenial: { code: 'W', desc: 'Number of records exceeds maximum', column: ' ' } });
+      const other = new SpectrumSoapClient({ ...standIn.clientOptions(), authorizationId: 'WRONG', retry });
+      try {
+        const error = await other.getJobs().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SpectrumDataError);
+        expect((error as Error).message).toBe('Spectrum GetJob: W Number of records exceeds maximum (the answer may be incomplete)');
+      } finally {
+        await other.close();
+        standIn.configure({ readDenial: undefined });
+      }
+    });
+  });
+
+  it('a record without an estimate, or with one that is not an amount, comes back flagged (null), never as 0.00; the other rows are read', async () => {
+    standIn.setPhase({ jobNumber: '26-101', phaseCode: '01100', costType: 'L', description: 'General', currentEstCost: '10' });
+    standIn.setPhase({ jobNumber: '26-101', phaseCode: '02000', costType: 'M', description: 'Site', currentEstCost: '20' });
+    standIn.setPhase({ jobNumber: '26-101', phaseCode: '03000', costType: 'S', description: 'Concrete', currentEstCost: '30' });
+    standIn.corruptRecord({ jobNumber: '26-101', phaseCode: '02000', costType: 'M' }, { Current_Estimate_Dollars: null });
+    standIn.corruptRecord({ jobNumber: '26-101', phaseCode: '03000', costType: 'S' }, { Current_Estimate_Dollars: '12x' });
+    const rows = await client.getPhases('26-101');
+    expect(rows.map((r) => [r.phaseCode, r.currentEstimateDollars, r.problems])).toEqual([
+      ['01100', 1000n, undefined],
+      ['02000', null, ['Current_Estimate_Dollars is missing: the record has no estimate']],
+      ['03000', null, ['Current_Estimate_Dollars is not an amount: "12x"']],
+    ]);
+  });
+
+  it('refuses a job number Spectrum would read as SuperSelect operators, before sending anything', async () => {
+    for (const job of ['26-1*', '26?101', '26,27', '20/30', '#26', 'all']) {
+      const error = await client.getPhases(job).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SpectrumRequestError);
+      expect(error).toMatchObject({ transient: false });
+    }
+    expect((await client.getPhases('26-101').catch((e: unknown) => e))).toEqual([]);
+    expect(standIn.requests('GetPhase').map((r) => r.fields.pJob_Number)).toEqual(['26-101', '26-101']);
   });
 
   describe('cut-off responses', () => {
@@ -112,28 +190,28 @@ describe('Spectrum SOAP client: reads', () => {
       standIn.truncateNext(1, { mode: 'between-records', keepRecords: 25 });
       const rows = await client.getPhases('26-101');
       expect(rows).toHaveLength(40);
-      expect(standIn.requests('GetPhase').map((r) => r.outcome)).toEqual(['truncated', 'ok']);
+      expect(openReads().map((r) => r.outcome)).toEqual(['truncated', 'ok']);
     });
 
     it('reads again when a record is itself cut off', async () => {
       seedPhases(10);
       standIn.truncateNext(1, { mode: 'inside-record', keepRecords: 4 });
       expect(await client.getPhases('26-101')).toHaveLength(10);
-      expect(standIn.requests('GetPhase')).toHaveLength(2);
+      expect(openReads()).toHaveLength(2);
     });
 
     it('reads again when the connection drops mid-response', async () => {
       seedPhases(10);
       standIn.truncateNext(1, { mode: 'between-records', delivery: 'drop' });
       expect(await client.getPhases('26-101')).toHaveLength(10);
-      expect(standIn.requests('GetPhase')).toHaveLength(2);
+      expect(openReads()).toHaveLength(2);
     });
 
     it('accepts a response cut only after the record list closed: every record is there', async () => {
       seedPhases(10);
       standIn.truncateNext(1, { mode: 'after-records' });
       expect(await client.getPhases('26-101')).toHaveLength(10);
-      expect(standIn.requests('GetPhase')).toHaveLength(1);
+      expect(openReads()).toHaveLength(1);
     });
 
     it('never concludes from a read that stays cut off: a transient error, not a partial list', async () => {

@@ -25,7 +25,9 @@ describe('Spectrum SOAP client: the request on the wire', () => {
 
   it('sends GetPhase byte for byte in the captured known-working form', async () => {
     await client.getPhases('26-101');
-    const request = standIn.lastRequest('GetPhase')!;
+    // Two reads: blank status (Active and Inactive), then `C` (Complete).
+    const [request, complete] = standIn.requests('GetPhase');
+    expect(complete.rawBody).toBe(request.rawBody.replace('<pStatus_Code/>', '<pStatus_Code>C</pStatus_Code>'));
     // The captured request (spectrum-sde.md): no XML declaration, only xmlns:soap on the envelope,
     // the default namespace on the root element, every parameter in WSDL order, blanks as <X/>.
     expect(request.rawBody).toBe(

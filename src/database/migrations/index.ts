@@ -6,6 +6,7 @@ import { Migration20261127180826_TokenExpiryAndAuditSubject } from './Migration2
 import { Migration20261127181632_WebhookEventStatus } from './Migration20261127181632_WebhookEventStatus';
 import { Migration20261127193000_ConsoleSessions } from './Migration20261127193000_ConsoleSessions';
 import { Migration20261127194000_PendingWorkRerun } from './Migration20261127194000_PendingWorkRerun';
+import { Migration20261127200000_RemovedRows } from './Migration20261127200000_RemovedRows';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127181632_WebhookEventStatus', class: Migration20261127181632_WebhookEventStatus },
   { name: 'Migration20261127193000_ConsoleSessions', class: Migration20261127193000_ConsoleSessions },
   { name: 'Migration20261127194000_PendingWorkRerun', class: Migration20261127194000_PendingWorkRerun },
+  { name: 'Migration20261127200000_RemovedRows', class: Migration20261127200000_RemovedRows },
 ];

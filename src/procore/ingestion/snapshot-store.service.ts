@@ -5,6 +5,7 @@ import { SubmissionStateMachine } from '../../budgets/submission-state-machine';
 import { formatMoney } from '../../common/money';
 import { Notifier } from '../../notifications/notifier';
 import { RecordedWork } from '../../queue/work-queue.service';
+import { addRemovedRows } from '../../spectrum/removed-rows';
 import { MappedBudget } from '../mapping/budget-mapping';
 
 /** Lines or rows per INSERT statement: one JSON parameter each, so no bind-parameter limit. */
@@ -95,11 +96,15 @@ export class SnapshotStore {
       );
     }
 
+    // Rows an earlier export of this project wrote and this version lacks: zeroed by the export.
+    const removed = await addRemovedRows(em, submissionId);
+
     const transition = await this.stateMachine.transition(em, submissionId, {
       event: 'ingested',
       actor: details.actor,
       note:
         `${budget.lines.length} line(s) in ${budget.rows.length} Spectrum row(s)` +
+        (removed ? `; ${removed} row(s) an earlier export wrote are not in this version and will be set to 0.00` : '') +
         (budget.problemCount ? `; ${budget.problemCount} problem(s) to fix in Procore before it can be accepted` : ''),
       changes: {
         projectName: budget.projectName,
@@ -109,7 +114,7 @@ export class SnapshotStore {
         budgetChanges: budget.totals.budgetChanges,
         revisedEstimate: budget.totals.revisedEstimate,
         lineCount: budget.lines.length,
-        rowCount: budget.rows.length,
+        rowCount: budget.rows.length + removed,
         problemCount: budget.problemCount,
         fingerprint: budget.fingerprint,
         createdBy: details.creatorId,

@@ -1,6 +1,10 @@
 import { Cents, parseMoney } from '../../../src/common/money';
 
-/** State of the Spectrum stand-in: one company's jobs, cost types and phases, with Spectrum's rules. */
+/**
+ * State of the Spectrum stand-in: one company's jobs, cost types and phases, with Spectrum's rules.
+ * Every rule below comes from ../../../../shared/spec/spectrum-sde.md (the captured behaviour of real
+ * servers) or from Spectrum's public help pages it cites; the few that are inferred say so.
+ */
 
 export type JobStatus = 'A' | 'I' | 'C';
 
@@ -19,6 +23,16 @@ export interface StandInJob {
   customerCode?: string;
   contractNumber?: string;
   costCenter?: string;
+  /**
+   * The job's phase mask as far as AddPhase is concerned: a phase code shorter than `length` is
+   * stored filled to it (spectrum-sde.md, AddPhase: "Spectrum fills a code shorter than the mask per
+   * the Job Cost Installation's fill option, e.g. with zeroes, so the code it stores and returns can
+   * differ from the code sent"; Spectrum's Add Job Phase help page: "The Job Cost Installation
+   * defines the phase mask and fill option which are used to create the phases"). `fill` defaults
+   * to `0` and `side` to `left` (inferred: the documentation says "e.g. with zeroes" and names no
+   * side). A longer code is refused (inferred message). Unset: codes are stored as sent.
+   */
+  phaseMask?: { length: number; fill?: string; side?: 'left' | 'right' };
 }
 
 /** One job / phase / cost type row as the stand-in stores it. `null` amounts were never set. */
@@ -197,7 +211,8 @@ export class SpectrumStandInStore {
     const fail = (code: 'A' | 'I' | 'M', column: string, desc: string) => errors.push({ code, desc, column });
 
     if (value('Authorization_ID') !== this.authorizationId) {
-      fail('A', 'Authorization_ID', 'Not authorized for Data Exchange');
+      // The answer of a public capture of a Put service (AddGLAccount) to an unknown Authorization ID.
+      fail('A', 'Authorization_ID', 'The Web Service is not authorized. Authorization ID is not setup in the system.');
       return { errors };
     }
     const company = value('Company_Code');
@@ -212,16 +227,18 @@ export class SpectrumStandInStore {
     }
 
     const jobNumber = value('Job_Number');
-    const phaseCode = value('Phase_Code');
+    const job = this.jobs.get(jobNumber);
+    const sentPhase = value('Phase_Code');
+    const phaseCode = job?.phaseMask ? fillToMask(sentPhase, job.phaseMask) : sentPhase;
     const costType = value('Cost_Type');
     if (!jobNumber) fail('M', 'Job_Number', 'Job number is required');
     else if (jobNumber.length <= LIMITS.Job_Number) {
-      const job = this.jobs.get(jobNumber);
       if (!job) fail('I', 'Job_Number', `Job ${jobNumber} does not exist`);
       else if (job.statusCode === 'C') fail('I', 'Job_Number', `Job ${jobNumber} is complete`);
     }
     if (!phaseCode) fail('M', 'Phase_Code', 'Phase code is required');
     else if (phaseCode.includes('-')) fail('I', 'Phase_Code', 'Phase code may not contain dashes');
+    else if (job?.phaseMask && phaseCode.length > job.phaseMask.length) fail('I', 'Phase_Code', 'Phase code does not fit the phase mask');
     if (!costType) fail('M', 'Cost_Type', 'Cost type is required');
     else if (costType.length <= LIMITS.Cost_Type && !this.costTypes.has(costType)) {
       fail('I', 'Cost_Type', `Cost type ${costType} is not on file`);
@@ -294,6 +311,13 @@ export class SpectrumStandInStore {
     }
     return entry;
   }
+}
+
+/** A phase code filled to the job's mask (see StandInJob.phaseMask). */
+export function fillToMask(code: string, mask: NonNullable<StandInJob['phaseMask']>): string {
+  if (!code || code.length >= mask.length) return code;
+  const fill = (mask.fill ?? '0').repeat(mask.length - code.length);
+  return (mask.side ?? 'left') === 'left' ? fill + code : code + fill;
 }
 
 function blankRow(jobNumber: string, phaseCode: string, costType: string): StandInPhaseRow {

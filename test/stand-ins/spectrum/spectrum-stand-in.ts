@@ -85,13 +85,18 @@ export interface SpectrumStandInOptions {
   fieldName?: 'Current_Estimate_Dollars' | 'Current_Estimated_Dollars';
   /** Fault unless the request root is `<Service xmlns="…types">` (the known-working form). Default true. */
   requireDefaultNamespace?: boolean;
-  /** A read with no rows answers an empty list (default) or one "No records found" error record. */
+  /**
+   * A read with no rows answers an empty list (default) or one "No records found" error record.
+   * Inferred: no capture of Spectrum's empty answer is public (see docs/spectrum-reads.md); the
+   * record is the narrow form the connector accepts as "no rows".
+   */
   emptyRead?: 'empty' | 'error-record';
   wsdlDir?: string;
 }
 
-type Config = Required<Omit<SpectrumStandInOptions, 'port' | 'maxConcurrent' | 'truncate'>> & {
+type Config = Required<Omit<SpectrumStandInOptions, 'port' | 'maxConcurrent' | 'truncate' | 'readDenial'>> & {
   maxConcurrent?: number;
+  readDenial?: StandInMessage;
   truncate: TruncateOptions;
 };
 
@@ -161,6 +166,7 @@ export class SpectrumStandIn {
   private truncateBudget: Array<{ remaining: number; options: TruncateOptions }> = [];
   private faultPredicate?: FaultPredicate;
   private noteBudget: Array<{ remaining: number; message: StandInMessage }> = [];
+  private recordOverrides = new Map<string, Record<string, string | null>>();
   private isDown = false;
 
   private constructor(options: SpectrumStandInOptions) {
@@ -290,6 +296,7 @@ export class SpectrumStandIn {
     this.faultBudget = [];
     this.truncateBudget = [];
     this.noteBudget = [];
+    this.recordOverrides.clear();
     this.faultPredicate = undefined;
     this.tokens.clear();
     this.draws.clear();
@@ -328,6 +335,16 @@ export class SpectrumStandIn {
    */
   noteNext(message: StandInMessage, count = 1): this {
     this.noteBudget.push({ remaining: count, message });
+    return this;
+  }
+
+  /**
+   * Fault injection: the GetPhase / GetPhaseEnhanced record of one row is answered with these
+   * fields changed (`null` drops the element, e.g. a record without its estimate), to test how a
+   * malformed record is handled. Not a behaviour of Spectrum's own.
+   */
+  corruptRecord(row: { jobNumber: string; phaseCode: string; costType: string }, fields: Record<string, string | null>): this {
+    this.recordOverrides.set(`${row.jobNumber}|${row.phaseCode}|${row.costType}`, fields);
     return this;
   }
 
@@ -544,6 +561,8 @@ export class SpectrumStandIn {
   private readJobs(fields: Record<string, string>): ResponseField[][] {
     const denied = this.readDenied(fields);
     if (denied) return [jobRecord(undefined, this.config.companyCode, denied)];
+    // Blank pStatus_Code = Active and Inactive only; one code = that status only (spectrum-sde.md;
+    // Spectrum's Get Job help page: "leave blank to see Active and Inactive only").
     const status = (fields.pStatus_Code ?? '').trim();
     const jobs = [...this.store.jobs.values()]
       .filter((job) => (status ? job.statusCode === status : job.statusCode !== 'C'))
@@ -560,6 +579,9 @@ export class SpectrumStandIn {
     if (denied) return [phaseRecord(undefined, this.config.companyCode, fieldName, enhanced, denied)];
     const job = (fields.pJob_Number ?? '').trim();
     const costType = (fields.pCost_Type ?? '').trim();
+    // As GetJob: a blank status answers Active and Inactive rows only, `C` the Complete ones
+    // (spectrum-sde.md; Spectrum's Get Phase help page). pJob_Number is matched exactly: the
+    // SuperSelect operators it also takes are never sent by the connector (it refuses such jobs).
     const status = (fields.pStatus_Code ?? '').trim();
     const costCenter = (fields.pCost_Center ?? '').trim();
     const rows = this.store
@@ -571,13 +593,20 @@ export class SpectrumStandIn {
       const none = { code: 'I', desc: 'No records found', column: ' ' };
       return [phaseRecord(undefined, this.config.companyCode, fieldName, enhanced, none)];
     }
-    return rows.map((row) => phaseRecord(row, this.config.companyCode, fieldName, enhanced));
+    return rows.map((row) => {
+      const record = phaseRecord(row, this.config.companyCode, fieldName, enhanced);
+      const overrides = this.recordOverrides.get(`${row.jobNumber}|${row.phaseCode}|${row.costType}`);
+      if (!overrides) return record;
+      return record
+        .filter(([name]) => overrides[name] !== null)
+        .map(([name, value]): ResponseField => [name, name in overrides ? overrides[name] : value]);
+    });
   }
 
   /** A read by a wrong Authorization_ID or for another company answers one error record. */
   private readDenied(fields: Record<string, string>): StandInMessage | undefined {
     if ((fields.Authorization_ID ?? '').trim() !== this.config.authorizationId) {
-      return { code: 'A', desc: 'Not authorized for Data Exchange', column: 'Authorization_ID' };
+      return this.config.readDenial ?? { code: 'E', desc: 'The web service is not Authorized', column: 'Authorization_ID' };
     }
     const company = (fields.pCompany_Code ?? '').trim();
     if (company && company !== this.config.companyCode) {
