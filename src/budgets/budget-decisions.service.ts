@@ -14,7 +14,7 @@ import { SubmissionRow } from './submission-row.entity';
 import { SubmissionStateMachine, TransitionResult } from './submission-state-machine';
 import { SubmissionEvent } from './submission-status';
 import { Notifier } from '../notifications/notifier';
-import { resetRowsToRewrite, unlockRefusal } from '../reconciliation/reconciliation-gate';
+import { nothingToRewrite, resetRowsToRewrite, unlockRefusal } from '../reconciliation/reconciliation-gate';
 
 /**
  * What approvers do to a submission. Each decision is one transaction — the conditional status
@@ -63,9 +63,14 @@ export class BudgetDecisions {
 
   async retry(id: string, user: User): Promise<TransitionResult> {
     return this.decide(id, 'retry', { user }, {}, async (em, submission) => {
-      await em.nativeUpdate(SubmissionRow, { submission: id, exportState: 'failed' }, { exportState: 'pending', exportError: null, exportAttempts: 0 });
+      const failed = await em.nativeUpdate(SubmissionRow, { submission: id, exportState: 'failed' }, { exportState: 'pending', exportError: null, exportAttempts: 0 });
       // From out_of_sync: write again the rows Spectrum was found to differ on or to lack.
-      if (submission.status === 'out_of_sync') await resetRowsToRewrite(em, id);
+      if (submission.status === 'out_of_sync') {
+        const rewrite = await resetRowsToRewrite(em, id);
+        // Nothing to write again: an export would change nothing in Spectrum and end out of sync
+        // again (with a second round of emails). Refused, with what can be done instead.
+        if (failed + rewrite === 0) throw new ConflictError(await nothingToRewrite(em, id), { status: submission.status });
+      }
     }, async (em, auditEventId) => [await this.exportWork(em, id, auditEventId)]);
   }
 

@@ -68,6 +68,9 @@ export function presentRow(row: SubmissionRow) {
     problems: row.problems,
     exportState: row.exportState,
     error: row.exportError ?? null,
+    /** A row an earlier export wrote that this version lacks: the export sets it to 0.00. */
+    removed: row.removed,
+    removedEstimate: row.removedEstimate === null || row.removedEstimate === undefined ? null : formatMoney(row.removedEstimate),
     writtenAt: row.writtenAt?.toISOString() ?? null,
   };
 }

@@ -53,3 +53,27 @@ export async function resetRowsToRewrite(em: EntityManager, submissionId: string
   );
   return Number(result.affectedRows ?? result.rowCount ?? 0);
 }
+
+/**
+ * Why a retry from out_of_sync would write nothing (resetRowsToRewrite found no row to write
+ * again), as the 409 message: every variance of the latest reconciliation is on the Spectrum side
+ * (rows the budget lacks), or Spectrum could not be read.
+ */
+export async function nothingToRewrite(em: EntityManager, submissionId: string): Promise<string> {
+  const [latest] = await em.execute<Array<{ outcome: string; explanation: string; not_in_budget: string | number }>>(
+    `select outcome, explanation,
+            (select count(*) from jsonb_array_elements(rows) as e where e->>'status' = 'not_in_budget') as not_in_budget
+       from reconciliation where submission_id = ? order by ran_at desc, id desc limit 1`,
+    [submissionId],
+  );
+  const base = 'Retrying would write nothing: every row of this budget is already written to Spectrum as exported';
+  if (!latest) return `${base}. Reject the budget, or have an admin acknowledge the variance.`;
+  if (latest.outcome === 'unreadable') {
+    return `${base}, and the latest reconciliation could not read Spectrum (${latest.explanation}). Reconciliation reads Spectrum again on its schedule; an admin may acknowledge the variance with a reason.`;
+  }
+  const extra = Number(latest.not_in_budget);
+  const why = extra
+    ? `; the variance is ${extra} Spectrum row(s) that carry an estimate but are not in this budget, which an export does not touch`
+    : '';
+  return `${base}${why}. Reject the budget and send a corrected one, or have an admin acknowledge the variance.`;
+}

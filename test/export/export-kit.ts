@@ -178,14 +178,14 @@ export function sendsAfterSeenSuccess(standIn: SpectrumStandIn): { rowsWithSucce
  * Registers the suite's lifecycle: a Spectrum stand-in and the application with its Spectrum
  * workers start once before all tests (on an empty database) and stop after them.
  */
-export function useSpectrumApp(onStart: (standIn: SpectrumStandIn, app: TestApp) => void): void {
+export function useSpectrumApp(onStart: (standIn: SpectrumStandIn, app: TestApp) => void, env: Record<string, string> = {}): void {
   let standIn: SpectrumStandIn | undefined;
   let app: TestApp | undefined;
   beforeAll(async () => {
     standIn = await startSpectrum();
     await resetDatabase();
     await resetRedis();
-    app = await startTestApp({ runWorkers: true, jobs: SPECTRUM_JOBS, env: spectrumEnv(standIn) });
+    app = await startTestApp({ runWorkers: true, jobs: SPECTRUM_JOBS, env: spectrumEnv(standIn, env) });
     onStart(standIn, app);
   });
   afterAll(async () => {

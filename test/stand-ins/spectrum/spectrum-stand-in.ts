@@ -86,6 +86,12 @@ export interface SpectrumStandInOptions {
   /** Fault unless the request root is `<Service xmlns="…types">` (the known-working form). Default true. */
   requireDefaultNamespace?: boolean;
   /**
+   * The record a read by a wrong Authorization_ID answers. Default: Spectrum's Web Service Types
+   * help page example for Get services — `E` "The web service is not Authorized" on
+   * `Authorization_ID`. `configure({ readDenial: undefined })` restores the default.
+   */
+  readDenial?: StandInMessage;
+  /**
    * A read with no rows answers an empty list (default) or one "No records found" error record.
    * Inferred: no capture of Spectrum's empty answer is public (see docs/spectrum-reads.md); the
    * record is the narrow form the connector accepts as "no rows".
@@ -237,6 +243,7 @@ export class SpectrumStandIn {
   /** Changes options at run time (latency, fault rate, auth mode, …). A new seed restarts the draws. */
   configure(options: Partial<SpectrumStandInOptions>): void {
     this.config = { ...this.config, ...stripUndefined(options) } as Config;
+    if ('readDenial' in options && options.readDenial === undefined) this.config.readDenial = undefined;
     if (options.seed !== undefined) this.draws.clear();
     if (options.companyCode !== undefined) this.store.companyCode = options.companyCode;
     if (options.authorizationId !== undefined) this.store.authorizationId = options.authorizationId;
