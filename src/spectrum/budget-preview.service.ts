@@ -54,7 +54,8 @@ export class BudgetPreview {
     for (const flag of flags) flagsByRow.set(flag.row.id, [...(flagsByRow.get(flag.row.id) ?? []), flag.message]);
     const nothingToDo = new Set(planExport(rows, index, this.config.spectrum.priceMethodCode).nothingToDo.map((row) => row.id));
 
-    const summary = { new: 0, changed: 0, unchanged: 0, removed: 0, flagged: 0, removedTotal: 0n };
+    const summary = { new: 0, changed: 0, unchanged: 0, removed: 0, flagged: 0 };
+    let removedTotal = 0n;
     const presented = rows.map((row) => {
       const records = index.find(row.job, row.phase, row.costType);
       const spectrum = records.length === 1 ? records[0] : undefined;
@@ -68,7 +69,7 @@ export class BudgetPreview {
             : 'changed';
       summary[change]++;
       const drops = row.removed && !nothingToDo.has(row.id) ? estimate : null;
-      if (drops !== null) summary.removedTotal += drops;
+      if (drops !== null) removedTotal += drops;
       const problems = [...(jobProblems.has(row.job) ? [jobProblems.get(row.job)!] : []), ...(flagsByRow.get(row.id) ?? [])];
       if (problems.length) summary.flagged++;
       return {
@@ -107,7 +108,9 @@ export class BudgetPreview {
         exportable: !check.problem,
         problem: check.problem?.message ?? null,
       })),
-      summary: { ...summary, removedTotal: formatMoney(summary.removedTotal) },
+      summary,
+      /** What the removed rows drop from Spectrum's current estimates, together. */
+      removedTotal: formatMoney(removedTotal),
       rows: presented,
     };
   }
