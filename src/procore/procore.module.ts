@@ -2,11 +2,13 @@ import { Logger, Module } from '@nestjs/common';
 import { BudgetsModule } from '../budgets/budgets.module';
 import { AppConfig } from '../config/app-config';
 import { BudgetCheck } from './ingestion/budget-check.service';
+import { BudgetCreator } from './ingestion/budget-creator.service';
 import { BudgetIngestion } from './ingestion/budget-ingestion.service';
 import { BudgetReader } from './ingestion/budget-reader.service';
 import { SnapshotStore } from './ingestion/snapshot-store.service';
+import { ProjectLock } from './ingestion/project-lock';
 import { SubmissionIntake } from './ingestion/submission-intake.service';
-import { loadMappingFile, MAPPING_OVERRIDES } from './mapping/mapping-file';
+import { MappingStore } from './mapping/mapping-store';
 import { ProjectPoller } from './polling/project-poller.service';
 import { ProcoreClient, ProcoreClientOptions } from './procore-client';
 import { procoreClientOptions } from './procore-client.options';
@@ -35,8 +37,10 @@ import { WebhookRetention } from './webhooks/webhook-retention.service';
       useFactory: (config: AppConfig) => new ProcoreClient(procoreClientOptions(config, ProcoreModule.clientOverrides), new Logger('ProcoreClient')),
       inject: [AppConfig],
     },
-    // Read and checked once at start: a bad file stops the process, naming the problem.
-    { provide: MAPPING_OVERRIDES, useFactory: (config: AppConfig) => loadMappingFile(config.mappingFile), inject: [AppConfig] },
+    // Read and checked at start (a bad file stops the process, naming the problem), then again on change or SIGHUP.
+    { provide: MappingStore, useFactory: (config: AppConfig) => MappingStore.fromConfig(config), inject: [AppConfig] },
+    ProjectLock,
+    BudgetCreator,
     BudgetReader,
     SnapshotStore,
     SubmissionIntake,

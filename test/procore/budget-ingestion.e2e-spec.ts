@@ -4,7 +4,7 @@ import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_BUDGET_LINES, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { useProcoreApp, waitForIngestion } from './procore-test-kit';
+import { useProcoreApp, waitFor, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
 
 /** The sample budget as Procore's Budget Updates shows it (226480.125 rounded to the cent). */
 const SAMPLE_TOTALS = { originalBudget: '8704976.28', budgetChanges: '151640.50', revisedEstimate: '8856616.78' };
@@ -54,7 +54,8 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
 
     await expectOneCorrectSubmission(res.body.id);
     expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(true);
-    expect(standIn.detailRowPageRequests()).toBe(4);
+    // Read twice (4 pages each): two reads that agree prove nobody changed the budget meanwhile.
+    expect(standIn.detailRowPageRequests()).toBe(8);
     expect(standIn.countRequests({ method: 'POST', path: '/budget/lock' })).toBe(1);
 
     const [row] = await sql(`select locked_by_connector, fingerprint, budget_view_id, project_name from submission`);
@@ -62,8 +63,8 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     expect(row.project_name).toBe('Riverside Medical Office Building');
 
     const details = await api(t.url, sender.token).get(`/api/v1/budgets/${res.body.id}`);
-    // The budget's creator: the creator of its lowest-id line, synced from Procore's company users.
-    expect(details.body.createdBy).toMatchObject({ name: SAMPLE_USERS.projectManager.name, email: SAMPLE_USERS.projectManager.email });
+    // No budget-snapshot webhook event names a creator: the sender stands in.
+    expect(details.body.createdBy).toMatchObject({ id: sender.user.id });
     expect(details.body.sentBy).toMatchObject({ id: sender.user.id });
     expect(details.body.lines[0]).toEqual({
       procoreLineId: expect.any(String),
@@ -89,6 +90,23 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     expect(hvac).toMatchObject({ originalBudget: '684350.00', budgetChanges: '25000.00', revisedEstimate: '709350.00' });
     expect(details.body.history.map((h: { action: string }) => h.action)).toEqual(['send', 'procore.lock', 'ingested']);
     expect(SAMPLE_BUDGET_LINES).toHaveLength(38);
+  });
+
+  it("the budget's creator is the Procore user whose snapshot event came last, not the sender; a rejection emails both", async () => {
+    // The project manager's action created a budget snapshot (the budget was not yet locked then).
+    const event = standIn.webhookPayload({ project_id: SAMPLE_PROJECT_ID, user_id: SAMPLE_USERS.projectManager.id, resource_name: 'Budget View Snapshots', event_type: 'create' });
+    expect(await standIn.deliverTo(`${t.url}/webhooks/procore`, event, { Authorization: WEBHOOK_SECRET })).toBe(202);
+    await waitFor(async () => (await sql(`select 1 from webhook_event where status = 'processed'`)).length > 0, 'the event to be processed');
+    const id = await send();
+    await expectOneCorrectSubmission(id);
+    const details = await api(t.url, sender.token).get(`/api/v1/budgets/${id}`);
+    expect(details.body.createdBy).toMatchObject({ email: SAMPLE_USERS.projectManager.email });
+    expect(details.body.sentBy).toMatchObject({ id: sender.user.id });
+
+    const approver = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
+    expect((await api(t.url, approver.token).post(`/api/v1/budgets/${id}/reject`, { reason: 'Split the concrete line' })).status).toBe(200);
+    const emails = await sql(`select recipient_email from notification where kind = 'rejected' order by recipient_email`);
+    expect(emails.map((e) => e.recipient_email).sort()).toEqual([SAMPLE_USERS.projectManager.email, sender.user.email].map((e) => e.toLowerCase()).sort());
   });
 
   it('a 429 mid-ingest waits for the reset, then finishes with one correct submission', async () => {
@@ -139,7 +157,9 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
       const [work] = await sql(`select state, attempts from pending_work where job_name = 'ingest-submission'`);
       expect(work).toEqual({ state: 'done', attempts: 5 });
       standIn.clearFaults();
-      await waitForHeld(async () => !standIn.isLocked(SAMPLE_PROJECT_ID));
+      // The unlock's audit event is written once Procore answered: wait for it, not for the stand-in.
+      await waitForHeld(async () => (await sql(`select 1 from audit_event where submission_id = $1 and action = 'procore.unlock'`, [id])).length > 0);
+      expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(false);
       const events = await sql(`select action from audit_event where submission_id = $1 order by id`, [id]);
       expect(events.map((e) => e.action)).toEqual(['send', 'procore.lock', 'ingestFailed', 'procore.unlock']);
     } finally {

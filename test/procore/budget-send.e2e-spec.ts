@@ -44,12 +44,14 @@ describe('POST /api/v1/budgets: supersede, 409, flagged rows and exact money', (
 
   const send = (projectId: number | string, token = sender.token) => api(t.url, token).post('/api/v1/budgets', { procoreProjectId: String(projectId) });
 
-  it('a ready_to_export submission is superseded by a newer send', async () => {
+  it('a ready_to_export submission is superseded by a send of a changed budget, and the answer says so', async () => {
     const first = await send(SAMPLE_PROJECT_ID);
     await waitForIngestion(first.body.id);
+    const [line] = await sql(`select procore_line_id from submission_line where submission_id = $1 order by position limit 1`, [first.body.id]);
+    standIn.updateBudgetLine(Number(line.procore_line_id), { originalBudget: '412600.00' });
     const second = await send(SAMPLE_PROJECT_ID);
     expect(second.status).toBe(202);
-    expect(second.body).toMatchObject({ status: 'ingesting' });
+    expect(second.body).toMatchObject({ status: 'ingesting', unchanged: false, supersededSubmissionId: first.body.id });
     expect(await waitForIngestion(second.body.id)).toMatchObject({ status: 'ready_to_export' });
     expect(await sql(`select id, status from submission order by id`)).toEqual([
       { id: first.body.id, status: 'superseded' },
@@ -61,6 +63,31 @@ describe('POST /api/v1/budgets: supersede, 409, flagged rows and exact money', (
     expect(event).toEqual({ action: 'supersede', from_status: 'ready_to_export', to_status: 'superseded', actor_id: sender.user.id });
     // The budget was locked by the project manager, so the connector never locked it.
     expect(standIn.countRequests({ path: '/budget/lock' })).toBe(0);
+  });
+
+  it('sending the budget the ready_to_export submission already holds (a double click) → 200 with that submission, unchanged, nothing created', async () => {
+    const first = await send(SAMPLE_PROJECT_ID);
+    expect(first.body).toMatchObject({ unchanged: false, supersededSubmissionId: null });
+    await waitForIngestion(first.body.id);
+    const again = await send(SAMPLE_PROJECT_ID);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: first.body.id, status: 'ready_to_export', unchanged: true });
+    expect(await sql(`select id, status from submission`)).toEqual([{ id: first.body.id, status: 'ready_to_export' }]);
+    expect(await sql(`select count(*)::int as jobs from pending_work where job_name = 'ingest-submission'`)).toEqual([{ jobs: 1 }]);
+    const history = await sql(`select action, actor_id from audit_event where submission_id = $1 order by id`, [first.body.id]);
+    expect(history).toEqual([
+      { action: 'send', actor_id: sender.user.id },
+      { action: 'ingested', actor_id: null },
+      { action: 'send_unchanged', actor_id: sender.user.id },
+    ]);
+
+    // Unlocked in Procore meanwhile: the send goes ahead (its ingestion locks the budget again).
+    standIn.setLocked(SAMPLE_PROJECT_ID, false);
+    const relock = await send(SAMPLE_PROJECT_ID);
+    expect(relock.status).toBe(202);
+    expect(relock.body).toMatchObject({ unchanged: false, supersededSubmissionId: first.body.id });
+    expect(await waitForIngestion(relock.body.id)).toMatchObject({ status: 'ready_to_export', locked_by_connector: true });
+    expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(true);
   });
 
   it('any other open submission → 409 with the reason, and nothing is created', async () => {

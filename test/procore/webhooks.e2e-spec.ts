@@ -325,7 +325,7 @@ describe('POST /webhooks/procore', () => {
     for (const event of stored.slice(0, -1)) {
       expect([`covered by the check of webhook event ${latest.id}`, latest.outcome]).toContain(event.outcome);
     }
-    expect(standIn.detailRowPageRequests()).toBe(4); // one read of the budget (38 lines, 10 per page)
+    expect(standIn.detailRowPageRequests()).toBe(8); // one check: the budget read twice (38 lines, 10 per page)
   });
 
   it('company-level changes are recorded as ignored', async () => {

@@ -1,14 +1,16 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Actor } from '../../audit/audit.service';
 import { SubmissionSource } from '../../budgets/submission.entity';
 import { OPEN_STATUSES, SubmissionStatus } from '../../budgets/submission-status';
 import { ConflictError } from '../../common/app-error';
 import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
-import { mapBudget } from '../mapping/budget-mapping';
-import { MAPPING_OVERRIDES, MappingOverrides } from '../mapping/mapping-file';
+import { mapBudget, MappedBudget } from '../mapping/budget-mapping';
+import { MappingStore } from '../mapping/mapping-store';
 import { ProcoreUserSync } from '../users/procore-user-sync.service';
-import { BudgetReader } from './budget-reader.service';
+import { BudgetCreator } from './budget-creator.service';
+import { BudgetRead, BudgetReader } from './budget-reader.service';
+import { HeldProjectLock, ProjectLock } from './project-lock';
 import { SnapshotStore } from './snapshot-store.service';
 import { BudgetUnchangedError, SubmissionIntake } from './submission-intake.service';
 
@@ -33,7 +35,10 @@ export interface CheckResult {
  * differs from what was last submitted (fingerprint) gets a new submission, snapshot included,
  * straight to `ready_to_export` — superseding one that is `ready_to_export`, never another open one.
  * Anything else only yields an outcome. Procore is asked as little as possible: nothing while the
- * project has a busy submission, one call when the budget is not locked.
+ * project has a busy submission, one call when the budget is not locked, one read when it is
+ * unchanged. Checks of one project run one at a time (ProjectLock), so the newest read always wins;
+ * a budget about to be stored is read twice (a budget changed while read is tried again later) and
+ * its lock looked at again.
  */
 @Injectable()
 export class BudgetCheck {
@@ -43,32 +48,44 @@ export class BudgetCheck {
     private readonly intake: SubmissionIntake,
     private readonly store: SnapshotStore,
     private readonly users: ProcoreUserSync,
+    private readonly creators: BudgetCreator,
     private readonly workQueue: WorkQueue,
-    @Inject(MAPPING_OVERRIDES) private readonly overrides: MappingOverrides,
+    private readonly mapping: MappingStore,
+    private readonly projectLock: ProjectLock,
   ) {}
 
   async check(projectId: number, trigger: CheckTrigger): Promise<CheckResult> {
+    // Decided without Procore and without waiting for the project's lock.
     const busy = await this.busySubmission(projectId);
-    if (busy) return { outcome: `submission ${busy.id} is ${busy.status.replace(/_/g, ' ')}; nothing created` };
+    if (busy) return busyOutcome(busy);
+    return this.projectLock.run(projectId, (held) => this.checkHeld(projectId, trigger, held));
+  }
+
+  private async checkHeld(projectId: number, trigger: CheckTrigger, held: HeldProjectLock): Promise<CheckResult> {
+    const busy = await this.busySubmission(projectId);
+    if (busy) return busyOutcome(busy);
     if (!(await this.reader.isLocked(projectId))) return { outcome: 'the budget is not locked in Procore; nothing to send' };
 
-    const { source, viewId } = await this.reader.read(projectId);
-    const budget = mapBudget(source, this.overrides);
+    const read = await this.reader.read(projectId);
+    const budget = this.map(read);
     const last = await this.lastSubmission(projectId);
     if (last?.fingerprint === budget.fingerprint) {
       return { outcome: new BudgetUnchangedError(last.id, last.status).message };
     }
+    await this.reader.confirmUnchanged(projectId, budget.fingerprint, (again) => this.map(again).fingerprint);
+    if (!(await this.reader.isLocked(projectId))) return { outcome: 'the budget was unlocked in Procore while it was read; nothing created' };
 
-    const creator = await this.reader.creatorOf(projectId, source.lines);
-    const people = await this.users.resolve([trigger.procoreUserId, creator?.id]);
+    const creator = await this.creators.procoreUserOf(projectId);
+    const people = await this.users.resolve([trigger.procoreUserId, creator]);
     const senderId = (trigger.procoreUserId && people.get(trigger.procoreUserId)) || null;
-    const creatorId = (creator && people.get(creator.id)) || senderId;
+    const creatorId = (creator && people.get(creator)) || senderId;
 
     let works: RecordedWork[] = [];
     let submissionId: string;
+    held.assertHeld();
     try {
       submissionId = await this.em.fork().transactional(async (em) => {
-        const id = await this.intake.open(em, {
+        const { id } = await this.intake.open(em, {
           procoreProjectId: String(projectId),
           source: trigger.source,
           senderId,
@@ -76,7 +93,7 @@ export class BudgetCheck {
           note: trigger.note,
           unlessFingerprint: budget.fingerprint,
         });
-        works = await this.store.complete(em, id, budget, { viewId, creatorId, actor: trigger.actor });
+        works = await this.store.complete(em, id, budget, { viewId: read.viewId, creatorId, actor: trigger.actor });
         return id;
       });
     } catch (error) {
@@ -90,6 +107,10 @@ export class BudgetCheck {
       outcome: `started submission ${submissionId}: ${budget.lines.length} line(s), ${budget.problemCount} problem(s)`,
       submissionId,
     };
+  }
+
+  private map(read: BudgetRead): MappedBudget {
+    return mapBudget(read.source, this.mapping.current());
   }
 
   /** An open submission other than `ready_to_export` (which a newer budget would supersede). */
@@ -114,4 +135,8 @@ export class BudgetCheck {
       );
     return row ? { id: String(row.id), status: row.status, fingerprint: row.fingerprint } : undefined;
   }
+}
+
+function busyOutcome(busy: { id: string; status: SubmissionStatus }): CheckResult {
+  return { outcome: `submission ${busy.id} is ${busy.status.replace(/_/g, ' ')}; nothing created` };
 }

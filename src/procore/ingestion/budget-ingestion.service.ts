@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, SYSTEM } from '../../audit/audit.service';
 import { Submission } from '../../budgets/submission.entity';
 import { SubmissionStateMachine } from '../../budgets/submission-state-machine';
@@ -7,14 +7,16 @@ import { ConflictError } from '../../common/app-error';
 import { JobContext } from '../../queue/job-handler.decorator';
 import { JobName } from '../../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
-import { mapBudget } from '../mapping/budget-mapping';
-import { MAPPING_OVERRIDES, MappingOverrides } from '../mapping/mapping-file';
+import { mapBudget, MappedBudget } from '../mapping/budget-mapping';
+import { MappingStore } from '../mapping/mapping-store';
 import { ProcoreClient } from '../procore-client';
 import { ProcoreRateLimitError } from '../procore-errors';
 import { ProcoreUserSync } from '../users/procore-user-sync.service';
-import { BudgetReader } from './budget-reader.service';
+import { BudgetCreator } from './budget-creator.service';
+import { BudgetRead, BudgetReader } from './budget-reader.service';
 import { describeDuration } from './durations';
-import { describeFailure, isPermanent, isTransient } from './ingestion-errors';
+import { BudgetChangedWhileReadError, describeFailure, isPermanent, isTransient, TransientIngestionError } from './ingestion-errors';
+import { HeldProjectLock, ProjectLock } from './project-lock';
 import { SnapshotStore } from './snapshot-store.service';
 
 export type IngestionResult =
@@ -62,7 +64,9 @@ export class BudgetIngestion {
     private readonly users: ProcoreUserSync,
     private readonly workQueue: WorkQueue,
     private readonly audit: AuditService,
-    @Inject(MAPPING_OVERRIDES) private readonly overrides: MappingOverrides,
+    private readonly mapping: MappingStore,
+    private readonly creators: BudgetCreator,
+    private readonly projectLock: ProjectLock,
   ) {}
 
   async ingest(submissionId: string, context: Pick<JobContext, 'finalAttempt'>): Promise<IngestionResult> {
@@ -76,18 +80,8 @@ export class BudgetIngestion {
     const projectId = Number(submission.procore_project_id);
 
     try {
-      await this.ensureLocked(submissionId, projectId);
-      const { source, viewId } = await this.reader.read(projectId);
-      const budget = mapBudget(source, this.overrides);
-      const creator = await this.reader.creatorOf(projectId, source.lines);
-      const people = await this.users.resolve([creator?.id]);
-      const creatorId = (creator && people.get(creator.id)) ?? (submission.sent_by_id ? String(submission.sent_by_id) : null);
-      let works: RecordedWork[] = [];
-      await this.em.fork().transactional(async (em) => {
-        works = await this.store.complete(em, submissionId, budget, { viewId, creatorId, actor: SYSTEM });
-      });
-      await this.workQueue.dispatch(this.em.fork(), works);
-      return { submissionId, status: 'ready_to_export', lines: budget.lines.length, rows: budget.rows.length, problems: budget.problemCount };
+      // One piece of work per project at a time: an unlock in flight lands before this looks at the lock.
+      return await this.projectLock.run(projectId, (held) => this.ingestHeld(submissionId, projectId, submission, held));
     } catch (error) {
       // Another run finished it meanwhile: nothing left to do.
       if (error instanceof ConflictError) return { submissionId, skipped: error.message };
@@ -97,13 +91,44 @@ export class BudgetIngestion {
         if (error instanceof ProcoreRateLimitError || !context.finalAttempt) throw error;
         const waitedMs = Number(submission.age_ms);
         if (waitedMs < this.giveUpAfterMs) throw error;
-        reason = `Procore kept failing for ${describeDuration(waitedMs)} after the budget was sent; send it again once Procore answers. Last failure: ${reason}`;
+        reason =
+          error instanceof BudgetChangedWhileReadError
+            ? `The budget kept changing while it was read, for ${describeDuration(waitedMs)} after it was sent; send it again once nobody is editing it`
+            : `Procore kept failing for ${describeDuration(waitedMs)} after the budget was sent; send it again once Procore answers. Last failure: ${reason}`;
       }
       // An unexpected error (a bug, the database) gets the queue's retries before it fails the send.
       else if (!isPermanent(error) && !context.finalAttempt) throw error;
       this.logger.warn(`Ingestion of submission ${submissionId} (Procore project ${projectId}) failed: ${reason}`);
       return (await this.fail(submissionId, reason)) ?? { submissionId, skipped: 'the submission changed meanwhile' };
     }
+  }
+
+  private async ingestHeld(submissionId: string, projectId: number, submission: SubmissionFacts, held: HeldProjectLock): Promise<IngestionResult> {
+    // The lock may have been waited for: the submission may be done (or retrieved) by now.
+    const [now] = await this.em.fork().execute<Array<{ status: string }>>(`select status from submission where id = ?`, [submissionId]);
+    if (now?.status !== 'ingesting') return { submissionId, skipped: `the submission is already ${now?.status ?? 'gone'}` };
+    await this.ensureLocked(submissionId, projectId);
+    const read = await this.reader.read(projectId);
+    const budget = this.map(read);
+    await this.reader.confirmUnchanged(projectId, budget.fingerprint, (again) => this.map(again).fingerprint);
+    // Unlocked meanwhile (someone in Procore, or an unlock that got past the project lock): lock and read again.
+    if (!(await this.reader.isLocked(projectId))) {
+      throw new TransientIngestionError(`The budget of Procore project ${projectId} was unlocked in Procore while it was read; it is locked and read again`);
+    }
+    const creator = await this.creators.procoreUserOf(projectId);
+    const people = await this.users.resolve([creator]);
+    const creatorId = (creator && people.get(creator)) || (submission.sent_by_id ? String(submission.sent_by_id) : null);
+    let works: RecordedWork[] = [];
+    held.assertHeld();
+    await this.em.fork().transactional(async (em) => {
+      works = await this.store.complete(em, submissionId, budget, { viewId: read.viewId, creatorId, actor: SYSTEM });
+    });
+    await this.workQueue.dispatch(this.em.fork(), works);
+    return { submissionId, status: 'ready_to_export', lines: budget.lines.length, rows: budget.rows.length, problems: budget.problemCount };
+  }
+
+  private map(read: BudgetRead): MappedBudget {
+    return mapBudget(read.source, this.mapping.current());
   }
 
   /** Locks the budget unless it is; the intent is recorded first, so a crash cannot forget it. */

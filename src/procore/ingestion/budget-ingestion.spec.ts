@@ -1,4 +1,5 @@
 import { EMPTY_MAPPING } from '../mapping/mapping-file';
+import { MappingStore } from '../mapping/mapping-store';
 import { ProcoreNetworkError, ProcoreRateLimitError } from '../procore-errors';
 import { BudgetIngestion } from './budget-ingestion.service';
 
@@ -9,7 +10,8 @@ describe('BudgetIngestion: transient failures', () => {
     const em = { fork: () => ({ execute: async () => [facts] }) };
     const reader = { isLocked: async () => Promise.reject(error) };
     const none = {} as never;
-    return new BudgetIngestion(em as never, none, reader as never, none, none, none, none, none, EMPTY_MAPPING);
+    const projectLock = { run: (_projectId: number, work: (held: { assertHeld(): void }) => Promise<unknown>) => work({ assertHeld: () => undefined }) };
+    return new BudgetIngestion(em as never, none, reader as never, none, none, none, none, none, MappingStore.fixed(EMPTY_MAPPING), none, projectLock as never);
   }
 
   it('a spent rate limit with a known reset is waited out, however old the send', async () => {

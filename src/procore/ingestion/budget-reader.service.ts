@@ -3,8 +3,7 @@ import { AppConfig } from '../../config/app-config';
 import { BudgetSource, needsCostCodeList } from '../mapping/budget-mapping';
 import { ProcoreClient } from '../procore-client';
 import { ProcoreApiError } from '../procore-errors';
-import type { ProcoreDetailRow, ProcoreUserRef } from '../procore.types';
-import { IngestionError } from './ingestion-errors';
+import { BudgetChangedWhileReadError, IngestionError } from './ingestion-errors';
 
 export interface BudgetRead {
   source: BudgetSource;
@@ -43,16 +42,16 @@ export class BudgetReader {
     return { source: { project, lines, lineItemTypes, costCodes }, viewId };
   }
 
-  /** The budget's creator: the creator of its lowest-id line (one request). */
-  async creatorOf(projectId: number, lines: ProcoreDetailRow[]): Promise<ProcoreUserRef | null> {
-    if (!lines.length) return null;
-    const lowest = lines.reduce((min, line) => (line.id < min ? line.id : min), lines[0].id);
-    try {
-      return (await this.client.getBudgetLineItem(lowest, projectId)).created_by ?? null;
-    } catch (error) {
-      // The budget itself was read; not knowing its creator is no reason to fail.
-      if (error instanceof ProcoreApiError && error.status === 404) return null;
-      throw error;
+  /**
+   * Reads the budget again and compares: a budget someone changed while it was read (a line gone
+   * from page 1 while page 3 was read, an amount edited on a page already read) would otherwise be
+   * stored mixed. Throws BudgetChangedWhileReadError (transient: tried again later) when the two
+   * reads differ.
+   */
+  async confirmUnchanged(projectId: number, fingerprint: string, fingerprintOf: (read: BudgetRead) => string): Promise<void> {
+    const again = fingerprintOf(await this.read(projectId));
+    if (again !== fingerprint) {
+      throw new BudgetChangedWhileReadError(`The budget of Procore project ${projectId} changed while it was read; it is read again shortly`);
     }
   }
 

@@ -9,9 +9,28 @@ export class IngestionError extends Error {
   }
 }
 
-/** Worth trying again later: Procore unreachable, busy, rate-limited or failing with a 5xx. */
+/** Worth trying again soon, for a reason of the connector's own (not Procore's answer). */
+export class TransientIngestionError extends Error {
+  readonly transient = true;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Two reads of the budget in a row differed: someone was changing it while it was read, so the
+ * read may mix versions (a line skipped as pages shifted, an amount from before and after). Never
+ * stored; tried again later (DECISIONS.md, "Changed while read").
+ */
+export class BudgetChangedWhileReadError extends TransientIngestionError {}
+
+/** The project's lock could not be had in time, or its connection dropped (ProjectLock). */
+export class ProcoreWorkLockError extends TransientIngestionError {}
+
+/** Worth trying again later: Procore unreachable, busy, rate-limited or failing with a 5xx; a budget changing while read. */
 export function isTransient(error: unknown): boolean {
-  return error instanceof ProcoreError && error.transient;
+  return (error instanceof ProcoreError && error.transient) || error instanceof TransientIngestionError;
 }
 
 /** Trying again would meet the same answer. */
@@ -21,7 +40,7 @@ export function isPermanent(error: unknown): boolean {
 
 /** One sentence for the submission's ingest error or a webhook event's outcome. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof IngestionError || error instanceof BudgetDataError) return error.message;
+  if (error instanceof IngestionError || error instanceof BudgetDataError || error instanceof TransientIngestionError) return error.message;
   if (error instanceof ProcoreAuthError) {
     return `Procore refused the connector's credentials; check PROCORE_CLIENT_ID and PROCORE_CLIENT_SECRET (${error.message})`;
   }

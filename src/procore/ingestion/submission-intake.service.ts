@@ -15,6 +15,25 @@ export interface OpenRequest {
   note: string;
   /** Webhooks and polls: do nothing when the last submission already holds this budget. */
   unlessFingerprint?: string;
+  /**
+   * Explicit sends: the fingerprint of the budget as Procore has it now, when read. Equal to the
+   * open `ready_to_export` submission's, the send changes nothing (OpenSubmissionUnchangedError).
+   */
+  unlessOpenHolds?: string;
+}
+
+export interface OpenedSubmission {
+  /** The new submission, in `ingesting`. */
+  id: string;
+  /** The `ready_to_export` submission it superseded, if any. */
+  supersededId: string | null;
+}
+
+/** An explicit send of the budget the open `ready_to_export` submission already holds (a double click). */
+export class OpenSubmissionUnchangedError extends Error {
+  constructor(readonly submissionId: string) {
+    super(`the budget is unchanged since submission ${submissionId}, which awaits acceptance; nothing created`);
+  }
 }
 
 /** The last submission of the project already holds this budget (same fingerprint). */
@@ -45,8 +64,7 @@ export class SubmissionIntake {
     private readonly audit: AuditService,
   ) {}
 
-  /** Returns the id of the new `ingesting` submission. */
-  async open(em: EntityManager, request: OpenRequest): Promise<string> {
+  async open(em: EntityManager, request: OpenRequest): Promise<OpenedSubmission> {
     const projectId = request.procoreProjectId;
     await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`procore-project:${projectId}`]);
     if (request.unlessFingerprint) {
@@ -57,12 +75,13 @@ export class SubmissionIntake {
       );
       if (last?.fingerprint === request.unlessFingerprint) throw new BudgetUnchangedError(String(last.id), last.status);
     }
-    const [open] = await em.execute<Array<{ id: string; status: SubmissionStatus }>>(
-      `select id, status from submission where procore_project_id = ? and status in (${OPEN_STATUSES.map(() => '?').join(',')})`,
+    const [open] = await em.execute<Array<{ id: string; status: SubmissionStatus; fingerprint: string | null }>>(
+      `select id, status, fingerprint from submission where procore_project_id = ? and status in (${OPEN_STATUSES.map(() => '?').join(',')})`,
       [projectId, ...OPEN_STATUSES],
     );
     if (open) {
       if (open.status !== 'ready_to_export') throw busy(projectId, String(open.id), open.status);
+      if (request.unlessOpenHolds && open.fingerprint === request.unlessOpenHolds) throw new OpenSubmissionUnchangedError(String(open.id));
       await this.stateMachine.transition(em, String(open.id), {
         event: 'supersede',
         actor: request.actor,
@@ -93,7 +112,7 @@ export class SubmissionIntake {
     }
     this.audit.record(em, { submissionId: submission.id, actor: request.actor, action: 'send', from: null, to: 'ingesting', note: request.note });
     await em.flush();
-    return submission.id;
+    return { id: submission.id, supersededId: open ? String(open.id) : null };
   }
 }
 

@@ -18,9 +18,6 @@ export interface MappingOverrides {
   projectPhases: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
-/** Injection token of the loaded MappingOverrides. */
-export const MAPPING_OVERRIDES = Symbol('MAPPING_OVERRIDES');
-
 export const EMPTY_MAPPING: MappingOverrides = {
   jobs: new Map(),
   phases: new Map(),
@@ -44,7 +41,11 @@ const PROJECT_ID = /^[1-9]\d{0,17}$/;
 
 /** Reads and validates the mapping file; no path means no overrides. Throws MappingFileError. */
 export function loadMappingFile(path: string | undefined): MappingOverrides {
-  if (!path) return EMPTY_MAPPING;
+  return path ? readMappingFile(path).mapping : EMPTY_MAPPING;
+}
+
+/** The file's text and the mapping it holds. Throws MappingFileError naming every problem. */
+export function readMappingFile(path: string): { text: string; mapping: MappingOverrides } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -52,7 +53,7 @@ export function loadMappingFile(path: string | undefined): MappingOverrides {
     const code = (error as NodeJS.ErrnoException).code;
     throw new MappingFileError(path, [code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? (error as Error).message})`]);
   }
-  return parseMapping(text, path);
+  return { text, mapping: parseMapping(text, path) };
 }
 
 /** Parses and validates mapping YAML; `source` names it in errors. */

@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { CurrentUser, RequirePermission } from '../../users/auth.decorators';
 import { User } from '../../users/user.entity';
-import { BudgetSender } from './budget-sender.service';
+import { BudgetSender, SentBudget } from './budget-sender.service';
 import { SendBudgetDto } from './send-budget.dto';
 
 @ApiTags('budgets')
@@ -17,9 +18,11 @@ export class BudgetSendController {
   @ApiOperation({
     summary: 'Send a project budget for acceptance ("Send to ERP"): 202 with the submission in ingesting',
     description:
-      'Supersedes a ready_to_export submission of the project; 409 while another one is open. The budget is locked in Procore if needed and snapshotted from the queue.',
+      'Supersedes a ready_to_export submission of the project (`supersededSubmissionId` names it); 409 while another one is open. When the budget is identical to what the ready_to_export submission holds, nothing is created: 200 with that submission and `unchanged: true`. The budget is locked in Procore if needed and snapshotted from the queue.',
   })
-  send(@Body() body: SendBudgetDto, @CurrentUser() user: User) {
-    return this.sender.send(body.procoreProjectId, user);
+  async send(@Body() body: SendBudgetDto, @CurrentUser() user: User, @Res({ passthrough: true }) response: Response): Promise<SentBudget> {
+    const sent = await this.sender.send(body.procoreProjectId, user);
+    if (sent.unchanged) response.status(200);
+    return sent;
   }
 }

@@ -4,6 +4,7 @@ import { AuditService, SYSTEM } from '../../audit/audit.service';
 import { OPEN_STATUSES } from '../../budgets/submission-status';
 import { ProcoreClient } from '../procore-client';
 import { ProcoreError } from '../procore-errors';
+import { HeldProjectLock, ProjectLock } from '../ingestion/project-lock';
 
 export interface UnlockResult {
   submissionId: string;
@@ -15,7 +16,9 @@ export interface UnlockResult {
  * The UnlockBudget job (after a reject, a retrieve, a failed ingestion or an unlock): unlocks the
  * project's budget in Procore and records it on the audit trail. Transient failures are thrown so
  * the queue retries (the work stays pending in PostgreSQL until it succeeds); a permanent one is
- * recorded and ends the work. A newer open submission of the project keeps the budget locked.
+ * recorded and ends the work. A newer open submission of the project keeps the budget locked; the
+ * check and the call hold the project's lock (ProjectLock), so a newer send's ingestion never
+ * looks at the budget's lock while an unlock is in flight.
  */
 @Injectable()
 export class BudgetUnlock {
@@ -25,6 +28,7 @@ export class BudgetUnlock {
     private readonly em: EntityManager,
     private readonly client: ProcoreClient,
     private readonly audit: AuditService,
+    private readonly projectLock: ProjectLock,
   ) {}
 
   async unlock(submissionId: string): Promise<UnlockResult> {
@@ -35,7 +39,11 @@ export class BudgetUnlock {
     );
     if (!submission) return { submissionId, outcome: 'missing' };
     const projectId = Number(submission.procore_project_id);
+    // The newer-submission check and the call, with no send's ingestion of the project in between.
+    return this.projectLock.run(projectId, (held) => this.unlockHeld(em, submissionId, projectId, held));
+  }
 
+  private async unlockHeld(em: EntityManager, submissionId: string, projectId: number, held: HeldProjectLock): Promise<UnlockResult> {
     const [newer] = await em.execute<Array<{ id: string; status: string }>>(
       `select id, status from submission where procore_project_id = ? and id > ? and status in (${OPEN_STATUSES.map(() => '?').join(',')})
        order by id desc limit 1`,
@@ -46,6 +54,7 @@ export class BudgetUnlock {
       return this.record(em, submissionId, 'procore.unlock_skipped', note, { submissionId, outcome: 'kept_locked', note });
     }
 
+    held.assertHeld();
     try {
       const change = await this.client.unlockBudget(projectId);
       const note = change.changed ? `Unlocked the budget in Procore (project ${projectId})` : `The budget was already unlocked in Procore (project ${projectId})`;
