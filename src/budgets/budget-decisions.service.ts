@@ -7,9 +7,8 @@ import { JobName } from '../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
 import { mayRetrieve, RETRIEVE_REFUSAL } from '../users/permissions';
 import { User } from '../users/user.entity';
-import { problemsOf } from './budget-queries.service';
+import { BudgetQueries } from './budget-queries.service';
 import { Submission } from './submission.entity';
-import { SubmissionLine } from './submission-line.entity';
 import { SubmissionRow } from './submission-row.entity';
 import { SubmissionStateMachine, TransitionResult } from './submission-state-machine';
 import { SubmissionEvent } from './submission-status';
@@ -28,16 +27,13 @@ export class BudgetDecisions {
     private readonly workQueue: WorkQueue,
     private readonly audit: AuditService,
     private readonly notifier: Notifier,
+    private readonly queries: BudgetQueries,
   ) {}
 
   async accept(id: string, user: User): Promise<TransitionResult> {
     return this.decide(id, 'accept', { user }, { decidedBy: user, decidedAt: new Date() }, async (em, submission) => {
       if (submission.problemCount > 0) {
-        const [rows, lines] = await Promise.all([
-          em.find(SubmissionRow, { submission: id }),
-          em.find(SubmissionLine, { submission: id, row: null }),
-        ]);
-        const problems = problemsOf(rows, lines);
+        const problems = await this.queries.problems(id, em);
         throw new ConflictError(
           `This budget has ${problems.length} problem(s) and cannot be accepted: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}. Fix them in Procore and send the budget again.`,
           { problems },

@@ -6,7 +6,7 @@ import { ACTION_PERMISSIONS } from '../users/permissions';
 import { User } from '../users/user.entity';
 import { BudgetDecisions } from './budget-decisions.service';
 import { BudgetQueries } from './budget-queries.service';
-import { ListBudgetsQueryDto, ReasonDto } from './budgets.dto';
+import { DetailPageQueryDto, DetailsQueryDto, ListBudgetsQueryDto, ReasonDto } from './budgets.dto';
 
 @ApiTags('budgets')
 @ApiBearerAuth()
@@ -26,9 +26,26 @@ export class BudgetsController {
 
   @Get(':id')
   @RequirePermission('view')
-  @ApiOperation({ summary: 'Details: Budget Updates lines, Spectrum rows, totals, problems, history' })
-  details(@Param('id', ParseIdPipe) id: string) {
-    return this.queries.details(id);
+  @ApiOperation({
+    summary: 'Details: Budget Updates lines, Spectrum rows, totals, problems, history',
+    description: 'lines and rows come a page at a time (linesPage/linesPerPage, rowsPage/rowsPerPage; up to 1,000 each, the default) with linesTotal/rowsTotal; totals and problems cover the whole budget',
+  })
+  details(@Param('id', ParseIdPipe) id: string, @Query() query: DetailsQueryDto) {
+    return this.queries.details(id, query);
+  }
+
+  @Get(':id/lines')
+  @RequirePermission('view')
+  @ApiOperation({ summary: 'One page of the Budget Updates lines: {data, page, perPage, total}; perPage up to 1,000 (the default)' })
+  lines(@Param('id', ParseIdPipe) id: string, @Query() query: DetailPageQueryDto) {
+    return this.queries.lines(id, query.page, query.perPage);
+  }
+
+  @Get(':id/rows')
+  @RequirePermission('view')
+  @ApiOperation({ summary: 'One page of the Spectrum rows: {data, page, perPage, total}; perPage up to 1,000 (the default)' })
+  rows(@Param('id', ParseIdPipe) id: string, @Query() query: DetailPageQueryDto) {
+    return this.queries.rows(id, query.page, query.perPage);
   }
 
   @Post(':id/accept')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { PageQueryDto } from '../common/page-query.dto';
 import { SUBMISSION_STATUSES, SubmissionStatus } from './submission-status';
 
@@ -36,4 +36,51 @@ export class ReconciliationQueryDto {
   @ApiPropertyOptional({ enum: ['json', 'csv', 'html'], default: 'json' })
   @IsOptional() @IsIn(['json', 'csv', 'html'], { message: 'format must be json, csv or html' })
   format?: 'json' | 'csv' | 'html';
+}
+
+/** Lines and rows of a submission: pages of up to 1,000 (DECISIONS.md, "API"). */
+export const DETAIL_PER_PAGE = 1000;
+
+const pageNumber = (name: string) => [
+  IsOptional(),
+  Type(() => Number),
+  IsInt({ message: `${name} must be a whole number` }),
+  Min(1, { message: `${name} must be 1 or more` }),
+  Max(1_000_000, { message: `${name} must be at most 1000000` }),
+];
+const perPage = (name: string) => [
+  IsOptional(),
+  Type(() => Number),
+  IsInt({ message: `${name} must be a whole number` }),
+  Min(1, { message: `${name} must be from 1 to ${DETAIL_PER_PAGE}` }),
+  Max(DETAIL_PER_PAGE, { message: `${name} must be from 1 to ${DETAIL_PER_PAGE}` }),
+];
+const apply = (decorators: PropertyDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((decorate) => decorate(target, key));
+
+export class DetailsQueryDto {
+  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @apply(pageNumber('linesPage'))
+  linesPage?: number;
+
+  @ApiPropertyOptional({ default: DETAIL_PER_PAGE, minimum: 1, maximum: DETAIL_PER_PAGE })
+  @apply(perPage('linesPerPage'))
+  linesPerPage?: number;
+
+  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @apply(pageNumber('rowsPage'))
+  rowsPage?: number;
+
+  @ApiPropertyOptional({ default: DETAIL_PER_PAGE, minimum: 1, maximum: DETAIL_PER_PAGE })
+  @apply(perPage('rowsPerPage'))
+  rowsPerPage?: number;
+}
+
+export class DetailPageQueryDto {
+  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @apply(pageNumber('page'))
+  page?: number;
+
+  @ApiPropertyOptional({ default: DETAIL_PER_PAGE, minimum: 1, maximum: DETAIL_PER_PAGE })
+  @apply(perPage('perPage'))
+  perPage?: number;
 }

@@ -7,6 +7,11 @@ import { SubmissionRow } from './submission-row.entity';
 /** One Procore budget line as Procore's "Budget Updates" shows it, and where it maps in Spectrum. */
 @Entity({ tableName: 'submission_line' })
 @Index({ properties: ['submission', 'position'] })
+// The flagged lines, for the problems of a whole budget.
+@Index({
+  name: 'submission_line_flagged',
+  expression: 'create index "submission_line_flagged" on "submission_line" ("submission_id", "position") where jsonb_array_length("problems") > 0',
+})
 export class SubmissionLine {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id: string;

@@ -1,4 +1,4 @@
-import { Entity, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Cents } from '../common/money';
 import { MoneyType } from '../database/money.type';
 import { Submission } from './submission.entity';
@@ -18,6 +18,12 @@ export interface RowExportError {
  */
 @Entity({ tableName: 'submission_row' })
 @Unique({ properties: ['submission', 'job', 'phase', 'costType'] })
+// A page of rows in order, and the flagged ones for the problems of a whole budget.
+@Index({ properties: ['submission', 'position'] })
+@Index({
+  name: 'submission_row_flagged',
+  expression: 'create index "submission_row_flagged" on "submission_row" ("submission_id", "position") where jsonb_array_length("problems") > 0',
+})
 export class SubmissionRow {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id: string;

@@ -16,12 +16,14 @@ export type SubmissionSource = (typeof SUBMISSION_SOURCES)[number];
   expression:
     "create unique index \"submission_one_open_per_project\" on \"submission\" (\"procore_project_id\") where status in ('ingesting', 'ready_to_export', 'exporting', 'exported', 'failed_to_export', 'out_of_sync')",
 })
-@Index({ properties: ['status', 'createdAt'] })
+// The list, newest first (created_at, id): unfiltered, by status and by project.
+@Index({ properties: ['createdAt', 'id'] })
+@Index({ properties: ['status', 'createdAt', 'id'] })
+@Index({ properties: ['procoreProjectId', 'createdAt', 'id'] })
 export class Submission {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id: string;
 
-  @Index()
   @Property({ type: 'bigint', runtimeType: 'string' })
   procoreProjectId: string;
 

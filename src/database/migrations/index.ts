@@ -7,6 +7,7 @@ import { Migration20261127181632_WebhookEventStatus } from './Migration202611271
 import { Migration20261127193000_ConsoleSessions } from './Migration20261127193000_ConsoleSessions';
 import { Migration20261127194000_PendingWorkRerun } from './Migration20261127194000_PendingWorkRerun';
 import { Migration20261127200000_RemovedRows } from './Migration20261127200000_RemovedRows';
+import { Migration20261127201000_DetailPagingIndexes } from './Migration20261127201000_DetailPagingIndexes';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127193000_ConsoleSessions', class: Migration20261127193000_ConsoleSessions },
   { name: 'Migration20261127194000_PendingWorkRerun', class: Migration20261127194000_PendingWorkRerun },
   { name: 'Migration20261127200000_RemovedRows', class: Migration20261127200000_RemovedRows },
+  { name: 'Migration20261127201000_DetailPagingIndexes', class: Migration20261127201000_DetailPagingIndexes },
 ];
