@@ -130,6 +130,8 @@ export class BudgetsPagesController {
       reconciliation,
       actions,
       acceptBlocked: actions.accept && problems.length > 0,
+      // What an export would write matters while one is still to come.
+      showPreview: ['ready_to_export', 'failed_to_export', 'out_of_sync'].includes(submission.status),
       unlockNote: submission.status === 'synced' && !submission.unlockedAt && unlockRefusal ? unlockRefusal : null,
       spectrumCompany: this.config.spectrum.companyCode,
       links: {
