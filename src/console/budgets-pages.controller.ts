@@ -8,6 +8,7 @@ import { ReasonDto } from '../budgets/budgets.dto';
 import { AppConfig } from '../config/app-config';
 import { AppError, BadRequestError, ConflictError, ForbiddenError } from '../common/app-error';
 import { ParseIdPipe } from '../common/id';
+import { toCents } from '../common/money';
 import { displayDate } from '../notifications/template-renderer';
 import { ReconciliationReports } from '../reconciliation/reconciliation-reports.service';
 import { csvField, reportToCsv, reportToHtml, text as spreadsheetSafe } from '../reconciliation/reconciliation-report';
@@ -22,7 +23,7 @@ import { ConsolePages } from './console-pages';
 import { ActiveSession, ConsoleSessions } from './console-sessions.service';
 import { STATUS_LABELS } from './console-views';
 
-const PREVIEW_PER_PAGE = 200;
+const PREVIEW_PER_PAGE = 25;
 
 /**
  * The budget pages of the console. Reads come from the same services as the API; every action
@@ -172,7 +173,11 @@ export class BudgetsPagesController {
     this.html(response, this.pages.fragment('preview', {
       preview,
       summary: Object.entries(preview.summary as Record<string, number>).map(([change, count]) => ({ change, count })),
-      changes: changes.slice((page - 1) * PREVIEW_PER_PAGE, page * PREVIEW_PER_PAGE),
+      changes: changes.slice((page - 1) * PREVIEW_PER_PAGE, page * PREVIEW_PER_PAGE).map((row) => ({
+        ...row,
+        // What the export moves Spectrum's current estimate by (a new row starts from nothing).
+        difference: toCents(row.revisedEstimate) - (row.spectrumEstimated === null ? 0n : toCents(row.spectrumEstimated)),
+      })),
       changeCount: changes.length,
       page,
       pages,

@@ -25,6 +25,27 @@ export const STATUS_LABELS: Record<SubmissionStatus, string> = {
   superseded: 'Superseded',
 };
 
+/** Audit actions as the history reads them; others are shown as recorded. */
+const ACTION_LABELS: Record<string, string> = {
+  send: 'Sent',
+  ingested: 'Ingested',
+  ingestFailed: 'Ingestion failed',
+  accept: 'Accepted',
+  reject: 'Rejected',
+  retry: 'Export retried',
+  retrieve: 'Retrieved',
+  supersede: 'Superseded by a newer send',
+  exported: 'Exported',
+  exportFailed: 'Export failed',
+  reconciledSynced: 'Reconciled: in sync',
+  reconciledOutOfSync: 'Reconciled: out of sync',
+  acknowledge: 'Variance acknowledged',
+  unlock: 'Unlock requested',
+  remap: 'Remapped',
+  'procore.lock': 'Locked in Procore',
+  'procore.unlock': 'Unlocked in Procore',
+};
+
 export type PageName = string;
 
 export class ConsoleViews {
@@ -89,6 +110,7 @@ export class ConsoleViews {
       date: (value: unknown) => (value ? displayDate(value instanceof Date ? value : new Date(String(value)), zone) : '—'),
       isoDate: (value: unknown) => (value ? (value instanceof Date ? value : new Date(String(value))).toISOString() : ''),
       statusLabel: (status: unknown) => STATUS_LABELS[status as SubmissionStatus] ?? String(status).replace(/_/g, ' '),
+      actionLabel: (action: unknown) => ACTION_LABELS[String(action)] ?? String(action).replace(/[._]/g, ' '),
       eq: (a: unknown, b: unknown) => a === b,
       ne: (a: unknown, b: unknown) => a !== b,
       not: (a: unknown) => !a,

@@ -56,7 +56,7 @@ import { WebhookRetention } from './webhooks/webhook-retention.service';
     ProcoreUserSync,
     ProcoreJobs,
   ],
-  exports: [ProcoreClient, ProcoreUserSync],
+  exports: [ProcoreClient, ProcoreUserSync, WebhookEventQueries],
 })
 export class ProcoreModule {
   /**

@@ -218,3 +218,34 @@ describe('approver console over HTTP', () => {
     expect(page.text).toContain('2,500.00'); // the whole budget's total
   });
 });
+
+describe('approver console: webhook deliveries kept aside (admins)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    await resetDatabase();
+    await resetRedis();
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('lists unusable deliveries with the reason for admins, and refuses others', async () => {
+    const delivered = await fetch(`${t.url}/webhooks/procore`, {
+      method: 'POST',
+      headers: { authorization: t.config.procore.webhookSecret, 'content-type': 'application/json' },
+      body: '[1, 2, <script>]',
+    });
+    expect(delivered.status).toBeLessThan(300);
+    const admin = await createUser(t.em(), { erpPermission: 'admin' });
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(admin.token);
+    const page = await client.get('/console/webhooks');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/<tr class="problem">/);
+    expect(page.text).toContain('[1, 2, &lt;script&gt;]');
+    const viewer = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
+    const other = new ConsoleClient(t.url);
+    await other.signInWithToken(viewer.token);
+    expect((await other.get('/console/webhooks')).status).toBe(403);
+    expect((await other.get('/console/budgets')).text).not.toContain('href="/console/webhooks"');
+  });
+});
