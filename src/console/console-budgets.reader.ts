@@ -4,12 +4,12 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import { BudgetQueries, problemsOf } from '../budgets/budget-queries.service';
 import { Submission } from '../budgets/submission.entity';
 import { SubmissionLine } from '../budgets/submission-line.entity';
-import { SubmissionRow } from '../budgets/submission-row.entity';
+import { RowExportError, SubmissionRow } from '../budgets/submission-row.entity';
 import { SubmissionStatus } from '../budgets/submission-status';
-import { presentHistory, presentLine, presentRow, presentSubmission } from '../budgets/submission.presenter';
+import { presentHistory, presentSubmission } from '../budgets/submission.presenter';
 import { NotFoundError } from '../common/app-error';
-import { Reconciliation } from '../reconciliation/reconciliation.entity';
-import { presentReport } from '../reconciliation/reconciliation-report';
+import { ReconciliationOutcome, ReconciliationRowResult } from '../reconciliation/reconciliation.entity';
+import { formatMoney, toCents } from '../common/money';
 import { unlockRefusal } from '../reconciliation/reconciliation-gate';
 
 /** The filters of the Budgets list, as Procore's ERP tool names them ("Filter Estimates By"). */
@@ -79,29 +79,68 @@ export class ConsoleBudgetsReader {
     return this.queries.get(id);
   }
 
-  /** One page of Budget Updates lines; `problems` keeps only flagged lines. */
-  async lines(id: string, page: number, onlyProblems: boolean) {
-    const qb = this.em.fork().createQueryBuilder(SubmissionLine, 'l').where({ submission: id });
-    if (onlyProblems) qb.andWhere(`jsonb_array_length(l.problems) > 0`);
-    const [lines, total] = await qb
-      .orderBy({ position: 'asc' })
-      .limit(LINES_PER_PAGE)
-      .offset((page - 1) * LINES_PER_PAGE)
-      .getResultAndCount();
-    return { items: lines.map(presentLine), total, page, pages: Math.max(1, Math.ceil(total / LINES_PER_PAGE)) };
+  /** One page of Budget Updates lines; `problems` keeps only flagged lines. Plain SQL: no entities to hydrate. */
+  async lines(id: string, page: number, onlyProblems: boolean, perPage = LINES_PER_PAGE) {
+    const filter = onlyProblems ? 'and jsonb_array_length(problems) > 0' : '';
+    const em = this.em.fork();
+    const [records, total] = await Promise.all([
+      em.execute<LineRecord[]>(
+        `select procore_line_id, cost_code, category, description, original_budget::text as original_budget, budget_changes::text as budget_changes,
+                revised_estimate::text as revised_estimate, job, phase, cost_type, problems, notes
+           from submission_line where submission_id = ? ${filter} order by position limit ? offset ?`,
+        [id, perPage, (page - 1) * perPage],
+      ),
+      this.count('submission_line', id, filter),
+    ]);
+    const items = records.map((line) => ({
+      procoreLineId: line.procore_line_id === null ? null : String(line.procore_line_id),
+      costCode: line.cost_code,
+      category: line.category,
+      description: line.description,
+      originalBudget: money(line.original_budget),
+      budgetChanges: money(line.budget_changes),
+      revisedEstimate: money(line.revised_estimate),
+      job: line.job,
+      phase: line.phase,
+      costType: line.cost_type,
+      problems: jsonList(line.problems),
+      notes: jsonList(line.notes),
+    }));
+    return { items, total, page, pages: Math.max(1, Math.ceil(total / perPage)) };
   }
 
   /** One page of Spectrum rows; `failed` keeps rows Spectrum refused, `problems` flagged rows. */
   async rows(id: string, page: number, only: 'failed' | 'problems' | null) {
-    const qb = this.em.fork().createQueryBuilder(SubmissionRow, 'r').where({ submission: id });
-    if (only === 'failed') qb.andWhere({ exportState: 'failed' });
-    if (only === 'problems') qb.andWhere(`jsonb_array_length(r.problems) > 0`);
-    const [rows, total] = await qb
-      .orderBy({ position: 'asc' })
-      .limit(ROWS_PER_PAGE)
-      .offset((page - 1) * ROWS_PER_PAGE)
-      .getResultAndCount();
-    return { items: rows.map(presentRow), total, page, pages: Math.max(1, Math.ceil(total / ROWS_PER_PAGE)) };
+    const filter = only === 'failed' ? `and export_state = 'failed'` : only === 'problems' ? 'and jsonb_array_length(problems) > 0' : '';
+    const em = this.em.fork();
+    const [records, total] = await Promise.all([
+      em.execute<RowRecord[]>(
+        `select job, phase, cost_type, description, original_budget::text as original_budget, revised_estimate::text as revised_estimate,
+                line_count, problems, export_state, export_error, written_at
+           from submission_row where submission_id = ? ${filter} order by position limit ? offset ?`,
+        [id, ROWS_PER_PAGE, (page - 1) * ROWS_PER_PAGE],
+      ),
+      this.count('submission_row', id, filter),
+    ]);
+    const items = records.map((row) => ({
+      job: row.job,
+      phase: row.phase,
+      costType: row.cost_type,
+      description: row.description,
+      originalBudget: money(row.original_budget),
+      revisedEstimate: money(row.revised_estimate),
+      lineCount: row.line_count,
+      problems: jsonList(row.problems),
+      exportState: row.export_state,
+      error: (typeof row.export_error === 'string' ? JSON.parse(row.export_error) : row.export_error) as RowExportError | null,
+      writtenAt: row.written_at ? new Date(row.written_at).toISOString() : null,
+    }));
+    return { items, total, page, pages: Math.max(1, Math.ceil(total / ROWS_PER_PAGE)) };
+  }
+
+  private async count(table: 'submission_line' | 'submission_row', id: string, filter: string): Promise<number> {
+    const [{ count }] = await this.em.fork().execute<Array<{ count: string }>>(`select count(*) as count from ${table} where submission_id = ? ${filter}`, [id]);
+    return Number(count);
   }
 
   /** Every problem of the budget (reading only the flagged lines and rows). */
@@ -159,18 +198,37 @@ export class ConsoleBudgetsReader {
     };
   }
 
-  /** The latest reconciliation: totals, explanation and the rows that do not match (the first ones). */
+  /**
+   * The latest reconciliation: totals, explanation and the first rows that do not match. The rows
+   * are picked out in PostgreSQL: a 20,000-row report is megabytes of JSON the page does not need.
+   */
   async reconciliation(submission: Submission) {
-    const report = await this.em.fork().findOne(Reconciliation, { submission: submission.id }, { orderBy: { ranAt: 'desc', id: 'desc' } });
+    const [report] = await this.em.fork().execute<ReportRow[]>(
+      `select r.id, r.ran_at, r.outcome, r.company_code, r.job, r.procore_revised_total::text as procore_revised_total,
+              r.spectrum_estimated_total::text as spectrum_estimated_total, r.variance_count, r.tolerance::text as tolerance, r.explanation,
+              jsonb_array_length(r.rows) as row_count,
+              (select coalesce(jsonb_agg(v.e), '[]'::jsonb)
+                 from (select e from jsonb_array_elements(r.rows) with ordinality as a(e, n) where e->>'status' <> 'matched' order by n limit ?) v) as variances
+         from reconciliation r where r.submission_id = ? order by r.ran_at desc, r.id desc limit 1`,
+      [VARIANCES_SHOWN, submission.id],
+    );
     if (!report) return null;
-    const presented = presentReport(report, submission);
-    const variances = presented.rows.filter((row) => row.status !== 'matched');
+    const procore = toCents(report.procore_revised_total);
+    const spectrum = toCents(report.spectrum_estimated_total);
+    const variances = (typeof report.variances === 'string' ? JSON.parse(report.variances) : report.variances) as ReconciliationRowResult[];
     return {
-      ...presented,
-      rows: undefined,
-      rowCount: presented.rows.length,
-      variances: variances.slice(0, VARIANCES_SHOWN),
-      varianceMore: Math.max(0, variances.length - VARIANCES_SHOWN),
+      id: String(report.id),
+      ranAt: new Date(report.ran_at).toISOString(),
+      outcome: report.outcome,
+      spectrumCompany: report.company_code,
+      job: report.job,
+      tolerance: formatMoney(toCents(report.tolerance)),
+      explanation: report.explanation,
+      varianceCount: report.variance_count,
+      totals: { procoreRevised: formatMoney(procore), spectrumEstimated: formatMoney(spectrum), variance: formatMoney(spectrum - procore) },
+      rowCount: Number(report.row_count),
+      variances,
+      varianceMore: Math.max(0, report.variance_count - variances.length),
     };
   }
 
@@ -189,14 +247,66 @@ export class ConsoleBudgetsReader {
     return event ? presentHistory(event) : null;
   }
 
-  /** Every line, for the CSV download (streamed in pages). */
+  /** Every line, for the CSV download, 5,000 at a time (plain SQL, as for the page). */
   async *allLines(id: string) {
-    const em = this.em.fork();
-    for (let offset = 0; ; offset += 2000) {
-      const lines = await em.find(SubmissionLine, { submission: id }, { orderBy: { position: 'asc' }, limit: 2000, offset });
-      if (!lines.length) return;
-      yield lines.map(presentLine);
-      em.clear();
+    for (let page = 1; ; page++) {
+      const { items, pages } = await this.lines(id, page, false, 5000);
+      yield items;
+      if (page >= pages) return;
     }
   }
+}
+
+interface ReportRow {
+  id: string;
+  ran_at: Date | string;
+  outcome: ReconciliationOutcome;
+  company_code: string;
+  job: string;
+  procore_revised_total: string;
+  spectrum_estimated_total: string;
+  variance_count: number;
+  tolerance: string;
+  explanation: string;
+  row_count: string | number;
+  variances: ReconciliationRowResult[] | string;
+}
+
+interface LineRecord {
+  procore_line_id: string | null;
+  cost_code: string;
+  category: string;
+  description: string;
+  original_budget: string;
+  budget_changes: string;
+  revised_estimate: string;
+  job: string | null;
+  phase: string | null;
+  cost_type: string | null;
+  problems: string[] | string;
+  notes: string[] | string;
+}
+
+interface RowRecord {
+  job: string | null;
+  phase: string | null;
+  cost_type: string | null;
+  description: string;
+  original_budget: string;
+  revised_estimate: string;
+  line_count: number;
+  problems: string[] | string;
+  export_state: string;
+  export_error: RowExportError | string | null;
+  written_at: Date | string | null;
+}
+
+/** numeric(18,2) as text → exactly two decimals. */
+function money(value: string): string {
+  return formatMoney(toCents(value));
+}
+
+function jsonList(value: string[] | string | null): string[] {
+  if (value === null) return [];
+  return typeof value === 'string' ? (JSON.parse(value) as string[]) : value;
 }

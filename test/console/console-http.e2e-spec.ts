@@ -216,6 +216,11 @@ describe('approver console over HTTP', () => {
     expect(page.text).toContain('01-2499');
     expect(page.text).not.toContain('01-2399<');
     expect(page.text).toContain('2,500.00'); // the whole budget's total
+    const csv = await client.get(`/console/budgets/${submission.id}/lines.csv`);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const rows = csv.text.trimEnd().split('\r\n');
+    expect(rows).toHaveLength(2501);
+    expect(rows[2500]).toBe('01-2499,Labor,,1.00,0.00,1.00,26-101,P2499,L,,');
   });
 });
 
