@@ -124,6 +124,19 @@ describe('approver console in Chromium', () => {
     await context.close();
   });
 
+  it('a sign-in link carrying a token fills the form (the demo\'s one-click sign-in), and never sends it by itself', async () => {
+    const { context, page } = await newPage(browser);
+    await page.goto(`${url}/console/sign-in#token=${admin.token}`);
+    await expect(page.getByLabel('API token').inputValue()).resolves.toBe(admin.token);
+    expect(new URL(page.url()).hash).toBe('');
+    await expect(page.evaluate(() => (globalThis as any).document.activeElement.textContent)).resolves.toBe('Sign in with a token');
+    const [{ count }] = await sql<{ count: string }>(`select count(*) from console_session where user_id = $1`, [admin.user.id]);
+    expect(count).toBe('0');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/console\/budgets/);
+    await context.close();
+  });
+
   it('opens a budget: problems in red and no Accept; the preview against Spectrum', async () => {
     const { context, page } = await newPage(browser);
     await signIn(page, approver, `/console/budgets/${problemId}`);

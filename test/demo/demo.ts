@@ -117,6 +117,8 @@ async function main(): Promise<void> {
   ]);
   const token = created.trim().split('\n').pop()!.trim();
   info(`Alex Approver (admin, can push to accounting); API token: ${token}`);
+  const signInLink = `${baseUrl}/console/sign-in#token=${token}`;
+  info(`the console: ${baseUrl}/console — sign in as Alex with one click on ${signInLink}`);
   const call = api(baseUrl, token);
 
   step('Registering the webhook in Procore and syncing its users');
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
   const details = (await call('GET', `/api/v1/budgets/${ready.id}`)).body;
   info(`Submission ${details.id}: ${details.projectName}, job ${details.job}, sent by ${details.sentBy?.name ?? '—'}`);
   info(`${details.lineCount} lines → ${details.rowCount} Spectrum rows; revised estimate ${details.totals.revisedEstimate}`);
+  info(`in the console: ${baseUrl}/console/budgets/${details.id}`);
   for (const note of details.lines.flatMap((line: { notes: string[] }) => line.notes)) info(`note: ${note}`);
 
   step('The "ERP Integrations Daily Summary" (npm run cli -- jobs:run daily-summary)');
@@ -182,6 +185,7 @@ async function main(): Promise<void> {
   const reason = 'Cast-in-place concrete (03-300 Material) is entered twice — remove the duplicate & send again.';
   const rejected = await call('POST', `/api/v1/budgets/${harborReady.id}/reject`, { reason });
   info(`POST /api/v1/budgets/${harborReady.id}/reject → HTTP ${rejected.status}, status ${rejected.body.status}`);
+  info(`in the console: ${baseUrl}/console/budgets/${harborReady.id}`);
   await waitFor('the budget to be unlocked in Procore', async () => !procore.isLocked(harbor.id));
   info('the budget is unlocked in Procore again, so the PM can fix it');
   await waitFor('the rejection email', async () => smtp.messages.find((m) => m.subject.startsWith('Budget rejected')));
@@ -190,10 +194,12 @@ async function main(): Promise<void> {
   for (const message of smtp.messages) info(`to ${message.to.join(', ')}: ${message.subject}`);
 
   step('Where to look');
+  info(`Console        ${baseUrl}/console   (the approver's screen; Ready to Export, the two budgets, Users)`);
+  info(`Sign in        ${signInLink}   (Alex's token filled in: press "Sign in with a token")`);
   info(`API            ${baseUrl}/api/v1/budgets   (Authorization: Bearer ${token})`);
   info(`OpenAPI UI     ${baseUrl}/api/docs`);
   info(`Details        curl -s -H "Authorization: Bearer ${token}" ${baseUrl}/api/v1/budgets/${ready.id}`);
-  info(`Report         ${baseUrl}/api/v1/budgets/${ready.id}/reconciliation?format=html  (with the token)`);
+  info(`Report         ${baseUrl}/console/budgets/${ready.id}/reconciliation.html  (printable, in the console)`);
   info(`Inbox          ${inbox.url}/`);
   info(`Health         ${baseUrl}/health`);
   info(`Connector log  ${logPath}`);

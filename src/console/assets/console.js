@@ -31,6 +31,20 @@
     }
     var progress = root.querySelector('#progress[data-follow]');
     if (progress) follow(progress);
+    fillTokenFromLink(root);
+  }
+
+  // A sign-in link may carry a token in its fragment (`/console/sign-in#token=…`, printed by
+  // `npm run demo`): the fragment never reaches a server or its logs. The form is filled, never sent
+  // by itself: a link must not sign anyone in to someone else's account.
+  function fillTokenFromLink(root) {
+    var field = root.querySelector('#token-form #token');
+    var match = /^#token=([A-Za-z0-9_\-]{1,200})$/.exec(window.location.hash);
+    if (!field || !match) return;
+    field.value = match[1];
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+    var button = root.querySelector('#token-form button[type=submit]');
+    if (button) button.focus();
   }
 
   function loadPreview(container, url) {
