@@ -166,13 +166,20 @@ export class BudgetsPagesController {
       }
       throw error;
     }
-    const order: Record<string, number> = { removed: 0, changed: 1, new: 2, unchanged: 3 };
-    const changes = preview.rows.filter((row) => row.change !== 'unchanged').sort((a, b) => (order[a.change] ?? 9) - (order[b.change] ?? 9));
+    // Rows with a problem first, then what the export changes; unchanged rows only when something is to be said about them.
+    const rank = (row: (typeof preview.rows)[number]) => (row.problems.length ? 0 : ({ removed: 1, changed: 2, new: 3, unchanged: 4 } as Record<string, number>)[row.change] ?? 9);
+    const changes = preview.rows
+      .filter((row) => row.change !== 'unchanged' || row.problems.length || row.notes.length)
+      .map((row, index) => ({ row, index }))
+      .sort((a, b) => rank(a.row) - rank(b.row) || a.index - b.index)
+      .map(({ row }) => row);
     const page = pageOf(query.page);
     const pages = Math.max(1, Math.ceil(changes.length / PREVIEW_PER_PAGE));
     this.html(response, this.pages.fragment('preview', {
       preview,
-      summary: Object.entries(preview.summary as Record<string, number>).map(([change, count]) => ({ change, count })),
+      summary: Object.entries(preview.summary as Record<string, number>)
+        .filter(([change, count]) => (change !== 'flagged' && change !== 'removed') || count > 0)
+        .map(([change, count]) => ({ change, count, drops: change === 'removed' && count > 0 ? preview.removedTotal : null })),
       changes: changes.slice((page - 1) * PREVIEW_PER_PAGE, page * PREVIEW_PER_PAGE).map((row) => ({
         ...row,
         // What the export moves Spectrum's current estimate by (a new row starts from nothing).

@@ -116,7 +116,7 @@ export class ConsoleBudgetsReader {
     const [records, total] = await Promise.all([
       em.execute<RowRecord[]>(
         `select job, phase, cost_type, description, original_budget::text as original_budget, revised_estimate::text as revised_estimate,
-                line_count, problems, export_state, export_error, written_at
+                line_count, problems, export_state, export_error, written_at, removed, removed_estimate::text as removed_estimate
            from submission_row where submission_id = ? ${filter} order by position limit ? offset ?`,
         [id, ROWS_PER_PAGE, (page - 1) * ROWS_PER_PAGE],
       ),
@@ -134,6 +134,8 @@ export class ConsoleBudgetsReader {
       exportState: row.export_state,
       error: (typeof row.export_error === 'string' ? JSON.parse(row.export_error) : row.export_error) as RowExportError | null,
       writtenAt: row.written_at ? new Date(row.written_at).toISOString() : null,
+      removed: row.removed,
+      removedEstimate: row.removed_estimate === null ? null : money(row.removed_estimate),
     }));
     return { items, total, page, pages: Math.max(1, Math.ceil(total / ROWS_PER_PAGE)) };
   }
@@ -299,6 +301,8 @@ interface RowRecord {
   export_state: string;
   export_error: RowExportError | string | null;
   written_at: Date | string | null;
+  removed: boolean;
+  removed_estimate: string | null;
 }
 
 /** numeric(18,2) as text → exactly two decimals. */
