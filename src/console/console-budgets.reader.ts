@@ -1,10 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditEvent } from '../audit/audit-event.entity';
-import { BudgetQueries, problemsOf } from '../budgets/budget-queries.service';
+import { BudgetQueries } from '../budgets/budget-queries.service';
 import { Submission } from '../budgets/submission.entity';
-import { SubmissionLine } from '../budgets/submission-line.entity';
-import { RowExportError, SubmissionRow } from '../budgets/submission-row.entity';
+import { RowExportError } from '../budgets/submission-row.entity';
 import { SubmissionStatus } from '../budgets/submission-status';
 import { presentHistory, presentSubmission } from '../budgets/submission.presenter';
 import { NotFoundError } from '../common/app-error';
@@ -145,14 +144,9 @@ export class ConsoleBudgetsReader {
     return Number(count);
   }
 
-  /** Every problem of the budget (reading only the flagged lines and rows). */
-  async problems(id: string): Promise<string[]> {
-    const em = this.em.fork();
-    const [rows, lines] = await Promise.all([
-      em.createQueryBuilder(SubmissionRow, 'r').where({ submission: id }).andWhere(`jsonb_array_length(r.problems) > 0`).getResult(),
-      em.createQueryBuilder(SubmissionLine, 'l').where({ submission: id, row: null }).andWhere(`jsonb_array_length(l.problems) > 0`).getResult(),
-    ]);
-    return problemsOf(rows, lines);
+  /** Every problem of the budget: the API's own query (flagged lines and rows only, in line order). */
+  problems(id: string): Promise<string[]> {
+    return this.queries.problems(id);
   }
 
   /** Lines whose amounts were rounded to the cent (and other non-blocking notes). */
