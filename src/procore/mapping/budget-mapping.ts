@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Cents, formatMoney, parseMoney } from '../../common/money';
 import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreMoney, ProcoreProject } from '../procore.types';
 import { MappingOverrides } from './mapping-file';
-import { checkCostType, checkJob, checkPhase, cutDescription, fitsSpectrumAmount, SPECTRUM_LIMITS } from '../../spectrum/spectrum-limits';
+import { checkCostType, checkJob, checkPhase, cutDescription, fitsSpectrumAmount, SPECTRUM_LIMITS, superSelectProblem } from '../../spectrum/spectrum-limits';
 
 /** numeric(18,2) holds less than 10^16; beyond it an amount cannot even be stored. */
 const STORABLE_CENTS = 10n ** 18n;
@@ -191,7 +191,7 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
   let problemCount = lines.filter((line) => line.rowPosition === null && line.problems.length > 0).length;
   const mappedRows: MappedRow[] = [];
   for (const { linePositions, labels, ...row } of rows.values()) {
-    const issues = [checkJob(row.job), checkPhase(row.phase), checkCostType(row.costType)].filter(
+    const issues = [checkJob(row.job), superSelectProblem(row.job), checkPhase(row.phase), checkCostType(row.costType)].filter(
       (issue): issue is string => issue !== undefined,
     );
     if (!fitsSpectrumAmount(row.originalBudget)) issues.push(amountTooLarge('original budget', row.originalBudget));
@@ -218,7 +218,7 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
 
 /** Job: the mapping file; the project's origin id; its project number. */
 export function mapJob(project: BudgetSource['project'], overrides: MappingOverrides): string | null {
-  return firstText(overrides.jobs.get(String(project.id)), project.origin_id, project.project_number);
+  return spectrumCode(firstText(overrides.jobs.get(String(project.id)), project.origin_id, project.project_number));
 }
 
 /** Phase: the project's mapping; the company mapping; the cost code's origin id; its full code
@@ -229,12 +229,21 @@ export function mapPhase(
   projectPhases: ReadonlyMap<string, string> | undefined,
   overrides: MappingOverrides,
 ): string | null {
-  return firstText(projectPhases?.get(fullCode), overrides.phases.get(fullCode), originId, fullCode.replace(/[^A-Za-z0-9]/g, ''));
+  return spectrumCode(firstText(projectPhases?.get(fullCode), overrides.phases.get(fullCode), originId, fullCode.replace(/[^A-Za-z0-9]/g, '')));
 }
 
 /** Cost type: the mapping file by category name; the category's origin id; its code. */
 export function mapCostType(category: string, type: ProcoreLineItemType | undefined, overrides: MappingOverrides): string | null {
-  return firstText(lookupName(overrides.costTypes, category), lookupName(overrides.costTypes, type?.name ?? ''), type?.origin_id, type?.code);
+  return spectrumCode(firstText(lookupName(overrides.costTypes, category), lookupName(overrides.costTypes, type?.name ?? ''), type?.origin_id, type?.code));
+}
+
+/**
+ * A Spectrum code as Spectrum keys it: trimmed and upper case. Spectrum does not tell `l` from `L`
+ * (or `0110a` from `0110A`): two lines differing only so are one Spectrum row, and are summed into
+ * it, as lines mapping to one row always are (issue 9.6).
+ */
+export function spectrumCode(code: string | null): string | null {
+  return code === null ? null : code.trim().toUpperCase();
 }
 
 /** True when some detail row does not carry its cost code as `"<full code> - <name>"`. */

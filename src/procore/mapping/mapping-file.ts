@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse, YAMLError } from 'yaml';
-import { checkCostType, checkJob, checkPhase } from '../../spectrum/spectrum-limits';
+import { checkCostType, checkJob, checkPhase, superSelectProblem } from '../../spectrum/spectrum-limits';
 
 /**
  * Job / phase / cost type overrides from the MAPPING_FILE (format: config/mapping.example.yaml).
@@ -80,7 +80,7 @@ export function parseMapping(text: string, source = '(text)'): MappingOverrides 
 
   const jobs = readSection(document.get('jobs'), 'jobs', 'a Procore project id → Spectrum job', problems, (key, value, at) => {
     if (!PROJECT_ID.test(key)) problems.push(`${at}: "${key}" is not a Procore project id (a whole number)`);
-    const issue = checkJob(value);
+    const issue = checkJob(value) ?? superSelectProblem(value);
     if (issue) problems.push(`${at}: ${issue}`);
   });
   const phaseCheck = (key: string, value: string, at: string) => {
