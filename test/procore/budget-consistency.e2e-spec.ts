@@ -106,6 +106,7 @@ describe('one project at a time, and budgets changed while read', () => {
     expect(row).toMatchObject({ status: 'ready_to_export', line_count: 38 });
     const stored = (await sql<{ procore_line_id: string }>(`select procore_line_id from submission_line where submission_id = $1`, [res.body.id])).map((l) => l.procore_line_id).sort();
     expect(stored).toEqual(standIn.budgetLines(SAMPLE_PROJECT_ID).map((l) => String(l.id)).sort());
+    await waitForIdle(); // the job's work is marked done just after the submission's commit
     const [work] = await sql(`select state, attempts from pending_work where job_name = 'ingest-submission'`);
     expect(work.state).toBe('done');
     expect(Number(work.attempts)).toBeGreaterThanOrEqual(2);
