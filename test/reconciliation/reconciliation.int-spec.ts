@@ -361,6 +361,14 @@ describe('reconciliation with Spectrum', () => {
         ['03300', 'S', '10.00', '5.00', 'changed', 'update'],
         ['03300', 'E', '1.00', null, 'new', 'new_row'],
       ]);
+      // Without SPECTRUM_COST_TYPES the preview marks cost types the job has never used (a hint, not a flag).
+      expect(res.body.rows.map((r: { costType: string; notes: string[]; problems: string[] }) => [r.costType, r.notes, r.problems])).toEqual([
+        ['L', ["No phase of job 26-101 uses cost type L yet: check that it exists in Spectrum's Cost Type File Maintenance (or set SPECTRUM_COST_TYPES)"], []],
+        ['M', [], []],
+        ['S', [], []],
+        ['E', ["No phase of job 26-101 uses cost type E yet: check that it exists in Spectrum's Cost Type File Maintenance (or set SPECTRUM_COST_TYPES)"], []],
+      ]);
+      expect(res.body).toMatchObject({ exportable: true, problems: [] });
       expect(standIn.requests('AddPhase')).toHaveLength(0);
       expect(await statusOf(submission.id)).toBe('ready_to_export');
     });
