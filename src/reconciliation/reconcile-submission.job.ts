@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { JobHandler } from '../queue/job-handler.decorator';
+import { JobContext, JobHandler } from '../queue/job-handler.decorator';
 import { JobName, JobPayloads } from '../queue/queue.contract';
 import { ReconcileResult, ReconciliationService } from './reconciliation.service';
 
@@ -9,7 +9,7 @@ export class ReconcileSubmissionJob {
   constructor(private readonly reconciliation: ReconciliationService) {}
 
   @JobHandler(JobName.ReconcileSubmission)
-  handle(payload: JobPayloads[JobName.ReconcileSubmission]): Promise<ReconcileResult> {
-    return this.reconciliation.reconcile(payload.submissionId);
+  handle(payload: JobPayloads[JobName.ReconcileSubmission], context: JobContext): Promise<ReconcileResult> {
+    return this.reconciliation.reconcile(payload.submissionId, { finalAttempt: context.finalAttempt });
   }
 }

@@ -5,6 +5,9 @@ import { EntityManager } from '@mikro-orm/postgresql';
  * (no module dependency): may the budget be unlocked, and which rows does a retry write again.
  */
 
+/** How the explanation of a reconciliation that could not read Spectrum starts. */
+export const SPECTRUM_UNREADABLE = 'Spectrum could not be read:';
+
 /**
  * Why an unlock is refused, or null when the latest reconciliation result is synced — or was out
  * of sync and an admin acknowledged the variance after it (an acknowledged variance counts as synced).
@@ -68,7 +71,7 @@ export async function nothingToRewrite(em: EntityManager, submissionId: string):
   );
   const base = 'Retrying would write nothing: every row of this budget is already written to Spectrum as exported';
   if (!latest) return `${base}. Reject the budget, or have an admin acknowledge the variance.`;
-  if (latest.outcome === 'unreadable') {
+  if (latest.explanation.startsWith(SPECTRUM_UNREADABLE)) {
     return `${base}, and the latest reconciliation could not read Spectrum (${latest.explanation}). Reconciliation reads Spectrum again on its schedule; an admin may acknowledge the variance with a reason.`;
   }
   const extra = Number(latest.not_in_budget);

@@ -17,17 +17,19 @@ const report: ReconciliationReport = {
     { job: '26-101', phase: '01100', costType: 'L', description: 'Line\nbreak, and "quotes"', procoreRevised: '1250.00', spectrumEstimated: '1000.00', variance: '-250.00', status: 'amount_differs' },
     { job: '26-101', phase: '09000', costType: 'O', description: '+SUM(A1)', procoreRevised: null, spectrumEstimated: '75.00', variance: '75.00', status: 'not_in_budget' },
     { job: '26-101', phase: '02000', costType: 'M', description: '@x', procoreRevised: '50.00', spectrumEstimated: null, variance: '-50.00', status: 'missing_in_spectrum' },
+    { job: '26-101', phase: '03300', costType: 'M', description: 'Concrete', procoreRevised: '0.00', spectrumEstimated: '0.00', variance: '0.00', status: 'matched', removed: true, note: 'not in this version of the budget: set to 0.00 (an earlier export wrote 5000.00)' },
   ],
 };
 
 describe('reconciliation report rendering', () => {
   it('CSV quotes per RFC 4180, defuses formulas in text (never in amounts), ends with a TOTAL row', () => {
     expect(reportToCsv(report)).toBe(
-      'job,phase,costType,description,procoreRevised,spectrumEstimated,variance,status\r\n' +
-        '26-101,01100,L,"Line\nbreak, and ""quotes""",1250.00,1000.00,-250.00,amount_differs\r\n' +
-        "26-101,09000,O,'+SUM(A1),,75.00,75.00,not_in_budget\r\n" +
-        "26-101,02000,M,'@x,50.00,,-50.00,missing_in_spectrum\r\n" +
-        'TOTAL,,,,1300.00,1075.00,-225.00,out_of_sync\r\n',
+      'job,phase,costType,description,procoreRevised,spectrumEstimated,variance,status,note\r\n' +
+        '26-101,01100,L,"Line\nbreak, and ""quotes""",1250.00,1000.00,-250.00,amount_differs,\r\n' +
+        "26-101,09000,O,'+SUM(A1),,75.00,75.00,not_in_budget,\r\n" +
+        "26-101,02000,M,'@x,50.00,,-50.00,missing_in_spectrum,\r\n" +
+        '26-101,03300,M,Concrete,0.00,0.00,0.00,matched,not in this version of the budget: set to 0.00 (an earlier export wrote 5000.00)\r\n' +
+        'TOTAL,,,,1300.00,1075.00,-225.00,out_of_sync,\r\n',
     );
   });
 
@@ -36,6 +38,7 @@ describe('reconciliation report rendering', () => {
     expect(html).toContain('<title>Reconciliation report: Riverside &lt;MOB&gt; &amp; &quot;Annex&quot; (budget 42)</title>');
     expect(html).toContain('the Job Cost option &#39;Current Estimate display only&#39; may be on.');
     expect(html).toContain('<td>Missing in Spectrum</td>');
+    expect(html).toContain('<td>Matches<br><small>not in this version of the budget: set to 0.00 (an earlier export wrote 5000.00)</small></td>');
     expect(html).toContain('<td class="num"><span class="none">—</span></td>');
     expect(html).not.toMatch(/<MOB>/);
     expect(escapeHtml('<a href="x">`\'&')).toBe('&lt;a href=&quot;x&quot;&gt;&#96;&#39;&amp;');

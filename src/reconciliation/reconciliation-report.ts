@@ -47,7 +47,7 @@ export function presentReport(report: Reconciliation, submission: ReportSubject)
   };
 }
 
-const CSV_COLUMNS = ['job', 'phase', 'costType', 'description', 'procoreRevised', 'spectrumEstimated', 'variance', 'status'] as const;
+const CSV_COLUMNS = ['job', 'phase', 'costType', 'description', 'procoreRevised', 'spectrumEstimated', 'variance', 'status', 'note'] as const;
 
 /**
  * RFC 4180 CSV: a header row, one row per job / phase / cost type, a TOTAL row. Fields holding a
@@ -67,13 +67,14 @@ export function reportToCsv(report: ReconciliationReport): string {
         row.spectrumEstimated ?? '',
         row.variance,
         row.status,
+        text(row.note ?? ''),
       ]
         .map(csvField)
         .join(','),
     );
   }
   lines.push(
-    ['TOTAL', '', '', '', report.totals.procoreRevised, report.totals.spectrumEstimated, report.totals.variance, report.outcome]
+    ['TOTAL', '', '', '', report.totals.procoreRevised, report.totals.spectrumEstimated, report.totals.variance, report.outcome, '']
       .map(csvField)
       .join(','),
   );
@@ -114,7 +115,7 @@ export function reportToHtml(report: ReconciliationReport): string {
         `<tr class="${e(row.status)}"><td>${e(row.job)}</td><td>${e(row.phase)}</td><td>${e(row.costType)}</td>` +
         `<td>${e(row.description)}</td><td class="num">${amount(row.procoreRevised)}</td>` +
         `<td class="num">${amount(row.spectrumEstimated)}</td><td class="num">${e(row.variance)}</td>` +
-        `<td>${e(STATUS_LABELS[row.status] ?? row.status)}</td></tr>`,
+        `<td>${e(STATUS_LABELS[row.status] ?? row.status)}${row.note ? `<br><small>${e(row.note)}</small>` : ''}</td></tr>`,
     )
     .join('\n');
   return `<!DOCTYPE html>

@@ -8,12 +8,19 @@ import { formatMoney } from '../common/money';
 import { Notifier } from '../notifications/notifier';
 import { JobName } from '../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
-import { loadExportRows } from '../spectrum/export-plan';
+import { ExportRow, loadExportRows } from '../spectrum/export-plan';
 import { SpectrumSemaphore } from '../spectrum/spectrum-concurrency';
 import { SpectrumPhase } from '../spectrum/spectrum-records';
 import { SpectrumSoapClient } from '../spectrum/spectrum-soap.client';
+import { SpectrumError } from '../spectrum/spectrum.errors';
 import { compareWithSpectrum } from './reconciliation-comparer';
 import { ReconciliationOutcome } from './reconciliation.entity';
+import { SPECTRUM_UNREADABLE } from './reconciliation-gate';
+
+/** Where the queue is with this reconciliation: on its last attempt the reads are not retried again. */
+export interface ReconcileAttempt {
+  finalAttempt: boolean;
+}
 
 /** Statuses reconciliation judges: just exported, or found out of sync before. */
 export const RECONCILED_STATUSES: readonly SubmissionStatus[] = ['exported', 'out_of_sync'];
@@ -50,7 +57,7 @@ export class ReconciliationService {
     private readonly notifier: Notifier,
   ) {}
 
-  async reconcile(submissionId: string): Promise<ReconcileResult> {
+  async reconcile(submissionId: string, attempt: ReconcileAttempt = { finalAttempt: false }): Promise<ReconcileResult> {
     const started = Date.now();
     const em = this.em.fork();
     // `version` (status_changed_at, as text to keep every digit) tells at commit whether the status
@@ -66,7 +73,18 @@ export class ReconciliationService {
 
     // The jobs first (cheap), so the budget rows load while Spectrum is read.
     const jobs = await this.jobsOf(em, submissionId);
-    const [allRows, spectrum] = await Promise.all([loadExportRows(em, submissionId), this.readSpectrum(jobs)]);
+    let read: [ExportRow[], SpectrumPhase[]];
+    try {
+      read = await Promise.all([loadExportRows(em, submissionId), this.readSpectrum(jobs)]);
+    } catch (error) {
+      // Spectrum could not be read. Transient failures are retried by the queue; once the retries
+      // are spent (or at once when the failure is permanent: an error record, refused credentials)
+      // an exported budget goes out_of_sync with the reason, so it has a way out (DECISIONS.md
+      // "Lifecycle": an admin may acknowledge it; reconciliation keeps reading on its schedule).
+      if (!(error instanceof SpectrumError) || (error.transient && !attempt.finalAttempt)) throw error;
+      return this.giveUp(em, submissionId, submission, jobs, error, started);
+    }
+    const [allRows, spectrum] = read;
     const rows = allRows.filter((row) => row.job && row.phase && row.costType);
     const comparison = compareWithSpectrum({ rows, spectrum, tolerance: this.config.reconcileTolerance });
 
@@ -154,6 +172,56 @@ export class ReconciliationService {
       varianceCount: comparison.varianceCount,
       ms: Date.now() - started,
     };
+  }
+
+  /**
+   * The reads kept failing: an `exported` budget goes `out_of_sync` with "Spectrum could not be
+   * read: …" (a report with that explanation and no rows, and the out-of-sync emails); an
+   * `out_of_sync` one stays as it is. Either way the work ends here instead of retrying forever.
+   */
+  private async giveUp(
+    em: EntityManager,
+    submissionId: string,
+    submission: { status: SubmissionStatus; job: string | null; version: string },
+    jobs: string[],
+    error: SpectrumError,
+    started: number,
+  ): Promise<ReconcileResult> {
+    const explanation = `${SPECTRUM_UNREADABLE} ${error.message}. No Spectrum amounts were read: the totals show the budget's only. Reconciliation reads Spectrum again on its schedule; an admin may acknowledge the variance with a reason.`;
+    this.logger.warn(`Budget submission ${submissionId}: ${explanation}`);
+    if (submission.status !== 'exported') {
+      return { submissionId, skipped: `${SPECTRUM_UNREADABLE} ${error.message}`, ms: Date.now() - started };
+    }
+    let works: RecordedWork[] = [];
+    let reportId: string | undefined;
+    let skipped: string | undefined;
+    await em.transactional(async (tx) => {
+      const [current] = await tx.execute<Array<{ status: SubmissionStatus; version: string; total: string }>>(
+        `select status, status_changed_at::text as version, revised_estimate::text as total from submission where id = ? for update`,
+        [submissionId],
+      );
+      if (!current || current.version !== submission.version || current.status !== 'exported') {
+        skipped = `the submission's status changed while Spectrum was read (now ${current?.status ?? 'gone'})`;
+        return;
+      }
+      const [inserted] = await tx.execute<Array<{ id: string }>>(
+        `insert into reconciliation (submission_id, ran_at, outcome, company_code, job, procore_revised_total,
+                                     spectrum_estimated_total, variance_count, tolerance, explanation, rows)
+         values (?, ?, 'out_of_sync', ?, ?, ?, 0, 0, ?, ?, '[]'::jsonb) returning id`,
+        [submissionId, new Date(), this.client.companyCode, jobs.join(', ') || (submission.job ?? ''), current.total, formatMoney(this.config.reconcileTolerance), explanation],
+      );
+      reportId = String(inserted.id);
+      const transition = await this.stateMachine.transition(tx, submissionId, {
+        event: 'reconciledOutOfSync',
+        actor: SYSTEM,
+        note: explanation,
+        data: { reconciliationId: reportId, unreadable: true },
+      });
+      works = await this.notifier.outOfSync(tx, submissionId, transition.auditEventId);
+    });
+    await this.workQueue.dispatch(em, works);
+    if (skipped || !reportId) return { submissionId, skipped: skipped ?? 'nothing stored', ms: Date.now() - started };
+    return { submissionId, outcome: 'out_of_sync', status: 'out_of_sync', reportId, varianceCount: 0, ms: Date.now() - started };
   }
 
   /** ReconcileSweep: one ReconcileSubmission per exported or out-of-sync submission. */

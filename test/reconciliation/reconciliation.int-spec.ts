@@ -223,25 +223,92 @@ describe('reconciliation with Spectrum', () => {
     expect((await reports(submission.id)).map((r) => r.outcome)).toEqual(['synced']);
   });
 
-  it('reads that keep coming back cut off: no conclusion, no report, no status change — the queue tries again later', async () => {
+  it('reads that keep failing: no conclusion from them; after the queue\'s bounded attempts → out_of_sync "Spectrum could not be read: …"; an admin may acknowledge it and unlock', async () => {
     const submission = await exportedSubmission(
       [{ costCode: '01-100', category: 'Labor', phase: '01100', costType: 'L', original: 100_00n }],
       { '01100/L': '100.00' },
     );
     standIn.configure({ truncateRate: 1, truncate: { services: ['GetPhase'], mode: 'between-records', keepRecords: 0 } });
+    // A run that is not the queue's last: it throws, so the queue tries again later; nothing is concluded.
     await expect(t.get(ReconciliationService).reconcile(submission.id)).rejects.toBeInstanceOf(SpectrumRetriesExhaustedError);
-
-    // Through the queue: every attempt fails the same way; the work stays pending for the sweepers.
-    await t.get(WorkQueue).enqueue(t.em(), JobName.ReconcileSubmission, { submissionId: submission.id }, { dedupeKey: `reconcile:${submission.id}` });
-    const [work] = await waitUntil(
-      () => sql<{ attempts: number; state: string; last_error: string }>(`select attempts, state, last_error from pending_work where job_name = 'reconcile-submission'`),
-      ([w]) => w?.attempts === 5,
-      'five reconciliation attempts',
-    );
-    expect(work.state).toBe('pending');
-    expect(work.last_error).toMatch(/GetPhase: gave up after 6 attempt\(s\): response cut off/);
     expect(await reports(submission.id)).toEqual([]);
     expect(await statusOf(submission.id)).toBe('exported');
+
+    // Through the queue: every attempt fails the same way; the last one gives up with the reason.
+    await t.get(WorkQueue).enqueue(t.em(), JobName.ReconcileSubmission, { submissionId: submission.id }, { dedupeKey: `reconcile:${submission.id}` });
+    await waitForStatus(submission.id, ['out_of_sync']);
+    const [work] = await waitUntil(
+      () => sql<{ attempts: number; state: string }>(`select attempts, state from pending_work where job_name = 'reconcile-submission'`),
+      ([w]) => w?.state === 'done',
+      'the reconciliation work to end',
+    );
+    expect(work.attempts).toBe(5);
+    const [report] = await reports(submission.id);
+    expect(report.outcome).toBe('out_of_sync');
+    expect(report.explanation).toMatch(/^Spectrum could not be read: Spectrum GetPhase: gave up after 6 attempt\(s\): response cut off/);
+    const [transition] = (await transitions(submission.id)).filter((e) => e.action === 'reconciledOutOfSync');
+    expect(transition).toEqual({ action: 'reconciledOutOfSync', from_status: 'exported', to_status: 'out_of_sync' });
+    expect(await sql(`select kind from notification where submission_id = $1`, [submission.id])).toEqual([{ kind: 'out_of_sync' }, { kind: 'out_of_sync' }]);
+
+    // Retry would write nothing: 409 with the reason.
+    const retry = await api(t.url, approver.token).post(`/api/v1/budgets/${submission.id}/retry`);
+    expect(retry.status).toBe(409);
+    expect(retry.body.message).toMatch(/^Retrying would write nothing: every row of this budget is already written to Spectrum as exported, and the latest reconciliation could not read Spectrum \(Spectrum could not be read: /);
+
+    const ack = await api(t.url, admin.token).post(`/api/v1/budgets/${submission.id}/acknowledge`, { reason: 'Spectrum is being migrated; amounts checked by hand' });
+    expect(ack.status).toBe(200);
+    expect((await api(t.url, approver.token).post(`/api/v1/budgets/${submission.id}/unlock`)).status).toBe(202);
+    expect(await sql(`select action, note from audit_event where submission_id = $1 and action in ('acknowledge', 'unlock') order by id`, [submission.id])).toEqual([
+      { action: 'acknowledge', note: 'Spectrum is being migrated; amounts checked by hand' },
+      { action: 'unlock', note: null },
+    ]);
+  });
+
+  it('an error record from Spectrum (not authorised) is not "every row missing": the reconciliation gives up at once with Spectrum\'s message', async () => {
+    const submission = await exportedSubmission(
+      [{ costCode: '01-100', category: 'Labor', phase: '01100', costType: 'L', original: 100_00n }],
+      { '01100/L': '100.00' },
+    );
+    standIn.configure({ authorizationId: 'OTHER', readDenial: { code: 'A', desc: 'Authorization ID not found', column: 'Authorization_ID' } });
+    try {
+      const result = await t.get(ReconciliationService).reconcile(submission.id);
+      expect(result).toMatchObject({ status: 'out_of_sync', varianceCount: 0 });
+    } finally {
+      standIn.configure({ authorizationId: 'API', readDenial: undefined });
+    }
+    const [report] = await reports(submission.id);
+    expect(report.explanation).toMatch(/^Spectrum could not be read: Spectrum GetPhase: A Authorization ID not found \[Authorization_ID\]\./);
+    expect(standIn.requests('GetPhase')).toHaveLength(1);
+    // Once Spectrum answers again, the scheduled reconciliation finds it matching.
+    await sweep(submission.id);
+    expect(await statusOf(submission.id)).toBe('synced');
+  });
+
+  it('a malformed row elsewhere in the job is flagged, not fatal; a budget row whose estimate is missing is a variance, not 0.00', async () => {
+    const submission = await exportedSubmission(
+      [
+        { costCode: '01-100', category: 'Labor', phase: '01100', costType: 'L', original: 100_00n },
+        { costCode: '02-000', category: 'Material', phase: '02000', costType: 'M', original: 0n },
+      ],
+      { '01100/L': '100.00', '02000/M': '0.00' },
+    );
+    standIn.setPhase({ jobNumber: JOB, phaseCode: '09000', costType: 'O', description: 'Elsewhere', priceMethodCode: 'J', originalEstCost: '75.00' });
+    standIn.corruptRecord({ jobNumber: JOB, phaseCode: '09000', costType: 'O' }, { Current_Estimate_Dollars: 'n/a' });
+    const flagged = await t.get(ReconciliationService).reconcile(submission.id);
+    expect(flagged).toMatchObject({ outcome: 'synced', status: 'synced' });
+    const report = await api(t.url, reader.token).get(`/api/v1/budgets/${submission.id}/reconciliation`);
+    expect(report.body.rows[2]).toMatchObject({ phase: '09000', costType: 'O', status: 'unreadable', spectrumEstimated: null });
+    expect(report.body.explanation).toContain('1 other Spectrum record of job 26-101 could not be read (09000/O: Current_Estimate_Dollars is not an amount: "n/a") and was left out of the comparison.');
+
+    // The budget's own row without an estimate: never read as 0.00 (the budget's 0.00 would "match").
+    const second = await exportedSubmission(
+      [{ costCode: '02-000', category: 'Material', phase: '02000', costType: 'M', original: 0n }],
+      {},
+    );
+    standIn.corruptRecord({ jobNumber: JOB, phaseCode: '02000', costType: 'M' }, { Current_Estimate_Dollars: null });
+    expect(await t.get(ReconciliationService).reconcile(second.id)).toMatchObject({ outcome: 'out_of_sync', status: 'out_of_sync' });
+    const own = await api(t.url, reader.token).get(`/api/v1/budgets/${second.id}/reconciliation`);
+    expect(own.body.rows[0]).toMatchObject({ phase: '02000', status: 'unreadable', spectrumEstimated: null, note: "Spectrum's record could not be read: Current_Estimate_Dollars is missing: the record has no estimate" });
   });
 
   it('a read that began before the status moved (a retry exported again meanwhile) concludes nothing', async () => {
@@ -290,10 +357,10 @@ describe('reconciliation with Spectrum', () => {
       expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
       expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="reconciliation-${submissionId}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`));
       expect(res.text).toBe(
-        'job,phase,costType,description,procoreRevised,spectrumEstimated,variance,status\r\n' +
-          '26-101,01100,L,"Doors, ""Frames"" & <script>alert(1)</script>",1234.56,1234.56,0.00,matched\r\n' +
-          `26-101,02000,M,"'=HYPERLINK(""http://x"")",10.00,9.99,-0.01,amount_differs\r\n` +
-          'TOTAL,,,,1244.56,1244.55,-0.01,out_of_sync\r\n',
+        'job,phase,costType,description,procoreRevised,spectrumEstimated,variance,status,note\r\n' +
+          '26-101,01100,L,"Doors, ""Frames"" & <script>alert(1)</script>",1234.56,1234.56,0.00,matched,\r\n' +
+          `26-101,02000,M,"'=HYPERLINK(""http://x"")",10.00,9.99,-0.01,amount_differs,\r\n` +
+          'TOTAL,,,,1244.56,1244.55,-0.01,out_of_sync,\r\n',
       );
     });
 
