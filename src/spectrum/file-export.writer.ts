@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { EXPORT_ERROR_CODES } from './export.errors';
 import { ExportLedger } from './export-ledger';
 import { checkRows, ExportRow, jobsOf } from './export-plan';
-import { recordFlags, WriteOutcome } from './soap-export.writer';
+import { recordFlags, RunGuard, WriteOutcome } from './soap-export.writer';
 import { SpectrumRowIndex } from './spectrum-row-index';
 import { TransferFileError, writeTransferFile } from './transfer-file';
 
@@ -20,7 +20,12 @@ import { TransferFileError, writeTransferFile } from './transfer-file';
 export class FileExportWriter {
   constructor(private readonly config: AppConfig) {}
 
-  async write(submission: { id: string; projectName: string }, rows: ExportRow[], ledger: ExportLedger): Promise<WriteOutcome> {
+  async write(
+    submission: { id: string; projectName: string },
+    rows: ExportRow[],
+    ledger: ExportLedger,
+    guard: RunGuard = { lostError: () => undefined },
+  ): Promise<WriteOutcome> {
     const dir = this.config.spectrum.exportDir;
     if (!dir) throw new Error('SPECTRUM_EXPORT_DIR is not set although SPECTRUM_TRANSPORT=file');
     const notes: string[] = [];
@@ -40,6 +45,8 @@ export class FileExportWriter {
       return { notes };
     }
     for (const job of jobsOf(rows)) {
+      const lost = guard.lostError();
+      if (lost) return { interrupted: lost, notes };
       const jobRows = rows.filter((row) => row.job === job);
       const unmapped = jobRows.filter((row) => !row.job || !row.phase || !row.costType);
       for (const row of unmapped.filter((candidate) => candidate.exportState === 'pending')) {

@@ -10,6 +10,11 @@ import { SpectrumRowIndex } from './spectrum-row-index';
 import { SpectrumSoapClient } from './spectrum-soap.client';
 import { SpectrumError, SpectrumRetriesExhaustedError } from './spectrum.errors';
 
+/** Asked before every Spectrum call: an error to stop with (the export lock was lost), or undefined. */
+export interface RunGuard {
+  lostError(): Error | undefined;
+}
+
 /** What one pass over the pending rows left behind. */
 export interface WriteOutcome {
   /** Set when a transient failure stopped the pass with rows still pending. */
@@ -39,12 +44,17 @@ export class SoapExportWriter {
     private readonly semaphore: SpectrumSemaphore,
   ) {}
 
-  async write(rows: ExportRow[], ledger: ExportLedger, attempt: { finalAttempt: boolean } = { finalAttempt: false }): Promise<WriteOutcome> {
+  async write(
+    rows: ExportRow[],
+    ledger: ExportLedger,
+    attempt: { finalAttempt: boolean } = { finalAttempt: false },
+    guard: RunGuard = { lostError: () => undefined },
+  ): Promise<WriteOutcome> {
     const permits = await this.semaphore.acquireUpTo(Math.max(1, Math.min(this.config.spectrum.concurrency, rows.length)));
     try {
       const planned = await this.plan(rows, ledger);
       if (planned.interrupted) return { interrupted: planned.interrupted, notes: [] };
-      return { interrupted: await this.runLoops(planned.writes, permits, ledger, attempt.finalAttempt), notes: [] };
+      return { interrupted: await this.runLoops(planned.writes, permits, ledger, attempt.finalAttempt, guard), notes: [] };
     } finally {
       await Promise.all(permits.map((permit) => permit.release().catch(() => undefined)));
     }
@@ -103,15 +113,27 @@ export class SoapExportWriter {
   }
 
   /** Step 3: K loops take the next row, call AddPhase under their permit, record the outcome. */
-  private async runLoops(writes: PlannedWrite[], permits: SpectrumPermit[], ledger: ExportLedger, finalAttempt: boolean): Promise<Error | undefined> {
+  private async runLoops(
+    writes: PlannedWrite[],
+    permits: SpectrumPermit[],
+    ledger: ExportLedger,
+    finalAttempt: boolean,
+    guard: RunGuard,
+  ): Promise<Error | undefined> {
     let cursor = 0;
-    let interrupted: SpectrumError | undefined;
+    let interrupted: Error | undefined;
     let broken = false;
     // Final attempt: rows failed one after another by the identical fault mean Spectrum fails for
     // everything, not for those rows; the pass stops and the rest get the same error at once.
     let keptFailingStreak = 0;
     const loop = async (slot: number) => {
       while (!interrupted && !broken && cursor < writes.length) {
+        // The export lock's connection dropped: another worker may be exporting now. Stop here.
+        const lost = guard.lostError();
+        if (lost) {
+          interrupted ??= lost;
+          break;
+        }
         const write = writes[cursor++];
         // A permit lost (lease not renewed, Redis flushed) is taken again before the next call.
         if (permits[slot].lost) permits[slot] = await this.semaphore.acquire();

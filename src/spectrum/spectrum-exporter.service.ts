@@ -84,13 +84,18 @@ export class SpectrumExporter {
         try {
           outcome =
             this.config.spectrum.transport === 'file'
-              ? await this.files.write({ id: submissionId, projectName: submission.projectName }, rows, ledger)
-              : await this.soap.write(rows, ledger, attempt);
+              ? await this.files.write({ id: submissionId, projectName: submission.projectName }, rows, ledger, lock)
+              : await this.soap.write(rows, ledger, attempt, lock);
         } finally {
-          // Every outcome seen is committed before the run ends, fails, or reads the ledger again.
+          // Every outcome seen is committed before the run ends, fails, or reads the ledger again
+          // (the ledger changes only pending rows, so this is safe even once the lock is lost).
           await ledger.close();
         }
       }
+      // The lock's connection dropped: PostgreSQL released the lock and another worker may be
+      // exporting. This run concludes nothing (no status change, no rows given up); the queue resumes.
+      const lost = lock.lostError();
+      if (lost) throw lost;
       if (outcome.interrupted) {
         const stillPending = await this.countPending(em, submissionId);
         if (!attempt.finalAttempt) throw new ExportIncompleteError(submissionId, stillPending, outcome.interrupted);

@@ -17,6 +17,7 @@ import {
   spectrumEnv,
   useSpectrumApp,
   waitForStatus,
+  waitUntil,
 } from './export-kit';
 
 /** Export to Spectrum over real SOAP (stand-in), through the real app, queue, PostgreSQL and Redis. */
@@ -282,6 +283,33 @@ describe('export to Spectrum', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it("if the export lock's connection drops, the run stops before its next Spectrum call; the queue resumes it and no row is sent twice", async () => {
+    resetSpectrum(standIn, { latencyMs: 40 });
+    const submission = await createSubmission(t.em(), { lines: manyLines(40) });
+    await accept(t.url, approver.token, submission.id);
+    await waitUntil(async () => standIn.requests('AddPhase').length, (n) => n >= 6, 'the first writes');
+    // The lock's session ends (a failover, an administrator): PostgreSQL releases the lock.
+    const killed = await sql<{ pid: number }>(
+      `with lock as materialized (
+         select pid from pg_stat_activity where application_name = 'connector-export-lock' and datname = current_database()
+       ) select pid from lock where pg_terminate_backend(pid)`,
+    );
+    expect(killed).toHaveLength(1);
+    const atDrop = Math.max(...standIn.requests().map((r) => r.seq));
+    expect(await waitForStatus(submission.id, ['synced', 'out_of_sync', 'failed_to_export'], 30_000)).toBe('synced');
+
+    // Between the drop and the resumed run's first read (its GetJob), only calls already in flight
+    // or started before the drop was noticed: the stopped run made no further writes.
+    const resumedAt = standIn.requests('GetJob').find((r) => r.seq > atDrop)?.seq ?? Number.POSITIVE_INFINITY;
+    const afterDrop = standIn.requests('AddPhase').filter((r) => r.seq > atDrop && r.seq < resumedAt);
+    expect(afterDrop.length).toBeLessThanOrEqual(4);
+    expect(standIn.requests('AddPhase').filter((r) => r.seq > resumedAt).length).toBeGreaterThan(10);
+    await expectExactInSpectrum(standIn, submission.id);
+    expect(sendsAfterSeenSuccess(standIn).violations).toEqual([]);
+    const [work] = await sql<{ attempts: number; state: string }>(`select attempts, state from pending_work where job_name = 'export-submission'`);
+    expect(work).toEqual({ attempts: 2, state: 'done' });
   });
 
   it('two runs of one submission at once: the second is refused while the first holds the lock; no row is sent twice', async () => {
