@@ -51,6 +51,16 @@ describe('loadAppConfig', () => {
     expect(parseDuration('24h')).toBe(86_400_000);
   });
 
+  it('reads SPECTRUM_COST_TYPES as the company\'s cost types (upper case), and refuses a malformed list', () => {
+    expect(loadAppConfig(valid).spectrum.costTypes).toBeNull();
+    expect([...loadAppConfig({ ...valid, SPECTRUM_COST_TYPES: ' l, M ,SUB,9' }).spectrum.costTypes!]).toEqual(['L', 'M', 'SUB', '9']);
+    for (const bad of ['L,,M', 'LABR', 'L;M', 'L M']) {
+      expect(problemsOf({ ...valid, SPECTRUM_COST_TYPES: bad })).toEqual([
+        'SPECTRUM_COST_TYPES must be a comma-separated list of cost types of 1 to 3 letters or digits, like L,M,S,E,O',
+      ]);
+    }
+  });
+
   it('names every missing required variable at once', () => {
     const problems = problemsOf({});
     for (const name of ['DATABASE_URL', 'PROCORE_CLIENT_ID', 'PROCORE_CLIENT_SECRET', 'PROCORE_COMPANY_ID', 'PROCORE_WEBHOOK_SECRET', 'SPECTRUM_URL', 'SPECTRUM_AUTHORIZATION_ID', 'SPECTRUM_COMPANY_CODE', 'SMTP_URL']) {

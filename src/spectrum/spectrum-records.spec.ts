@@ -22,6 +22,21 @@ describe('Spectrum records', () => {
     expect(toPhase({ Phase_Code: '1', Current_Estimated_Dollars: '20.20' }, 'GetPhase').currentEstimateDollars).toBe(2020n);
   });
 
+  it('a missing or unreadable estimate is null with the reason, never 0.00', () => {
+    expect(toPhase({ Phase_Code: '1', Cost_Type: 'L' }, 'GetPhase')).toMatchObject({
+      currentEstimateDollars: null,
+      problems: ['Current_Estimate_Dollars is missing: the record has no estimate'],
+    });
+    expect(toPhase({ Phase_Code: '1', Cost_Type: 'L', Current_Estimate_Dollars: ' ' }, 'GetPhase').currentEstimateDollars).toBeNull();
+    expect(toPhase({ Phase_Code: '1', Cost_Type: 'L', Current_Estimate_Dollars: '1e', JTD_Actual_Dollars: 'x' }, 'GetPhase').problems).toEqual([
+      'Current_Estimate_Dollars is not an amount: "1e"',
+      'JTD_Actual_Dollars is not an amount: "x"',
+    ]);
+    const clean = toPhase({ Phase_Code: '1', Cost_Type: 'L', Current_Estimate_Dollars: '.00' }, 'GetPhase');
+    expect(clean.currentEstimateDollars).toBe(0n);
+    expect(clean.problems).toBeUndefined();
+  });
+
   it('normalises decimals and dates', () => {
     expect(decimalField({ q: '.00' }, 'q')).toBe('0.00');
     expect(decimalField({ q: '-.5' }, 'q')).toBe('-0.5');
