@@ -33,8 +33,11 @@ Commands:
   tokens:revoke --user ID|EMAIL --id TOKEN_ID
                                     revoke a token: it answers 401 from the next request on
   procore:register-webhooks --url U [--namespace N]
-                                    register (or complete) the connector's Procore webhook hook and
-                                    triggers; U is where Procore delivers, e.g. https://host/webhooks/procore
+                                    register (or complete) the connector's Procore webhook hooks and
+                                    triggers: company-level where Procore offers the resources there,
+                                    else one project-level hook per watched project (PROCORE_PROJECT_IDS,
+                                    empty = every active project); U is where Procore delivers,
+                                    e.g. https://host/webhooks/procore
   procore:sync-users                sync Procore company users into connector users now
   jobs:run <daily-summary|poll-projects|reconcile-sweep|sync-users|sweep-pending-work>
                                     put a scheduled job on its queue now (a running worker does it)
@@ -199,16 +202,21 @@ const commands: Record<string, Command> = {
       destinationUrl: values.url,
       authorization: config.procore.webhookSecret,
       namespace: values.namespace?.trim() || WEBHOOK_NAMESPACE,
+      projectIds: config.procore.projectIds,
     });
-    console.log(
-      `${result.hookCreated ? 'Created' : 'Reusing'} hook ${result.hook.id} (namespace "${result.hook.namespace}") → ${result.hook.destination_url}; ` +
-        `its Authorization header is PROCORE_WEBHOOK_SECRET.`,
-    );
-    console.log(
-      result.createdTriggers.length
-        ? `Created ${result.createdTriggers.length} trigger(s): ${result.createdTriggers.map((t) => `${t.resourceName} ${t.eventType}`).join(', ')}; ${result.existingTriggers} already present.`
-        : `All ${result.existingTriggers} triggers were already present.`,
-    );
+    if (result.api === 'v1') console.log('Procore answered 404 to the v2.0 webhooks API; the v1.0 hooks API was used.');
+    for (const entry of result.hooks) {
+      const where = entry.scope.projectId === undefined ? 'company' : `project ${entry.scope.projectId}`;
+      console.log(
+        `${entry.hookCreated ? 'Created' : 'Reusing'} ${where} hook ${entry.hook.id} (namespace "${entry.hook.namespace}") → ${entry.hook.destination_url}; ` +
+          `its Authorization header is PROCORE_WEBHOOK_SECRET.`,
+      );
+      console.log(
+        entry.createdTriggers.length
+          ? `  Created ${entry.createdTriggers.length} trigger(s): ${entry.createdTriggers.map((t) => `${t.resourceName} ${t.eventType}`).join(', ')}; ${entry.existingTriggers} already present.`
+          : `  All ${entry.existingTriggers} triggers were already present.`,
+      );
+    }
     for (const warning of result.warnings) console.error(`Warning: ${warning}`);
   },
 

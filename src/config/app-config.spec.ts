@@ -93,6 +93,16 @@ describe('loadAppConfig', () => {
     for (const secret of ['hunter2', 'procore-client-secret-value', 'webhook-secret-value-0123456789abcdef', 'mail-pass']) expect(text).not.toContain(secret);
   });
 
+  it('PROCORE_PER_PAGE is at most 2,000 (Procore’s recommendation for v1 lists); PROCORE_REVISED_COLUMN names a column', () => {
+    expect(problemsOf({ ...valid, PROCORE_PER_PAGE: '2001' })).toEqual(['PROCORE_PER_PAGE must be a whole number from 1 to 2000']);
+    expect(problemsOf({ ...valid, PROCORE_PER_PAGE: '2000', PROCORE_REVISED_COLUMN: ' Revised Estimate ' })).toEqual([]);
+    expect(loadAppConfig({ ...valid, PROCORE_REVISED_COLUMN: ' Revised Estimate ' }).procore).toMatchObject({ revisedColumn: 'Revised Estimate' });
+    expect(loadAppConfig(valid).procore).toMatchObject({ revisedColumn: 'Revised Budget', perPage: 1000 });
+    expect(problemsOf({ ...valid, PROCORE_REVISED_COLUMN: ' -- ' })).toEqual([
+      'PROCORE_REVISED_COLUMN must name a budget view column (it holds no letter or digit)',
+    ]);
+  });
+
   it('catches values that look right but cannot work, naming the variable', () => {
     const problems = problemsOf({
       ...valid,

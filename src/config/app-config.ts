@@ -27,6 +27,9 @@ export class AppConfig {
     /** Empty: every active project of the company. */
     projectIds: number[];
     budgetViewId?: number;
+    /** Display name of the budget view column holding the revised budget. */
+    revisedColumn: string;
+    /** Page size of v1 lists (at most 2,000); v2.0 lists use at most 100. */
     perPage: number;
     timeoutMs: number;
     /** "Sign in with Procore" in the console; absent when not configured. */
@@ -147,6 +150,7 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
         .filter(Boolean)
         .map(Number),
       budgetViewId: env.PROCORE_BUDGET_VIEW_ID,
+      revisedColumn: env.PROCORE_REVISED_COLUMN ?? 'Revised Budget',
       perPage: env.PROCORE_PER_PAGE ?? 1000,
       timeoutMs: env.PROCORE_TIMEOUT_MS ?? 30000,
       oauth:

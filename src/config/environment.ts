@@ -101,10 +101,15 @@ export class EnvironmentVariables {
   @integer() @IsOptional() @IsInt({ message: 'PROCORE_BUDGET_VIEW_ID must be a whole number' }) @Min(1)
   PROCORE_BUDGET_VIEW_ID?: number;
 
-  @integer() @IsOptional() @IsInt({ message: 'PROCORE_PER_PAGE must be a whole number from 1 to 10000' })
-  @Min(1, { message: 'PROCORE_PER_PAGE must be a whole number from 1 to 10000' })
-  @Max(10000, { message: 'PROCORE_PER_PAGE must be a whole number from 1 to 10000' })
+  // Procore recommends at most 2,000 per page (v1 lists); v2.0 lists always ask for at most 100.
+  @integer() @IsOptional() @IsInt({ message: 'PROCORE_PER_PAGE must be a whole number from 1 to 2000' })
+  @Min(1, { message: 'PROCORE_PER_PAGE must be a whole number from 1 to 2000' })
+  @Max(2000, { message: 'PROCORE_PER_PAGE must be a whole number from 1 to 2000' })
   PROCORE_PER_PAGE?: number;
+
+  @trimmed() @IsOptional() @MaxLength(200, { message: 'PROCORE_REVISED_COLUMN is longer than 200 characters' })
+  @Matches(/[\p{L}\p{N}]/u, { message: 'PROCORE_REVISED_COLUMN must name a budget view column (it holds no letter or digit)' })
+  PROCORE_REVISED_COLUMN?: string;
 
   @integer() @IsOptional() @IsInt({ message: 'PROCORE_TIMEOUT_MS must be a whole number of milliseconds' })
   @Min(100) @Max(600000)

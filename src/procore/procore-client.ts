@@ -27,9 +27,13 @@ import {
   lineItemTypeCheck,
   list,
   projectCheck,
+  v1WebhookHookCheck,
+  v1WebhookResourceCheck,
   v2,
   webhookHookCheck,
+  webhookResourceCheck,
   webhookTriggerCheck,
+  wrapped,
 } from './procore-schema';
 import type {
   ProcoreBudgetChange,
@@ -45,7 +49,9 @@ import type {
   ProcorePage,
   ProcoreProject,
   ProcoreWebhookHook,
+  ProcoreWebhookResource,
   ProcoreWebhookTrigger,
+  WebhookScope,
 } from './procore.types';
 import { RateLimitWaitTooLong, RateLimiter } from './rate-limiter';
 
@@ -57,7 +63,8 @@ export interface ProcoreClientOptions {
   clientId: string;
   clientSecret: string;
   companyId: number;
-  /** Page size for lists (1–10000). Default 1000. */
+  /** Page size of v1 lists (1–2000, Procore's recommended maximum). Default 1000. v2.0 lists ask
+   * for at most 100, Procore's maximum there. */
   perPage?: number;
   /** Per HTTP request, headers and body included. Default 30000. */
   timeoutMs?: number;
@@ -130,7 +137,7 @@ interface CallResult {
 
 interface PagedSpec<T> extends CallSpec {
   item: Check<T>;
-  /** v2.0 list: `{"data": [...]}`. */
+  /** v2.0 list: `{"data": [...]}`, at most 100 per page. */
   wrapped?: boolean;
 }
 
@@ -140,6 +147,10 @@ interface CachedToken {
 }
 
 const NO_LOGGER: ProcoreLogger = { log() {}, warn() {}, error() {}, debug() {} };
+/** Procore's recommended largest page for v1 lists (plan_your_app/pagination.md). */
+export const MAX_PER_PAGE = 2000;
+/** v2.0 lists allow at most 100 per page (announcements/new_rest_v2_version.md). */
+export const V2_MAX_PER_PAGE = 100;
 /** Reset has one-second resolution; come back a little after it. */
 const RESET_MARGIN_MS = 100;
 /** Network errors after which the request certainly did not reach Procore. */
@@ -175,6 +186,7 @@ export class ProcoreClient {
   private waitBaselineMs = 0;
   private token?: CachedToken;
   private tokenRequest?: Promise<CachedToken>;
+  private hooksApi?: 'v2' | 'v1';
 
   constructor(
     private readonly options: ProcoreClientOptions,
@@ -187,7 +199,7 @@ export class ProcoreClient {
     }
     this.companyId = positiveInteger(options.companyId, 'companyId');
     this.perPage = positiveInteger(options.perPage ?? 1000, 'perPage');
-    if (this.perPage > 10000) throw new Error('ProcoreClient: perPage must be at most 10000');
+    if (this.perPage > MAX_PER_PAGE) throw new Error(`ProcoreClient: perPage must be at most ${MAX_PER_PAGE}`);
     this.timeoutMs = positiveInteger(options.timeoutMs ?? 30000, 'timeoutMs');
     this.maxAttempts = positiveInteger(options.maxAttempts ?? 6, 'maxAttempts');
     this.baseDelayMs = Math.max(0, options.baseDelayMs ?? 500);
@@ -220,12 +232,13 @@ export class ProcoreClient {
     return this.validate(projectCheck, result);
   }
 
-  /** Active projects of the company (all of them with `includeInactive`). */
+  /** Active projects of the company; with `includeInactive`, inactive ones too (Procore lists
+   * those only when asked with `filters[by_status]=All`). */
   async listProjects(options: { includeInactive?: boolean } = {}): Promise<ProcoreProject[]> {
     const projects = await this.collect({
       method: 'GET',
       path: '/rest/v1.0/projects',
-      query: { company_id: this.companyId },
+      query: { company_id: this.companyId, 'filters[by_status]': options.includeInactive ? 'All' : undefined },
       item: projectCheck,
     });
     return options.includeInactive ? projects : projects.filter((project) => project.active);
@@ -245,7 +258,11 @@ export class ProcoreClient {
     return this.setLock(projectId, true);
   }
 
-  /** Unlocks the budget. Already unlocked is not an error: `changed` is then false. */
+  /**
+   * Unlocks the budget, keeping its budget modifications: Procore's unlock deletes them unless
+   * `destroy_all_budget_line_item_transfers=false` is sent (the parameter defaults to true), so
+   * this always sends it. Already unlocked is not an error: `changed` is then false.
+   */
   unlockBudget(projectId: number): Promise<ProcoreBudgetLockChange> {
     return this.setLock(projectId, false);
   }
@@ -306,12 +323,14 @@ export class ProcoreClient {
     });
   }
 
-  listBudgetChanges(projectId: number): Promise<ProcoreBudgetChange[]> {
-    return this.collect({
+  /** The project's budget changes: one call, the body wrapped in `{"data": [...]}` (Procore's
+   * reference lists no paging for it; test/fixtures/procore/list-budget-changes.json). */
+  async listBudgetChanges(projectId: number): Promise<ProcoreBudgetChange[]> {
+    const result = await this.call({
       method: 'GET',
       path: `/rest/v1.0/projects/${positiveInteger(projectId, 'projectId')}/budget_changes`,
-      item: budgetChangeCheck,
     });
+    return this.validate(wrapped(list(budgetChangeCheck)), result);
   }
 
   listCompanyUsers(): Promise<ProcoreCompanyUser[]> {
@@ -322,58 +341,123 @@ export class ProcoreClient {
     });
   }
 
-  // ---- Webhooks (v2.0) ----------------------------------------------------------------------------
+  // ---- Webhooks: v2.0, else the developer guide's v1.0 ----------------------------------------
 
-  listWebhookHooks(namespace?: string): Promise<ProcoreWebhookHook[]> {
-    return this.collect({
-      method: 'GET',
-      path: this.hooksPath(),
-      query: { namespace },
-      item: webhookHookCheck,
-      wrapped: true,
-      sensitive: true,
-    });
+  /**
+   * Which hooks API the company answers: v2.0 is preferred; a company answering 404 there gets the
+   * v1.0 hooks API the developer guide documents (decided on the first hooks call, then kept).
+   */
+  get webhooksApi(): 'v2' | 'v1' | undefined {
+    return this.hooksApi;
   }
 
-  /** Registers a hook; Procore will send `authorizationHeader` verbatim as `Authorization`. */
-  async createWebhookHook(input: {
-    namespace: string;
-    destinationUrl: string;
-    authorizationHeader: string;
-  }): Promise<ProcoreWebhookHook> {
-    const result = await this.call({
-      method: 'POST',
-      path: this.hooksPath(),
-      json: {
-        payload_version: 'v2',
-        namespace: input.namespace,
-        destination_url: input.destinationUrl,
-        destination_headers: { Authorization: input.authorizationHeader },
+  /** The resources hooks of this scope may trigger on, with the event types each offers. */
+  listWebhookResources(scope: WebhookScope = {}): Promise<ProcoreWebhookResource[]> {
+    return this.withHooksApi(
+      () =>
+        this.collect({
+          method: 'GET',
+          path: `${this.v2WebhooksPath(scope)}/resources`,
+          query: { payload_version: 'v2.0' },
+          item: webhookResourceCheck,
+          wrapped: true,
+        }),
+      async () => {
+        const result = await this.call({ method: 'GET', path: '/rest/v1.0/webhooks/resources', query: this.v1Scope(scope) });
+        return this.validate(list(v1WebhookResourceCheck), result);
       },
-      sensitive: true,
-    });
-    return this.validate(v2(webhookHookCheck), result);
+    );
   }
 
-  listWebhookTriggers(hookId: string | number): Promise<ProcoreWebhookTrigger[]> {
-    return this.collect({
-      method: 'GET',
-      path: this.triggersPath(hookId),
-      item: webhookTriggerCheck,
-      wrapped: true,
-    });
+  /** The hooks of a namespace at this scope (company-level unless `projectId`). Their
+   * `Authorization` header may come back masked to its last 5 characters. */
+  listWebhookHooks(namespace: string, scope: WebhookScope = {}): Promise<ProcoreWebhookHook[]> {
+    return this.withHooksApi(
+      () =>
+        this.collect({
+          method: 'GET',
+          path: `${this.v2WebhooksPath(scope)}/hooks`,
+          query: { namespace },
+          item: webhookHookCheck,
+          wrapped: true,
+          sensitive: true,
+        }),
+      async () => {
+        const result = await this.call({
+          method: 'GET',
+          path: '/rest/v1.0/webhooks/hooks',
+          query: { ...this.v1Scope(scope), namespace },
+          sensitive: true,
+        });
+        return this.validate(list(v1WebhookHookCheck), result);
+      },
+    );
+  }
+
+  /** Registers a hook at this scope; Procore will send `authorizationHeader` verbatim as
+   * `Authorization`. */
+  createWebhookHook(
+    input: { namespace: string; destinationUrl: string; authorizationHeader: string },
+    scope: WebhookScope = {},
+  ): Promise<ProcoreWebhookHook> {
+    const hook = {
+      namespace: input.namespace,
+      destination_url: input.destinationUrl,
+      destination_headers: { Authorization: input.authorizationHeader },
+    };
+    return this.withHooksApi(
+      async () => {
+        const result = await this.call({
+          method: 'POST',
+          path: `${this.v2WebhooksPath(scope)}/hooks`,
+          json: { payload_version: 'v2', ...hook },
+          sensitive: true,
+        });
+        return this.validate(v2(webhookHookCheck), result);
+      },
+      async () => {
+        const result = await this.call({
+          method: 'POST',
+          path: '/rest/v1.0/webhooks/hooks',
+          json: { ...this.v1Scope(scope), hook: { api_version: 'v2', ...hook } },
+          sensitive: true,
+        });
+        return this.validate(v1WebhookHookCheck, result);
+      },
+    );
+  }
+
+  /** The triggers of a hook. Event types may come back upper case and past tense (`CREATED`). */
+  listWebhookTriggers(hookId: string | number, scope: WebhookScope = {}): Promise<ProcoreWebhookTrigger[]> {
+    return this.withHooksApi(
+      () => this.collect({ method: 'GET', path: this.v2TriggersPath(hookId, scope), item: webhookTriggerCheck, wrapped: true }),
+      async () => {
+        const result = await this.call({ method: 'GET', path: this.v1TriggersPath(hookId), query: this.v1Scope(scope) });
+        return this.validate(list(webhookTriggerCheck), result);
+      },
+    );
   }
 
   async createWebhookTrigger(
     hookId: string | number,
     input: { resourceName: string; eventType: string },
+    scope: WebhookScope = {},
   ): Promise<ProcoreWebhookTrigger> {
-    const result = await this.call({
-      method: 'POST',
-      path: this.triggersPath(hookId),
-      json: { resource_name: input.resourceName, event_type: input.eventType },
-    });
-    return this.validate(v2(webhookTriggerCheck), result);
+    const trigger = { resource_name: input.resourceName, event_type: input.eventType };
+    return this.withHooksApi(
+      async () => {
+        const result = await this.call({ method: 'POST', path: this.v2TriggersPath(hookId, scope), json: trigger });
+        return this.validate(v2(webhookTriggerCheck), result);
+      },
+      async () => {
+        const result = await this.call({
+          method: 'POST',
+          path: this.v1TriggersPath(hookId),
+          json: { ...this.v1Scope(scope), api_version: 'v2', trigger },
+        });
+        return this.validate(webhookTriggerCheck, result);
+      },
+    );
   }
 
   // ---- Counters ---------------------------------------------------------------------------------
@@ -395,14 +479,15 @@ export class ProcoreClient {
   // ---- Paging -----------------------------------------------------------------------------------
 
   private async *pages<T>(spec: PagedSpec<T>): AsyncGenerator<ProcorePage<T>> {
-    const check = spec.wrapped ? v2(list(spec.item)) : list(spec.item);
+    const check = spec.wrapped ? wrapped(list(spec.item)) : list(spec.item);
+    const requested = spec.wrapped ? Math.min(this.perPage, V2_MAX_PER_PAGE) : this.perPage;
     let page = 1;
     let seen = 0;
     for (;;) {
-      const result = await this.call({ ...spec, query: { ...spec.query, page, per_page: this.perPage } });
+      const result = await this.call({ ...spec, query: { ...spec.query, page, per_page: requested } });
       const items = this.validate(check, result);
       const total = parseCountHeader(result.headers.get('total'));
-      const perPage = parseCountHeader(result.headers.get('per-page')) || this.perPage;
+      const perPage = parseCountHeader(result.headers.get('per-page')) || requested;
       seen += items.length;
       yield { items, page, perPage, total };
 
@@ -699,9 +784,11 @@ export class ProcoreClient {
   private async setLock(projectId: number, locked: boolean): Promise<ProcoreBudgetLockChange> {
     const path = `${this.budgetPath(projectId)}/lock`;
     const method = locked ? 'POST' : 'DELETE';
+    // Never the default (true): it would delete every budget modification of the budget.
+    const query: Query | undefined = locked ? undefined : { destroy_all_budget_line_item_transfers: 'false' };
     try {
       // Setting a state is safe to repeat after an ambiguous failure.
-      const result = await this.call({ method, path, idempotent: true });
+      const result = await this.call({ method, path, query, idempotent: true });
       if (result.body !== null) {
         const state = this.validate(budgetLockCheck, result);
         if (state.locked !== locked) {
@@ -741,14 +828,49 @@ export class ProcoreClient {
     return `/rest/v1.0/projects/${positiveInteger(projectId, 'projectId')}/budget`;
   }
 
-  private hooksPath(): string {
-    return `/rest/v2.0/companies/${this.companyId}/webhooks/hooks`;
+  /** `/rest/v2.0/companies/{c}[/projects/{p}]/webhooks`. */
+  private v2WebhooksPath(scope: WebhookScope): string {
+    const project = scope.projectId === undefined ? '' : `/projects/${positiveInteger(scope.projectId, 'projectId')}`;
+    return `/rest/v2.0/companies/${this.companyId}${project}/webhooks`;
   }
 
-  private triggersPath(hookId: string | number): string {
-    const text = String(hookId);
-    if (!text.trim()) throw new Error('ProcoreClient: hookId is required');
-    return `${this.hooksPath()}/${encodeURIComponent(text)}/triggers`;
+  private v2TriggersPath(hookId: string | number, scope: WebhookScope): string {
+    return `${this.v2WebhooksPath(scope)}/hooks/${encodeURIComponent(hookIdText(hookId))}/triggers`;
+  }
+
+  private v1TriggersPath(hookId: string | number): string {
+    return `/rest/v1.0/webhooks/hooks/${encodeURIComponent(hookIdText(hookId))}/triggers`;
+  }
+
+  /** The v1.0 hooks API names its scope with `company_id` or `project_id`. */
+  private v1Scope(scope: WebhookScope): { company_id?: number; project_id?: number } {
+    return scope.projectId === undefined ? { company_id: this.companyId } : { project_id: positiveInteger(scope.projectId, 'projectId') };
+  }
+
+  /**
+   * Runs a hooks call on the company's hooks API: v2.0 unless the company answered 404 there, in
+   * which case the v1.0 call is made (and v1.0 is kept once it answers). A 404 from v1.0 too is
+   * the v2.0 error: the resource itself is missing.
+   */
+  private async withHooksApi<T>(viaV2: () => Promise<T>, viaV1: () => Promise<T>): Promise<T> {
+    if (this.hooksApi === 'v1') return viaV1();
+    try {
+      const result = await viaV2();
+      this.hooksApi = 'v2';
+      return result;
+    } catch (error) {
+      if (this.hooksApi === 'v2' || !(error instanceof ProcoreApiError) || error.status !== 404) throw error;
+      let result: T;
+      try {
+        result = await viaV1();
+      } catch (fallback) {
+        if (fallback instanceof ProcoreApiError && fallback.status === 404) throw error;
+        throw fallback;
+      }
+      this.hooksApi = 'v1';
+      this.logger.warn('Procore answered 404 to the v2.0 webhooks API; using the v1.0 hooks API the developer guide documents');
+      return result;
+    }
   }
 
   private urlFor(base: string, path: string, query: Query = {}): string {
@@ -802,6 +924,12 @@ function positiveInteger(value: number, name: string): number {
     throw new Error(`ProcoreClient: ${name} must be a positive whole number, got ${String(value)}`);
   }
   return value;
+}
+
+function hookIdText(hookId: string | number): string {
+  const text = String(hookId);
+  if (!text.trim()) throw new Error('ProcoreClient: hookId is required');
+  return text;
 }
 
 function pageOf(url: string): number | undefined {

@@ -16,8 +16,8 @@ import type {
   ProcoreLineItemType,
   ProcoreMoney,
   ProcoreProject,
-  ProcoreUserRef,
   ProcoreWebhookHook,
+  ProcoreWebhookResource,
   ProcoreWebhookTrigger,
 } from './procore.types';
 
@@ -72,6 +72,13 @@ export const money: Check<ProcoreMoney> = (value, at) => {
   throw new ShapeError(at, 'an amount (number or decimal text)', value);
 };
 
+/** Something that may be an amount: text or a finite JSON number, returned as sent for the mapping
+ * to parse (it flags a line whose amount is not one). Anything else is a shape error. */
+export const amountLike: Check<ProcoreMoney> = (value, at) => {
+  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  throw new ShapeError(at, 'an amount (number or decimal text)', value);
+};
+
 /** An external (ERP) id: text, or a number converted to text; empty → null. */
 export const originId: Check<string | null> = (value, at) => {
   if (value === null || value === undefined || value === '') return null;
@@ -111,6 +118,16 @@ export function list<T>(check: Check<T>): Check<T[]> {
   return (value, at) => {
     if (!Array.isArray(value)) throw new ShapeError(at, 'a list', value);
     return value.map((item, index) => check(item, `${at}[${index}]`));
+  };
+}
+
+/** A body Procore always wraps in `{"data": …}` (a bare payload is a shape error). */
+export function wrapped<T>(check: Check<T>): Check<T> {
+  return (value, at) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value) || !('data' in value)) {
+      throw new ShapeError(at, 'an object with "data"', value);
+    }
+    return check((value as { data: unknown }).data, at ? `${at}.data` : 'data');
   };
 }
 
@@ -160,11 +177,8 @@ export const detailRowCheck: Check<ProcoreDetailRow> = object({
   cost_code_origin_id: originId,
   category_id: nullable(id),
   category: nullable(text),
-  original_budget_amount: money,
-  budget_modifications: nullable(money),
-  approved_cos: nullable(money),
-  revised_budget: nullable(money),
-  pending_budget_changes: nullable(money),
+  original_budget_amount: nullable(amountLike),
+  budget_modifications: nullable(amountLike),
 });
 
 export const costCodeCheck: Check<ProcoreCostCode> = object({
@@ -183,21 +197,14 @@ export const lineItemTypeCheck: Check<ProcoreLineItemType> = object({
   origin_id: originId,
 });
 
-const userRef: Check<ProcoreUserRef> = object({ id, login: nullable(text), name: nullable(text) });
-
 export const budgetLineItemCheck: Check<ProcoreBudgetLineItem> = object({
   id,
-  description: nullable(text),
   original_budget_amount: money,
   approved_budget_changes: nullable(money),
+  budget_modifications: nullable(money),
   revised_budget: nullable(money),
   cost_code: nullable(costCodeCheck),
   line_item_type: nullable(lineItemTypeCheck),
-  uom: nullable(text),
-  quantity: nullable(money),
-  unit_cost: nullable(money),
-  created_at: nullable(text),
-  created_by: nullable(userRef),
 });
 
 export const budgetChangeCheck: Check<ProcoreBudgetChange> = object({
@@ -221,8 +228,29 @@ export const webhookHookCheck: Check<ProcoreWebhookHook> = object({
   payload_version: nullable(text),
 });
 
+/** A v1.0 hook, named as v2.0 names it (`api_version` → `payload_version`, id as text). */
+export const v1WebhookHookCheck: Check<ProcoreWebhookHook> = (value, at) => {
+  const hook = object({ id: textId, namespace: text, destination_url: text, api_version: nullable(text) })(value, at);
+  return { ...hook, payload_version: hook.api_version };
+};
+
 export const webhookTriggerCheck: Check<ProcoreWebhookTrigger> = object({
   id: textId,
   resource_name: text,
   event_type: text,
 });
+
+const EVENT_TYPES = ['create', 'update', 'delete'];
+
+/** A v2.0 webhook resource: `name` and the `actions` offered. */
+export const webhookResourceCheck: Check<ProcoreWebhookResource> = (value, at) => {
+  const item = object({ name: text, actions: list(text) })(value, at);
+  return { name: item.name, actions: item.actions.map((action) => action.toLowerCase()) };
+};
+
+/** A v1.0 webhook resource: the name is `tools`; every event type is offered but those in `except`. */
+export const v1WebhookResourceCheck: Check<ProcoreWebhookResource> = (value, at) => {
+  const item = object({ tools: text, except: withDefault(list(text), [] as string[]) })(value, at);
+  const excluded = new Set(item.except.map((event) => event.toLowerCase()));
+  return { name: item.tools, actions: EVENT_TYPES.filter((event) => !excluded.has(event)) };
+};

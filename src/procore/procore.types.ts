@@ -41,8 +41,11 @@ export interface ProcoreBudgetView {
 }
 
 /** One budget line of a budget view. Besides the fields below Procore sends one key per visible
- * column of the view (`approved_cos`, `revised_budget`, `pending_budget_changes`, …); the
- * commonly used ones are typed, the rest stay available through the index signature. */
+ * column of the view, keyed by the column's display name (`"Approved COs"`, `"Revised Budget"`,
+ * `"Pending Budget Changes"`, …, values decimal text; test/fixtures/procore/
+ * list-budget-view-detail-rows.json): read them through the index signature, by name
+ * (`findColumn` in mapping/budget-mapping.ts). Amounts are checked to be text or numbers here and
+ * parsed by the mapping, which flags a line whose amounts are not amounts. */
 export interface ProcoreDetailRow {
   /** The budget line item id. */
   id: number;
@@ -53,11 +56,8 @@ export interface ProcoreDetailRow {
   category_id: number | null;
   /** The category (line item type) name, e.g. `"Labor"`. */
   category: string | null;
-  original_budget_amount: ProcoreMoney;
+  original_budget_amount: ProcoreMoney | null;
   budget_modifications: ProcoreMoney | null;
-  approved_cos: ProcoreMoney | null;
-  revised_budget: ProcoreMoney | null;
-  pending_budget_changes: ProcoreMoney | null;
   [column: string]: unknown;
 }
 
@@ -84,26 +84,16 @@ export interface ProcoreLineItemType {
   [field: string]: unknown;
 }
 
-export interface ProcoreUserRef {
-  id: number;
-  login: string | null;
-  name: string | null;
-}
-
+/** One budget line item (test/fixtures/procore/show-budget-line-item.json): amounts as text with
+ * one or two decimals (`"45000.0"`). It has no creator, creation time or description. */
 export interface ProcoreBudgetLineItem {
   id: number;
-  description: string | null;
   original_budget_amount: ProcoreMoney;
   approved_budget_changes: ProcoreMoney | null;
-  /** Original budget + approved budget changes. */
+  budget_modifications: ProcoreMoney | null;
   revised_budget: ProcoreMoney | null;
   cost_code: ProcoreCostCode | null;
   line_item_type: ProcoreLineItemType | null;
-  uom: string | null;
-  quantity: ProcoreMoney | null;
-  unit_cost: ProcoreMoney | null;
-  created_at: string | null;
-  created_by: ProcoreUserRef | null;
   [field: string]: unknown;
 }
 
@@ -139,20 +129,34 @@ export interface ProcoreCompanyUser {
   [field: string]: unknown;
 }
 
-/** v2.0 webhook hook. v2.0 ids are normalised to text. */
+/** Where a hook lives: the company (no `projectId`) or one project. */
+export interface WebhookScope {
+  projectId?: number;
+}
+
+/** A webhook hook (v2.0, or v1.0 normalised to v2.0's names); ids are text. Listed hooks may show
+ * `destination_headers.Authorization` masked to its last 5 characters. */
 export interface ProcoreWebhookHook {
   id: string;
   namespace: string;
   destination_url: string;
   payload_version: string | null;
+  destination_headers?: Record<string, unknown> | null;
   [field: string]: unknown;
 }
 
+/** A trigger of a hook. `event_type` as Procore lists it: possibly `CREATE` or `CREATED`. */
 export interface ProcoreWebhookTrigger {
   id: string;
   resource_name: string;
   event_type: string;
   [field: string]: unknown;
+}
+
+/** A resource hooks of some scope may trigger on, and the event types it offers (lower case). */
+export interface ProcoreWebhookResource {
+  name: string;
+  actions: string[];
 }
 
 export type ProcoreWebhookEventType = 'create' | 'update' | 'delete';

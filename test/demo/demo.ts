@@ -169,12 +169,11 @@ async function main(): Promise<void> {
 
   step(`A second project: ${SAMPLE_USERS.projectManager.name} sends "Harbor Logistics Warehouse", Alex rejects it`);
   const harbor = procore.addProject({ id: 1002, name: 'Harbor Logistics Warehouse', project_number: '25-044', active: true });
-  const pm = { id: SAMPLE_USERS.projectManager.id, login: SAMPLE_USERS.projectManager.email, name: SAMPLE_USERS.projectManager.name };
   procore.setBudgetLines(harbor.id, [
-    { costCode: '01-100', costCodeName: 'General Conditions', category: 'L', originalBudget: '182400.00', createdBy: pm },
-    { costCode: '03-300', costCodeName: 'Cast-in-Place Concrete', category: 'M', originalBudget: '264150.00', createdBy: pm },
-    { costCode: '03-300', costCodeName: 'Cast-in-Place Concrete', category: 'M', originalBudget: '264150.00', createdBy: pm, description: 'Slab on grade (entered twice)' },
-    { costCode: '13-340', costCodeName: 'Metal Building Systems', category: 'S', originalBudget: '1120000.00', createdBy: pm },
+    { costCode: '01-100', costCodeName: 'General Conditions', category: 'L', originalBudget: '182400.00' },
+    { costCode: '03-300', costCodeName: 'Cast-in-Place Concrete', category: 'M', originalBudget: '264150.00' },
+    { costCode: '03-300', costCodeName: 'Cast-in-Place Concrete', category: 'M', originalBudget: '264150.00' },
+    { costCode: '13-340', costCodeName: 'Metal Building Systems', category: 'S', originalBudget: '1120000.00' },
   ]);
   procore.setLocked(harbor.id, true);
   await procore.deliverWebhook({ project_id: harbor.id, user_id: SAMPLE_USERS.projectManager.id, resource_name: 'Budget View Snapshots', event_type: 'create' });

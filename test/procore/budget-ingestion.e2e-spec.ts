@@ -6,8 +6,10 @@ import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_BUDGET_LINES, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
 import { useProcoreApp, waitFor, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
 
-/** The sample budget as Procore's Budget Updates shows it (226480.125 rounded to the cent). */
-const SAMPLE_TOTALS = { originalBudget: '8704976.28', budgetChanges: '151640.50', revisedEstimate: '8856616.78' };
+/** The sample budget as Procore's Budget Updates shows it (226480.125 rounded to the cent): budget
+ * modifications, approved change orders and an approved budget change are all in the view's
+ * "Revised Budget", which is what the revised estimate is read from. */
+const SAMPLE_TOTALS = { originalBudget: '8704976.28', budgetChanges: '155840.50', revisedEstimate: '8860816.78' };
 const PER_PAGE = 10; // 38 lines → 4 pages
 
 describe('explicit send → ingestion from Procore (stand-in)', () => {

@@ -167,9 +167,10 @@ describe('POST /api/v1/budgets: supersede, 409, flagged rows and exact money', (
     expect(await sql(`select status from submission`)).toEqual([{ status: 'ready_to_export' }]);
   });
 
-  it('0.10 + 0.20 and 1,234,567.89 survive to the cent (a view without a revised_budget column)', async () => {
+  it('0.10 + 0.20 and 1,234,567.89 survive to the cent, amounts arriving as JSON numbers', async () => {
     standIn.addProject({ id: 1003, name: 'Exact money', project_number: '26-103', withDefaultView: false });
-    standIn.addBudgetView(1003, { name: 'Original and COs', columns: ['approved_cos'] });
+    standIn.addBudgetView(1003, { name: 'Original, COs and revised', columns: ['Approved COs', 'Revised Budget'] });
+    standIn.setAmountFormat('number');
     standIn.setBudgetLines(1003, [
       { costCode: '02-100', costCodeName: 'Demolition', category: 'L', originalBudget: '0.10', budgetModifications: '0.10', approvedCos: '0.20' },
       { costCode: '02-200', costCodeName: 'Earthwork', category: 'L', originalBudget: '0.20', budgetModifications: '0.20', approvedCos: '0.10' },

@@ -35,7 +35,7 @@ describe('polling sweep (PollProjects)', () => {
     });
     afterAll(() => t.close());
 
-    it('starts a submission for a locked, changed budget (no sender), then finds it unchanged', async () => {
+    it('starts a submission for a locked, changed budget (no sender, no creator), then finds it unchanged', async () => {
       await poll();
       const submissions = await sql(
         `select s.procore_project_id, s.status, s.source, s.sent_by_id, u.email as creator from submission s left join app_user u on u.id = s.created_by_id`,

@@ -48,43 +48,42 @@ describe('ProcoreClient endpoints against the sample project', () => {
     expect(standIn.requests.at(-1)?.query).toEqual({ company_id: String(standIn.companyId) });
   });
 
-  it('reads the budget view and every line, amounts exact', async () => {
+  it('reads the budget view and every line: view columns by display name, amounts as text', async () => {
     const views = await procore.listBudgetViews(SAMPLE_PROJECT_ID);
     expect(views).toEqual([expect.objectContaining({ id: SAMPLE_BUDGET_VIEW_ID, name: 'Procore Standard Budget' })]);
 
     const rows = await procore.listDetailRows(SAMPLE_BUDGET_VIEW_ID, SAMPLE_PROJECT_ID);
     expect(rows).toHaveLength(SAMPLE_BUDGET_LINES.length);
-    const first = rows[0];
-    expect(first).toMatchObject({
+    expect(rows[0]).toMatchObject({
       cost_code: '01-100 - General Conditions',
       category: 'Labor',
-      original_budget_amount: 412500,
-      budget_modifications: 0,
-      approved_cos: 0,
-      revised_budget: 412500,
+      original_budget_amount: '412500.00',
+      budget_modifications: '0.00',
+      'Approved COs': '0.00',
+      'Revised Budget': '412500.00',
     });
-    const original = rows.reduce((total, row) => total + parseMoney(row.original_budget_amount).cents, 0n);
+    expect(rows[0]).not.toHaveProperty('revised_budget');
+    const original = rows.reduce((total, row) => total + parseMoney(row.original_budget_amount as string).cents, 0n);
     const expected = SAMPLE_BUDGET_LINES.reduce((total, line) => total + parseMoney(line.originalBudget).cents, 0n);
     expect(formatMoney(original)).toBe(formatMoney(expected));
     // The lighting line carries three decimals; parseMoney reports the rounding.
     const lighting = rows.find((row) => row.cost_code === '26-500 - Lighting' && row.category === 'Material');
-    expect(parseMoney(lighting?.original_budget_amount as number)).toEqual({ cents: 22648013n, rounded: true });
+    expect(parseMoney(lighting?.original_budget_amount as string)).toEqual({ cents: 22648013n, rounded: true });
   });
 
-  it('reads one budget line item with amounts as text', async () => {
-    const [line] = standIn.budgetLines(SAMPLE_PROJECT_ID).filter((l) => l.approved_cos !== '0.00');
+  it('reads one budget line item: amounts as text with one decimal, no creator', async () => {
+    const [line] = standIn.budgetLines(SAMPLE_PROJECT_ID).filter((l) => l.approved_budget_changes !== '0.00');
     const item = await procore.getBudgetLineItem(line.id, SAMPLE_PROJECT_ID);
-    expect(typeof item.original_budget_amount).toBe('string');
     expect(item).toMatchObject({
       id: line.id,
-      original_budget_amount: line.original_budget_amount,
-      revised_budget: line.revised_budget,
+      original_budget_amount: '158730.4',
+      approved_budget_changes: '4200.0',
+      revised_budget: '162930.4',
       cost_code: { id: line.cost_code_id, full_code: line.cost_code.split(' - ')[0] },
       line_item_type: { id: line.category_id, name: line.category },
-      created_by: { id: SAMPLE_USERS.projectManager.id, name: SAMPLE_USERS.projectManager.name },
     });
-    const changes = parseMoney(item.approved_budget_changes as string).cents;
-    expect(parseMoney(item.original_budget_amount).cents + changes).toBe(parseMoney(item.revised_budget as string).cents);
+    expect(item).not.toHaveProperty('created_by');
+    expect(item).not.toHaveProperty('created_at');
   });
 
   it('reads cost codes, line item types, budget changes and users', async () => {
@@ -118,6 +117,8 @@ describe('ProcoreClient endpoints against the sample project', () => {
     expect(await procore.unlockBudget(SAMPLE_PROJECT_ID)).toEqual({ locked: false, changed: false });
     expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(false);
     expect(standIn.countRequests({ method: 'DELETE', status: 422 })).toBe(1);
+    // Every unlock keeps the budget's modifications.
+    expect(standIn.unlockRequests.map((u) => u.destroyAllBudgetLineItemTransfers)).toEqual(['false', 'false']);
   });
 
   it('unlocking an unknown project is still an error', async () => {
@@ -135,20 +136,21 @@ describe('ProcoreClient endpoints against the sample project', () => {
     expect(typeof hook.id).toBe('string');
     expect(standIn.hooks()[0].destination_headers).toEqual({ Authorization: 'Bearer hook-secret' });
 
-    const trigger = await procore.createWebhookTrigger(hook.id, { resourceName: 'Budget View Snapshots', eventType: 'create' });
-    expect(trigger).toMatchObject({ resource_name: 'Budget View Snapshots', event_type: 'create' });
-    await procore.createWebhookTrigger(hook.id, { resourceName: 'Budget Line Items', eventType: 'update' });
+    // A company-level hook: the sandbox offers Projects there, not the budget resources.
+    const trigger = await procore.createWebhookTrigger(hook.id, { resourceName: 'Projects', eventType: 'create' });
+    expect(trigger).toMatchObject({ resource_name: 'Projects', event_type: 'CREATED' });
+    await procore.createWebhookTrigger(hook.id, { resourceName: 'Projects', eventType: 'update' });
 
     expect(await procore.listWebhookHooks('erp-connector')).toEqual([expect.objectContaining({ id: hook.id })]);
     expect(await procore.listWebhookHooks('someone-else')).toEqual([]);
-    expect((await procore.listWebhookTriggers(hook.id)).map((t) => t.resource_name)).toEqual([
-      'Budget View Snapshots',
-      'Budget Line Items',
+    expect((await procore.listWebhookTriggers(hook.id)).map((t) => [t.resource_name, t.event_type])).toEqual([
+      ['Projects', 'CREATED'],
+      ['Projects', 'UPDATED'],
     ]);
     // A duplicate trigger is refused by Procore with its reason.
-    await expect(
-      procore.createWebhookTrigger(hook.id, { resourceName: 'Budget Line Items', eventType: 'update' }),
-    ).rejects.toThrow(/422 Unprocessable Entity: resource_name has already been taken/);
+    await expect(procore.createWebhookTrigger(hook.id, { resourceName: 'Projects', eventType: 'update' })).rejects.toThrow(
+      /422 Unprocessable Entity: resource_name has already been taken/,
+    );
   });
 
   it('counts requests by kind', async () => {

@@ -34,11 +34,11 @@ describe('ProcoreClient paging (real HTTP against the Procore stand-in)', () => 
     expect(standIn.detailRowPageRequests(viewId)).toBe(pages);
     expect(standIn.countRequests({ path: 'detail_rows' })).toBe(pages);
     expect(procore.stats.byKind).toEqual({ token: 1, detailRowPages: pages, other: 0 });
-    // Every amount arrives intact (detail rows carry JSON numbers).
+    // Every amount arrives intact (detail rows carry decimal text, the view's columns by display name).
     for (const [index, row] of rows.entries()) {
-      expect(typeof row.original_budget_amount).toBe('number');
-      expect(parseMoney(row.original_budget_amount).cents).toBe(parseMoney(seeded[index].original_budget_amount).cents);
-      expect(parseMoney(row.revised_budget as number).cents).toBe(parseMoney(seeded[index].revised_budget).cents);
+      expect(typeof row.original_budget_amount).toBe('string');
+      expect(parseMoney(row.original_budget_amount as string).cents).toBe(parseMoney(seeded[index].original_budget_amount).cents);
+      expect(parseMoney(row['Revised Budget'] as string).cents).toBe(parseMoney(seeded[index].revised_budget).cents);
     }
   });
 

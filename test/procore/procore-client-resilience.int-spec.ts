@@ -279,18 +279,18 @@ describe('ProcoreClient resilience (real HTTP against the Procore stand-in)', ()
       expect(standIn.countRequests({ path: projectPath })).toBe(1);
     });
 
-    it('a line with an unreadable amount is a ProcoreDataError naming the field', async () => {
+    it('a line whose amount is neither text nor a number is a ProcoreDataError naming the field', async () => {
       standIn.setBudgetLines(projectId, generateBudgetLines(3, 1));
       standIn.respondNext(
         1,
-        { body: [{ id: 1, cost_code_id: 2, category_id: 3, original_budget_amount: 'twelve' }] },
+        { body: [{ id: 1, cost_code_id: 2, category_id: 3, original_budget_amount: { value: 12 } }] },
         { path: 'detail_rows' },
       );
       await expect(client().listDetailRows(viewId, projectId)).rejects.toThrow(
         new ProcoreDataError(
           'GET',
           `/rest/v1.0/budget_views/${viewId}/detail_rows`,
-          '[0].original_budget_amount: expected an amount (number or decimal text), got text "twelve"',
+          '[0].original_budget_amount: expected an amount (number or decimal text), got an object',
         ),
       );
     });

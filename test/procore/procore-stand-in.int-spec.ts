@@ -1,6 +1,7 @@
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { parseLinkHeader } from '../../src/procore/http-headers';
+import { procoreFixture } from '../fixtures/procore';
 import {
   ProcoreStandIn,
   SAMPLE_BUDGET_LINES,
@@ -134,25 +135,121 @@ describe('Procore stand-in protocol', () => {
       expect(((await response.json()) as unknown[]).length).toBe(SAMPLE_BUDGET_LINES.length);
     });
 
-    it('sends detail-row amounts as numbers and line-item amounts as text', async () => {
-      const rows = (await (await api('/rest/v1.0/budget_views/2001/detail_rows?project_id=1001')).json()) as Array<
-        Record<string, unknown>
-      >;
-      expect(typeof rows[0].original_budget_amount).toBe('number');
-      const item = (await (await api(`/rest/v1.0/budget_line_items/${rows[0].id}?project_id=1001`)).json()) as Record<
-        string,
-        unknown
-      >;
-      expect(item.original_budget_amount).toBe('412500.00');
+    it('caps v2.0 lists at 100 per page (default 10) and wraps them in {data}', async () => {
+      for (let i = 0; i < 150; i += 1) standIn.addHook({ namespace: 'many', destinationUrl: `https://x.example/${i}` });
+      const path = `/rest/v2.0/companies/${standIn.companyId}/webhooks/hooks?namespace=many`;
+      const fallback = await api(path);
+      expect(fallback.headers.get('per-page')).toBe('10');
+      expect(((await fallback.json()) as { data: unknown[] }).data).toHaveLength(10);
+      const capped = await api(`${path}&per_page=1000`);
+      expect(capped.headers.get('per-page')).toBe('100');
+      expect(capped.headers.get('total')).toBe('150');
+      expect(((await capped.json()) as { data: unknown[] }).data).toHaveLength(100);
     });
 
-    it('shows only the columns the view has', async () => {
-      standIn.addBudgetView(1001, { id: 2999, name: 'Original only', columns: [] });
-      const rows = (await (await api('/rest/v1.0/budget_views/2999/detail_rows?project_id=1001')).json()) as Array<
-        Record<string, unknown>
-      >;
-      expect(rows[0]).not.toHaveProperty('revised_budget');
-      expect(rows[0]).toHaveProperty('budget_modifications');
+    it('can leave out Link and Total (a reader must then stop on a short page)', async () => {
+      standIn.setPagingHeaders({ link: false, total: false });
+      const response = await api('/rest/v1.0/budget_views/2001/detail_rows?project_id=1001&per_page=10');
+      expect(response.headers.get('link')).toBeNull();
+      expect(response.headers.get('total')).toBeNull();
+      expect(response.headers.get('per-page')).toBe('10');
+    });
+  });
+
+  describe('published shapes (test/fixtures/procore)', () => {
+    const shapeOf = (value: unknown): unknown =>
+      value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value === 'object' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, shapeOf(v)])) : typeof value;
+
+    it('detail rows: the published keys, view columns by display name, amounts as text with two decimals', async () => {
+      const [row] = (await (await api('/rest/v1.0/budget_views/2001/detail_rows?project_id=1001&per_page=1')).json()) as Array<Record<string, unknown>>;
+      const published = procoreFixture('list-budget-view-detail-rows').response.body[0];
+      expect(Object.keys(row)).toEqual(Object.keys(published));
+      const nullable = new Set(['cost_code_origin_id']);
+      for (const [key, value] of Object.entries(published)) {
+        if (!nullable.has(key)) expect({ key, type: shapeOf(row[key]) }).toEqual({ key, type: shapeOf(value) });
+      }
+      expect(row).toMatchObject({ original_budget_amount: '412500.00', 'Revised Budget': '412500.00', 'Direct Costs': '61250.40', 'Committed Costs': '98000.00' });
+      expect(row).not.toHaveProperty('revised_budget');
+      expect(row).not.toHaveProperty('created_by');
+    });
+
+    it('a budget line item: the published keys, amounts like "45000.0", no creator', async () => {
+      const line = standIn.budgetLines(1001).find((l) => l.approved_budget_changes !== '0.00');
+      const item = (await (await api(`/rest/v1.0/budget_line_items/${line?.id}?project_id=1001`)).json()) as Record<string, unknown>;
+      const published = procoreFixture('show-budget-line-item').response.body;
+      expect(shapeOf(item)).toEqual(shapeOf(published));
+      expect(item).toMatchObject({ original_budget_amount: '158730.4', approved_budget_changes: '4200.0', revised_budget: '162930.4', budget_modifications: '0.0' });
+    });
+
+    it('JSON numbers instead, when asked (the reference schema types amounts as numbers)', async () => {
+      standIn.setAmountFormat('number');
+      const [row] = (await (await api('/rest/v1.0/budget_views/2001/detail_rows?project_id=1001&per_page=1')).json()) as Array<Record<string, unknown>>;
+      expect(row).toMatchObject({ original_budget_amount: 412500, 'Revised Budget': 412500 });
+    });
+
+    it('views show the columns they have, by the names they give them', async () => {
+      standIn.addBudgetView(1001, { id: 2999, name: 'Renamed', columns: ['Approved COs', { name: 'Revised Estimate', source: 'Revised Budget' }] });
+      const [row] = (await (await api('/rest/v1.0/budget_views/2999/detail_rows?project_id=1001&per_page=1')).json()) as Array<Record<string, unknown>>;
+      expect(Object.keys(row).slice(-2)).toEqual(['Approved COs', 'Revised Estimate']);
+      expect(row).not.toHaveProperty('Revised Budget');
+    });
+
+    it('budget changes wrapped in {data}, amounts as numbers, unpaged', async () => {
+      const response = await api('/rest/v1.0/projects/1001/budget_changes');
+      const body = (await response.json()) as { data: Array<Record<string, unknown>> };
+      expect(shapeOf(body.data[0])).toEqual(shapeOf({ ...procoreFixture('list-budget-changes').response.body.data[0], prime_contract_id: null }));
+      expect(body.data.map((c) => [c.number, c.status, c.amount])).toEqual([
+        [1, 'approved', 21340.5],
+        [2, 'draft', 18000],
+      ]);
+      expect(response.headers.get('total')).toBeNull();
+    });
+
+    it('projects: active only, unless filters[by_status] asks for Inactive or All', async () => {
+      standIn.addProject({ id: 1009, name: 'Closed Clinic Annex', active: false });
+      const ids = async (query: string) => ((await (await api(`/rest/v1.0/projects?company_id=8${query}`)).json()) as Array<{ id: number }>).map((p) => p.id);
+      expect(await ids('')).toEqual([1001]);
+      expect(await ids('&filters[by_status]=Inactive')).toEqual([1009]);
+      expect(await ids('&filters[by_status]=All')).toEqual([1001, 1009]);
+      expect((await api('/rest/v1.0/projects?company_id=8&filters[by_status]=Closed')).status).toBe(400);
+    });
+  });
+
+  describe('budget lock', () => {
+    const lockPath = '/rest/v1.0/projects/1001/budget/lock';
+    const modifications = () => standIn.budgetLines(1001).filter((l) => l.budget_modifications !== '0.00').map((l) => l.budget_modifications);
+
+    it('an unlock without destroy_all_budget_line_item_transfers=false destroys every budget modification', async () => {
+      expect(modifications()).toEqual(['12500.00', '-4800.00', '15600.00', '7250.00']);
+      const revisedBefore = standIn.budgetLines(1001).find((l) => l.budget_modifications === '12500.00')?.revised_budget;
+      expect((await api(lockPath, { method: 'POST' })).status).toBe(201);
+      const unlocked = await api(lockPath, { method: 'DELETE' });
+      expect([unlocked.status, await unlocked.json()]).toEqual([200, { locked: false }]);
+      expect(modifications()).toEqual([]);
+      expect(standIn.budgetLines(1001).find((l) => l.cost_code.startsWith('03-300') && l.category === 'Material')?.revised_budget).not.toBe(revisedBefore);
+      expect(standIn.unlockRequests).toEqual([{ projectId: 1001, destroyAllBudgetLineItemTransfers: null, destroyedModifications: true }]);
+    });
+
+    it('with destroy_all_budget_line_item_transfers=false the modifications stay', async () => {
+      await api(lockPath, { method: 'POST' });
+      expect((await api(`${lockPath}?destroy_all_budget_line_item_transfers=false`, { method: 'DELETE' })).status).toBe(200);
+      expect(modifications()).toHaveLength(4);
+      expect(standIn.unlockRequests).toEqual([{ projectId: 1001, destroyAllBudgetLineItemTransfers: 'false', destroyedModifications: false }]);
+      expect((await api(`${lockPath}?destroy_all_budget_line_item_transfers=false`, { method: 'DELETE' })).status).toBe(422);
+      expect((await api(`${lockPath}?destroy_all_budget_line_item_transfers=maybe`, { method: 'DELETE' })).status).toBe(400);
+    });
+  });
+
+  describe('clock', () => {
+    it('a skewed server clock shows in Date and X-Rate-Limit-Reset alike', async () => {
+      standIn.setRateLimits({ spike: { limit: 25, windowSeconds: 10 } });
+      standIn.setClockSkew(3_600_000);
+      const response = await api('/rest/v1.0/projects/1001/budget');
+      const date = Date.parse(response.headers.get('date') as string);
+      const reset = Number(response.headers.get('x-rate-limit-reset')) * 1000;
+      expect(date - Date.now()).toBeGreaterThan(3_500_000);
+      expect(reset - date).toBeGreaterThan(0);
+      expect(reset - date).toBeLessThanOrEqual(11_000);
     });
   });
 
@@ -262,24 +359,21 @@ describe('Procore stand-in protocol', () => {
       received.length = 0;
     });
 
-    it('delivers a v2 payload to every hook with its destination headers verbatim', async () => {
-      const created = await api(`/rest/v2.0/companies/${standIn.companyId}/webhooks/hooks`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          payload_version: 'v2',
-          namespace: 'erp-connector',
-          destination_url: receiverUrl,
-          destination_headers: { Authorization: 'Token  exact-value ' },
-        }),
+    const hooksPath = (projectId?: number) =>
+      `/rest/v2.0/companies/${standIn.companyId}${projectId ? `/projects/${projectId}` : ''}/webhooks/hooks`;
+    const post = (path: string, body: unknown) =>
+      api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+    it('delivers a v2 payload, in the published shape, to the hooks its project reaches with their headers verbatim', async () => {
+      const created = await post(hooksPath(1001), {
+        payload_version: 'v2',
+        namespace: 'erp-connector',
+        destination_url: receiverUrl,
+        destination_headers: { Authorization: 'Token  exact-value ' },
       });
       expect(created.status).toBe(201);
       const hook = ((await created.json()) as { data: { id: string } }).data;
-      const trigger = await api(`/rest/v2.0/companies/${standIn.companyId}/webhooks/hooks/${hook.id}/triggers`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ resource_name: 'Budget View Snapshots', event_type: 'create' }),
-      });
+      const trigger = await post(`${hooksPath(1001)}/${hook.id}/triggers`, { resource_name: 'Budget View Snapshots', event_type: 'create' });
       expect(trigger.status).toBe(201);
 
       const statuses = await standIn.deliverWebhook({ project_id: 1001, user_id: 7001, resource_id: 555, event_type: 'create' });
@@ -287,31 +381,77 @@ describe('Procore stand-in protocol', () => {
       expect(statuses).toEqual([202]);
       expect(received).toHaveLength(1);
       expect(received[0].headers.authorization).toBe('Token  exact-value');
+      expect(Object.keys(received[0].body)).toEqual(Object.keys(procoreFixture('webhook-event').current));
       expect(received[0].body).toMatchObject({
         company_id: standIn.companyId,
         project_id: 1001,
         user_id: 7001,
-        api_version: 'v2',
+        api_version: 'v2.0',
         event_type: 'create',
         resource_name: 'Budget View Snapshots',
         resource_id: 555,
-        metadata: {},
+        metadata: { source_user_id: 7001, source_project_id: 1001, source_company_id: standIn.companyId },
       });
       expect(received[0].body.ulid).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
 
-      // Only hooks with a matching trigger, when asked.
-      expect(await standIn.deliverWebhook({ resource_name: 'Projects' }, { matchTriggers: true })).toEqual([]);
+      // Only hooks with a matching trigger, when asked; another project's event does not reach it.
+      expect(await standIn.deliverWebhook({ project_id: 1001, resource_name: 'Projects' }, { matchTriggers: true })).toEqual([]);
+      expect(await standIn.deliverWebhook({ project_id: 1002 })).toEqual([]);
+    });
+
+    it('lists hooks with the Authorization header masked and triggers upper case and past tense (inferred), v1.0 alike', async () => {
+      const hook = standIn.addHook({ namespace: 'erp-connector', destinationUrl: receiverUrl, destinationHeaders: { Authorization: 'Bearer abcdef-12345' } });
+      standIn.addTrigger(hook.id, 'Projects', 'create');
+      const listed = (await (await api(`${hooksPath()}?namespace=erp-connector`)).json()) as { data: Array<Record<string, unknown>> };
+      expect(Object.keys(listed.data[0])).toEqual(Object.keys(procoreFixture('webhooks-v2').hookList.response.body.data[0]));
+      expect(listed.data[0]).toMatchObject({ id: hook.id, destination_headers: { Authorization: '*****12345' }, company_id: '8', project_id: null });
+      const triggers = (await (await api(`${hooksPath()}/${hook.id}/triggers`)).json()) as { data: Array<Record<string, unknown>> };
+      expect(triggers.data.map((t) => t.event_type)).toEqual(['CREATED']);
+
+      const v1 = (await (await api('/rest/v1.0/webhooks/hooks?company_id=8&namespace=erp-connector')).json()) as Array<Record<string, unknown>>;
+      expect(Object.keys(v1[0])).toEqual(Object.keys(procoreFixture('webhooks-v1').hookList.response.body[0]));
+      expect(v1[0]).toMatchObject({ id: Number(hook.id), destination_headers: { Authorization: '*****12345' } });
+      const v1Triggers = (await (await api(`/rest/v1.0/webhooks/hooks/${hook.id}/triggers?company_id=8`)).json()) as Array<Record<string, unknown>>;
+      expect(v1Triggers.map((t) => t.event_type)).toEqual(['CREATE']);
+
+      standIn.setWebhookBehaviour({ maskSecrets: false, eventTypeStyle: 'lower' });
+      const plain = (await (await api(`${hooksPath()}?namespace=erp-connector`)).json()) as { data: Array<Record<string, unknown>> };
+      expect(plain.data[0].destination_headers).toEqual({ Authorization: 'Bearer abcdef-12345' });
+    });
+
+    it('offers the budget resources to project-level hooks only, and refuses triggers a scope does not offer', async () => {
+      const company = (await (await api(`/rest/v2.0/companies/8/webhooks/resources?payload_version=v2.0`)).json()) as { data: Array<{ name: string }> };
+      expect(company.data.map((r) => r.name)).toContain('Projects');
+      expect(company.data.map((r) => r.name)).not.toContain('Budget Line Items');
+      const project = (await (await api(`/rest/v2.0/companies/8/projects/1001/webhooks/resources?payload_version=v2.0`)).json()) as { data: Array<{ name: string; actions: string[] }> };
+      expect(project.data.find((r) => r.name === 'Budget View Snapshots')?.actions).toEqual(['create']);
+      const hook = standIn.addHook({ namespace: 'erp-connector', destinationUrl: receiverUrl });
+      const refused = await post(`${hooksPath()}/${hook.id}/triggers`, { resource_name: 'Budget Line Items', event_type: 'update' });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({ error: { message: 'resource_name is not a webhook resource at company scope' } });
+    });
+
+    it('a company without the v2.0 hooks API answers 404 there; the v1.0 API works', async () => {
+      standIn.setWebhookBehaviour({ api: 'v1' });
+      expect((await api(`${hooksPath()}?namespace=x`)).status).toBe(404);
+      const created = await post('/rest/v1.0/webhooks/hooks', {
+        project_id: 1001,
+        hook: { api_version: 'v2', namespace: 'erp-connector', destination_url: receiverUrl, destination_headers: { Authorization: 'secret-value' } },
+      });
+      expect(created.status).toBe(201);
+      expect(await created.json()).toMatchObject({ owned_by_project_id: 1001, destination_headers: { Authorization: '*****value' } });
+      expect(standIn.hooks()).toEqual([expect.objectContaining({ project_id: 1001, destination_headers: { Authorization: 'secret-value' } })]);
     });
 
     it('validates hooks and triggers like Procore (422 with reasons)', async () => {
-      const bad = await api(`/rest/v2.0/companies/${standIn.companyId}/webhooks/hooks`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ namespace: '', destination_url: 'not a url' }),
-      });
+      const bad = await post(hooksPath(), { namespace: '', destination_url: 'not a url' });
       expect(bad.status).toBe(422);
       expect(await bad.json()).toEqual({
-        errors: { namespace: ["can't be blank"], destination_url: ['must be an http(s) URL'] },
+        error: {
+          code: '422',
+          message: "namespace can't be blank; destination_url must be an http(s) URL; payload_version can't be blank",
+          details: { namespace: ["can't be blank"], destination_url: ['must be an http(s) URL'], payload_version: ["can't be blank"] },
+        },
       });
     });
 
@@ -333,6 +473,7 @@ describe('Procore stand-in protocol', () => {
       );
       expect(lines.some((line) => line.budget_modifications !== '0.00')).toBe(true);
       expect(lines.some((line) => line.approved_cos !== '0.00')).toBe(true);
+      expect(lines.some((line) => line.approved_budget_changes !== '0.00')).toBe(true);
       expect(standIn.usersList().filter((user) => user.erp_integrated_accountant)).toHaveLength(1);
     });
 

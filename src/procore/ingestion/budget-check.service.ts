@@ -5,7 +5,8 @@ import { SubmissionSource } from '../../budgets/submission.entity';
 import { OPEN_STATUSES, SubmissionStatus } from '../../budgets/submission-status';
 import { ConflictError } from '../../common/app-error';
 import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
-import { mapBudget, MappedBudget } from '../mapping/budget-mapping';
+import { SubmissionStateMachine } from '../../budgets/submission-state-machine';
+import { BudgetDataError, mapBudget, MappedBudget } from '../mapping/budget-mapping';
 import { MappingStore } from '../mapping/mapping-store';
 import { ProcoreUserSync } from '../users/procore-user-sync.service';
 import { BudgetCreator } from './budget-creator.service';
@@ -52,6 +53,7 @@ export class BudgetCheck {
     private readonly workQueue: WorkQueue,
     private readonly mapping: MappingStore,
     private readonly projectLock: ProjectLock,
+    private readonly stateMachine: SubmissionStateMachine,
   ) {}
 
   async check(projectId: number, trigger: CheckTrigger): Promise<CheckResult> {
@@ -67,7 +69,13 @@ export class BudgetCheck {
     if (!(await this.reader.isLocked(projectId))) return { outcome: 'the budget is not locked in Procore; nothing to send' };
 
     const read = await this.reader.read(projectId);
-    const budget = this.map(read);
+    let budget: MappedBudget;
+    try {
+      budget = this.map(read);
+    } catch (error) {
+      if (error instanceof BudgetDataError) return this.recordUnreadable(projectId, trigger, error.message, held);
+      throw error;
+    }
     const last = await this.lastSubmission(projectId);
     if (last?.fingerprint === budget.fingerprint) {
       return { outcome: new BudgetUnchangedError(last.id, last.status).message };
@@ -111,6 +119,39 @@ export class BudgetCheck {
 
   private map(read: BudgetRead): MappedBudget {
     return mapBudget(read.source, this.mapping.current());
+  }
+
+  /**
+   * A locked budget the connector cannot read (e.g. its view lacks the revised column): opened as
+   * an explicit send would be and ended `ingest_failed` with the reason, so people see it
+   * (DECISIONS.md) — once: while the newest submission already failed for the same reason, later
+   * checks create nothing.
+   */
+  private async recordUnreadable(projectId: number, trigger: CheckTrigger, reason: string, held: HeldProjectLock): Promise<CheckResult> {
+    const [newest] = await this.em
+      .fork()
+      .execute<Array<{ id: string; status: SubmissionStatus; ingest_error: string | null }>>(
+        `select id, status, ingest_error from submission where procore_project_id = ? order by id desc limit 1`,
+        [projectId],
+      );
+    if (newest?.status === 'ingest_failed' && newest.ingest_error === reason) {
+      return { outcome: `the budget still cannot be read (submission ${newest.id}); nothing created` };
+    }
+    const people = await this.users.resolve([trigger.procoreUserId]);
+    const senderId = (trigger.procoreUserId && people.get(trigger.procoreUserId)) || null;
+    let submissionId: string;
+    held.assertHeld();
+    try {
+      submissionId = await this.em.fork().transactional(async (em) => {
+        const { id } = await this.intake.open(em, { procoreProjectId: String(projectId), source: trigger.source, senderId, actor: trigger.actor, note: trigger.note });
+        await this.stateMachine.transition(em, id, { event: 'ingestFailed', actor: trigger.actor, note: reason, changes: { ingestError: reason } });
+        return id;
+      });
+    } catch (error) {
+      if (error instanceof ConflictError) return { outcome: `${error.message} Nothing created.` };
+      throw error;
+    }
+    return { outcome: `submission ${submissionId} could not be ingested: ${reason}`, submissionId };
   }
 
   /** An open submission other than `ready_to_export` (which a newer budget would supersede). */

@@ -14,6 +14,9 @@ export interface BudgetRead {
  * Reads one project's budget from Procore: the project, the budget view (PROCORE_BUDGET_VIEW_ID or
  * the project's first), every detail row (⌈lines / per_page⌉ pages) and the company's categories.
  * Cost codes are read only when a detail row does not carry its code as text (it normally does).
+ * The revised estimate is the view column PROCORE_REVISED_COLUMN names (mapping/budget-mapping.ts).
+ * The public API names no budget creator (budget line items carry no `created_by`), so nothing
+ * here reads one.
  */
 @Injectable()
 export class BudgetReader {
@@ -28,18 +31,22 @@ export class BudgetReader {
   }
 
   async read(projectId: number): Promise<BudgetRead> {
-    const [project, viewId, lineItemTypes] = await Promise.all([
+    const [project, view, lineItemTypes] = await Promise.all([
       this.notFoundAs(this.client.getProject(projectId), projectNotFound(projectId)),
       this.viewOf(projectId),
       this.client.listLineItemTypes(),
     ]);
+    const viewId = view.id;
     const lines = await this.notFoundAs(
       this.client.listDetailRows(viewId, projectId),
       `Budget view ${viewId} was not found in Procore project ${projectId}` + (this.config.procore.budgetViewId ? ' (PROCORE_BUDGET_VIEW_ID)' : ''),
     );
     if (!lines.length) throw new IngestionError(`The budget of Procore project ${projectId} (budget view ${viewId}) has no lines; there is nothing to send`);
     const costCodes = needsCostCodeList(lines) ? await this.client.listCostCodes(projectId) : undefined;
-    return { source: { project, lines, lineItemTypes, costCodes }, viewId };
+    return {
+      source: { project, lines, lineItemTypes, costCodes, view, revisedColumn: this.config.procore.revisedColumn },
+      viewId,
+    };
   }
 
   /**
@@ -55,11 +62,12 @@ export class BudgetReader {
     }
   }
 
-  private async viewOf(projectId: number): Promise<number> {
-    if (this.config.procore.budgetViewId) return this.config.procore.budgetViewId;
+  /** The configured view (its name unread), or the project's first. */
+  private async viewOf(projectId: number): Promise<{ id: number; name: string | null }> {
+    if (this.config.procore.budgetViewId) return { id: this.config.procore.budgetViewId, name: null };
     const views = await this.notFoundAs(this.client.listBudgetViews(projectId), projectNotFound(projectId));
     if (!views.length) throw new IngestionError(`Procore project ${projectId} has no budget views; create one, or set PROCORE_BUDGET_VIEW_ID`);
-    return views[0].id;
+    return { id: views[0].id, name: views[0].name };
   }
 
   private async notFoundAs<T>(call: Promise<T>, message: string): Promise<T> {

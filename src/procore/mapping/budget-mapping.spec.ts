@@ -11,6 +11,8 @@ const TYPES: ProcoreLineItemType[] = [
 ];
 
 let nextId = 500001;
+/** A detail row as Procore publishes it: view columns by display name, "Revised Budget" =
+ * original unless given. */
 function line(costCode: string | null, categoryId: number | null, original: number | string, extra: Partial<ProcoreDetailRow> = {}): ProcoreDetailRow {
   const type = TYPES.find((t) => t.id === categoryId);
   return {
@@ -21,12 +23,16 @@ function line(costCode: string | null, categoryId: number | null, original: numb
     category_id: categoryId,
     category: type?.name ?? null,
     original_budget_amount: original,
-    budget_modifications: 0,
-    approved_cos: 0,
-    revised_budget: null,
-    pending_budget_changes: null,
+    budget_modifications: '0.00',
+    'Approved COs': '0.00',
+    'Revised Budget': original,
     ...extra,
   };
+}
+
+function withoutRevised(row: ProcoreDetailRow): ProcoreDetailRow {
+  const { 'Revised Budget': _revised, ...rest } = row;
+  return rest as ProcoreDetailRow;
 }
 
 function source(lines: ProcoreDetailRow[], project: Partial<BudgetSource['project']> = {}): BudgetSource {
@@ -43,7 +49,7 @@ describe('mapBudget', () => {
   it('maps job, phase and cost type from derived codes and sums lines into rows', () => {
     const mapped = mapBudget(
       source([
-        line('01-100 - General Conditions', 1, 412500, { budget_modifications: 100.5, approved_cos: '-0.50' }),
+        line('01-100 - General Conditions', 1, 412500, { budget_modifications: 100.5, 'Approved COs': '-0.50', 'Revised Budget': '412600.00' }),
         line('01-100 - General Conditions', 2, '38750.00'),
         line('03-300 - Cast-in-Place Concrete and Other Long Names', 1, 10),
       ]),
@@ -63,18 +69,73 @@ describe('mapBudget', () => {
     expect(money(mapped.totals.revisedEstimate)).toBe('451360.00');
   });
 
-  it('takes the view revised_budget column when present, else original + modifications + approved COs', () => {
+  it('reads the revised estimate from the view column "Revised Budget", never from a sum of other columns', () => {
     const mapped = mapBudget(
       source([
-        line('01-100 - A', 1, '100.00', { revised_budget: '90.00', budget_modifications: 5, approved_cos: 5 }),
-        line('01-200 - B', 1, '0.10', { budget_modifications: 0.1, approved_cos: 0.2 }),
+        // Approved COs and budget changes are in Revised Budget; original + modifications would miss them.
+        line('01-100 - A', 1, '45000.00', { 'Revised Budget': '50000.00', 'Approved COs': '5000.00', budget_modifications: '0.00' }),
+        line('01-200 - B', 1, '100.00', { 'Revised Budget': '90.00', budget_modifications: 5, 'Approved COs': 5 }),
       ]),
       EMPTY_MAPPING,
     );
     expect(mapped.lines.map((l) => [money(l.originalBudget), money(l.budgetChanges), money(l.revisedEstimate)])).toEqual([
+      ['45000.00', '5000.00', '50000.00'],
       ['100.00', '-10.00', '90.00'],
-      ['0.10', '0.30', '0.40'],
     ]);
+  });
+
+  it('reads "45000.0", "45000.00" and the JSON number 45000 exactly alike', () => {
+    const mapped = mapBudget(
+      source([line('01-100 - A', 1, '45000.0', { 'Revised Budget': '50000.0' }), line('01-200 - B', 1, '45000.00', { 'Revised Budget': '50000.00' }), line('01-300 - C', 1, 45000, { 'Revised Budget': 50000 })]),
+      EMPTY_MAPPING,
+    );
+    expect(mapped.lines.map((l) => [l.originalBudget, l.budgetChanges, l.revisedEstimate, l.notes])).toEqual([
+      [4500000n, 500000n, 5000000n, []],
+      [4500000n, 500000n, 5000000n, []],
+      [4500000n, 500000n, 5000000n, []],
+    ]);
+  });
+
+  it('matches the revised column by a normalised name: case, spaces and punctuation do not matter', () => {
+    const rows = (key: string) => [withoutRevised(line('01-100 - A', 1, '1.00', { [key]: '2.50' }))];
+    for (const key of ['revised_budget', 'REVISED BUDGET', ' Revised-Budget ']) {
+      expect(money(mapBudget(source(rows(key)), EMPTY_MAPPING).lines[0].revisedEstimate)).toBe('2.50');
+    }
+    const renamed = mapBudget(
+      { ...source([withoutRevised(line('01-100 - A', 1, '1.00', { 'Revised Estimate (Owner)': '3.00' }))]), revisedColumn: 'revised estimate owner' },
+      EMPTY_MAPPING,
+    );
+    expect(money(renamed.lines[0].revisedEstimate)).toBe('3.00');
+  });
+
+  it('a view without the revised column stops the read, naming the view and the columns it has', () => {
+    const rows = [withoutRevised(line('01-100 - A', 1, '1.00', { 'Direct Costs': '1.00' }))];
+    const read = () => mapBudget({ ...source(rows), view: { id: 2001, name: 'Cost view' } }, EMPTY_MAPPING);
+    expect(read).toThrow(BudgetDataError);
+    expect(read).toThrow(
+      'Budget view "Cost view" (2001) of Procore project 1001 has no "Revised Budget" column, so the budget\'s revised estimate cannot be read ' +
+        '(its columns are "Approved COs", "Direct Costs"). Show the column in the view, or set PROCORE_REVISED_COLUMN to the name the view gives it.',
+    );
+  });
+
+  it('flags a line whose amounts are not amounts, or are empty, and keeps it out of rows and totals', () => {
+    const mapped = mapBudget(
+      source([
+        line('01-100 - A', 1, '10.00'),
+        line('01-200 - B', 1, 'e5'),
+        line('01-300 - C', 1, '1.00', { 'Revised Budget': '1,23' }),
+        line('01-400 - D', 1, '1.00', { 'Revised Budget': null }),
+      ]),
+      EMPTY_MAPPING,
+    );
+    expect(mapped.lines.slice(1).map((l) => [l.problems, l.rowPosition, money(l.revisedEstimate)])).toEqual([
+      [['Line 2 (01-200 Labor): its original budget "e5" is not an amount; its revised budget (view column "Revised Budget") "e5" is not an amount'], null, '0.00'],
+      [['Line 3 (01-300 Labor): its revised budget (view column "Revised Budget") "1,23" is not an amount'], null, '0.00'],
+      [['Line 4 (01-400 Labor): its revised budget (view column "Revised Budget") is empty'], null, '0.00'],
+    ]);
+    expect(mapped.rows).toHaveLength(1);
+    expect(mapped.problemCount).toBe(3);
+    expect(money(mapped.totals.revisedEstimate)).toBe('10.00');
   });
 
   it('keeps amounts exact: 0.10 + 0.20 = 0.30 and 1,234,567.89 survives to the cent', () => {
@@ -94,7 +155,7 @@ describe('mapBudget', () => {
   it('rounds more than two decimals half away from zero and notes it on the line', () => {
     const mapped = mapBudget(source([line('26-500 - Lighting', 2, '226480.125'), line('26-510 - X', 2, -0.005)]), EMPTY_MAPPING);
     expect(money(mapped.lines[0].originalBudget)).toBe('226480.13');
-    expect(mapped.lines[0].notes).toEqual(['Original budget 226480.125 was rounded to 226480.13']);
+    expect(mapped.lines[0].notes).toEqual(['Original budget 226480.125 was rounded to 226480.13', 'Revised budget 226480.125 was rounded to 226480.13']);
     expect(money(mapped.lines[1].originalBudget)).toBe('-0.01');
     expect(mapped.lines[0].problems).toEqual([]);
   });
@@ -207,8 +268,35 @@ describe('mapBudget', () => {
     expect(mapBudget(source(lines), EMPTY_MAPPING).fingerprint).toBe(base.fingerprint);
   });
 
-  it('refuses an amount too large to store', () => {
-    expect(() => mapBudget(source([line('01-100 - A', 1, '12345678901234567.00')]), EMPTY_MAPPING)).toThrow(BudgetDataError);
+  it('refuses, line by line, amounts and differences numeric(18,2) cannot hold', () => {
+    const mapped = mapBudget(
+      source([
+        line('01-100 - A', 1, '12345678901234567.00'),
+        line('01-200 - B', 1, '-9000000000000000.00', { 'Revised Budget': '9000000000000000.00' }),
+        line('01-300 - C', 1, '9999999999999999.99'),
+      ]),
+      EMPTY_MAPPING,
+    );
+    expect(mapped.lines[0].problems).toEqual([
+      'Line 1 (01-100 Labor): its original budget "12345678901234567.00" is beyond what the connector can store (at most 9999999999999999.99); its revised budget (view column "Revised Budget") "12345678901234567.00" is beyond what the connector can store (at most 9999999999999999.99)',
+    ]);
+    expect(mapped.lines[1].problems).toEqual([
+      'Line 2 (01-200 Labor): its budget changes 18000000000000000.00 (revised − original) are beyond what the connector can store (at most 9999999999999999.99)',
+    ]);
+    // The largest storable amount is taken (and flagged for Spectrum, which holds 12 characters).
+    expect(money(mapped.lines[2].revisedEstimate)).toBe('9999999999999999.99');
+    expect(mapped.rows.map((r) => r.phase)).toEqual(['01300']);
+  });
+
+  it('a row or a total numeric(18,2) cannot hold is flagged, never handed to an insert', () => {
+    const lines = Array.from({ length: 3 }, () => line('01-100 - A', 1, '6000000000000000.00'));
+    const mapped = mapBudget(source(lines), EMPTY_MAPPING);
+    expect(mapped.rows).toHaveLength(1);
+    expect(mapped.rows[0]).toMatchObject({ originalBudget: 0n, revisedEstimate: 0n });
+    expect(mapped.rows[0].problems[0]).toMatch(/^Row 26-101\/01100\/L \(lines 1, 2, 3: 01-100 Labor\): the original budget 18000000000000000.00 does not fit Spectrum/);
+    expect(mapped.rows[0].problems[0]).toMatch(/the budget's totals \(original 18000000000000000.00, revised 18000000000000000.00\) are beyond what the connector can store/);
+    expect(mapped.totals).toEqual({ originalBudget: 0n, budgetChanges: 0n, revisedEstimate: 0n });
+    expect(mapped.problemCount).toBe(1);
   });
 
   it('reads cost codes from the detail row text, or from the cost code list when the text is not readable', () => {

@@ -1,11 +1,26 @@
 import { createHash } from 'node:crypto';
-import { Cents, formatMoney, parseMoney } from '../../common/money';
-import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreMoney, ProcoreProject } from '../procore.types';
+import { Cents, MoneyFormatError, formatMoney, parseMoney } from '../../common/money';
+import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreProject } from '../procore.types';
 import { MappingOverrides } from './mapping-file';
 import { checkCostType, checkJob, checkPhase, cutDescription, fitsSpectrumAmount, SPECTRUM_LIMITS, superSelectProblem } from '../../spectrum/spectrum-limits';
 
 /** numeric(18,2) holds less than 10^16; beyond it an amount cannot even be stored. */
 const STORABLE_CENTS = 10n ** 18n;
+/** The largest amount numeric(18,2) holds, for messages. */
+const STORABLE_LIMIT = '9999999999999999.99';
+/** The view column the revised estimate is read from unless PROCORE_REVISED_COLUMN names another. */
+export const DEFAULT_REVISED_COLUMN = 'Revised Budget';
+/**
+ * A detail row's own fields (the published example and the reference schema): every other key of
+ * a row is one of the view's columns, keyed by its display name.
+ */
+const DETAIL_ROW_FIELDS = new Set([
+  'id', 'budget_row_id', 'biller_id', 'root_cost_code_id', 'cost_code_level_1_id', 'cost_code_level_2_id', 'cost_code_level_3_id',
+  'cost_code_level_4_id', 'cost_code_level_5_id', 'cost_code_level_1', 'cost_code_level_2', 'cost_code_level_3', 'cost_code_level_4',
+  'cost_code_level_5', 'cost_code_id', 'category_id', 'biller', 'biller_type', 'root_cost_code', 'cost_code', 'category',
+  'cost_code_origin_id', 'project_id', 'project', 'company_id', 'company', 'budget_modifications', 'original_budget_amount',
+  'deletable', 'wbs_code_id', 'budget_forecast', 'currency_configuration', 'unbudgeted_reason', 'biller_origin_id',
+]);
 /** How many lines a row's problem message names before "and N more". */
 const LINES_NAMED = 10;
 
@@ -18,6 +33,11 @@ export interface BudgetSource {
   lineItemTypes: ProcoreLineItemType[];
   /** The project's cost codes; only needed when a detail row does not carry a readable code. */
   costCodes?: ProcoreCostCode[];
+  /** The budget view the lines come from (for messages); `name` null when not read. */
+  view?: { id: number; name: string | null };
+  /** Display name of the view column holding the revised budget (PROCORE_REVISED_COLUMN), matched
+   * by {@link normaliseColumnName}. Default {@link DEFAULT_REVISED_COLUMN}. */
+  revisedColumn?: string;
 }
 
 export interface MappedLine {
@@ -71,6 +91,27 @@ export interface MappedBudget {
   fingerprint: string;
 }
 
+/** `"Revised Budget"`, `"revised_budget"`, `"REVISED-BUDGET"` → `revised_budget`: lower case, every
+ * run of characters other than letters and digits one `_`, none at the ends. */
+export function normaliseColumnName(name: string): string {
+  return name
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .join('_');
+}
+
+/** The key of `row` whose normalised form is `wanted`'s, if any. */
+export function findColumn(row: Record<string, unknown>, wanted: string): string | undefined {
+  const target = normaliseColumnName(wanted);
+  return Object.keys(row).find((key) => normaliseColumnName(key) === target);
+}
+
+/** The view columns a detail row carries (its keys that are not Procore's own row fields). */
+export function viewColumnsOf(row: Record<string, unknown>): string[] {
+  return Object.keys(row).filter((key) => !DETAIL_ROW_FIELDS.has(key));
+}
+
 /** Procore data the connector cannot take in at all (as opposed to a flagged line). */
 export class BudgetDataError extends Error {
   constructor(message: string) {
@@ -86,6 +127,7 @@ export class BudgetDataError extends Error {
  */
 export function mapBudget(source: BudgetSource, overrides: MappingOverrides): MappedBudget {
   const projectId = String(source.project.id);
+  const revisedKey = revisedColumnOf(source);
   const job = mapJob(source.project, overrides);
   const types = new Map(source.lineItemTypes.map((type) => [type.id, type]));
   const costCodes = new Map((source.costCodes ?? []).map((code) => [code.id, code]));
@@ -105,11 +147,13 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
     const category = (detail.category ?? type?.name ?? '').trim();
     const label = `${code.fullCode ?? '(no cost code)'} ${category || '(no category)'}`;
     const notes: string[] = [];
-    const amounts = lineAmounts(detail, notes, `Line ${position + 1} (${label})`);
+    const read = lineAmounts(detail, revisedKey, notes);
+    const amounts = 'problem' in read ? { originalBudget: 0n, budgetChanges: 0n, revisedEstimate: 0n } : read;
 
     const phase = code.fullCode === null ? null : mapPhase(code.fullCode, code.originId, projectPhases, overrides);
     const costType = category || type ? mapCostType(category, type, overrides) : null;
     const missing: string[] = [];
+    if ('problem' in read) missing.push(read.problem);
     if (job === null) {
       missing.push(
         `project ${projectId} maps to no Spectrum job: add it under jobs in the mapping file, or give the project an origin id or a project number in Procore`,
@@ -161,7 +205,8 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
       ]),
     );
 
-    if (job === null || phase === null || costType === null) return;
+    // A line whose amounts cannot be read is refused: it maps to no row.
+    if ('problem' in read || job === null || phase === null || costType === null) return;
     const key = `${job}\u0000${phase}\u0000${costType}`;
     let row = rows.get(key);
     if (!row) {
@@ -196,6 +241,11 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
     );
     if (!fitsSpectrumAmount(row.originalBudget)) issues.push(amountTooLarge('original budget', row.originalBudget));
     if (!fitsSpectrumAmount(row.revisedEstimate)) issues.push(amountTooLarge('revised estimate', row.revisedEstimate));
+    // A sum numeric(18,2) cannot hold is kept out of the snapshot (stored as 0.00, the flag says why).
+    if (!storable(row.originalBudget) || !storable(row.revisedEstimate)) {
+      row.originalBudget = 0n;
+      row.revisedEstimate = 0n;
+    }
     if (issues.length) {
       const message = `Row ${row.job}/${row.phase}/${row.costType} (${describeLines(linePositions, labels)}): ${issues.join('; ')}`;
       row.problems = [message];
@@ -203,6 +253,20 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
       problemCount += 1;
     }
     mappedRows.push(row);
+  }
+
+  // A total numeric(18,2) cannot hold: only rows far beyond Spectrum's amounts add up to one, and
+  // those are flagged; they say why the totals read 0.00.
+  if (!storable(totals.originalBudget) || !storable(totals.revisedEstimate) || !storable(totals.budgetChanges)) {
+    const message = `the budget's totals (original ${formatMoney(totals.originalBudget)}, revised ${formatMoney(totals.revisedEstimate)}) are beyond what the connector can store (at most ${STORABLE_LIMIT})`;
+    const culprits = mappedRows.filter((row) => row.problems.length > 0);
+    for (const row of culprits.length ? culprits : mappedRows) {
+      if (!row.problems.length) problemCount += 1;
+      row.problems = [`${row.problems[0] ?? `Row ${row.job}/${row.phase}/${row.costType}`}; ${message}`];
+    }
+    totals.originalBudget = 0n;
+    totals.budgetChanges = 0n;
+    totals.revisedEstimate = 0n;
   }
 
   return {
@@ -278,30 +342,74 @@ function costCodeOf(
 }
 
 /**
- * Original, changes and revised estimate of a line, exact to the cent. Revised: the view's
- * `revised_budget` column when it has one, else original + budget modifications + approved change
- * orders. Amounts with more than two decimals are rounded half away from zero and noted.
+ * The view column holding the revised budget: found by its display name (PROCORE_REVISED_COLUMN,
+ * default "Revised Budget") without regard to case, spaces or punctuation. A view without it stops
+ * the read: the connector never adds a revised estimate up from other columns (an earlier version
+ * did, and silently dropped approved change orders and budget changes).
+ */
+function revisedColumnOf(source: BudgetSource): string {
+  const wanted = source.revisedColumn?.trim() || DEFAULT_REVISED_COLUMN;
+  const first = source.lines[0];
+  const key = first ? findColumn(first, wanted) : undefined;
+  if (first && key !== undefined) return key;
+  const view = source.view ? `Budget view ${source.view.name ? `"${source.view.name}" ` : ''}(${source.view.id})` : 'The budget view';
+  const columns = first ? viewColumnsOf(first) : [];
+  const has = columns.length ? `its columns are ${columns.map((column) => `"${column}"`).join(', ')}` : 'it shows no columns';
+  throw new BudgetDataError(
+    `${view} of Procore project ${source.project.id} has no "${wanted}" column, so the budget's revised estimate cannot be read (${has}). ` +
+      `Show the column in the view, or set PROCORE_REVISED_COLUMN to the name the view gives it.`,
+  );
+}
+
+/**
+ * Original, changes and revised estimate of a line, exact to the cent: original from
+ * `original_budget_amount`, revised from the view's revised column, changes = revised − original.
+ * Amounts with more than two decimals are rounded half away from zero and noted. An amount that is
+ * not one, is missing, or is beyond numeric(18,2) (the amounts or their difference) refuses the
+ * line with the reason.
  */
 function lineAmounts(
   detail: ProcoreDetailRow,
+  revisedKey: string,
   notes: string[],
-  where: string,
-): { originalBudget: Cents; budgetChanges: Cents; revisedEstimate: Cents } {
-  const read = (value: ProcoreMoney | null | undefined, name: string): Cents => {
-    if (value === null || value === undefined) return 0n;
-    const { cents, rounded } = parseMoney(value);
-    if (rounded) notes.push(`${name} ${String(value)} was rounded to ${formatMoney(cents)}`);
-    if (cents >= STORABLE_CENTS || cents <= -STORABLE_CENTS) {
-      throw new BudgetDataError(`${where}: the ${name.toLowerCase()} ${String(value)} is too large to be a budget amount`);
+): { originalBudget: Cents; budgetChanges: Cents; revisedEstimate: Cents } | { problem: string } {
+  const read = (value: unknown, name: string): Cents | string => {
+    if (value === null || value === undefined || value === '') return `its ${name} is empty`;
+    if (typeof value !== 'string' && typeof value !== 'number') return `its ${name} is not an amount`;
+    let parsed: { cents: Cents; rounded: boolean };
+    try {
+      parsed = parseMoney(value);
+    } catch (error) {
+      if (!(error instanceof MoneyFormatError)) throw error;
+      return `its ${name} ${quote(value)} is not an amount`;
     }
-    return cents;
+    if (!storable(parsed.cents)) return `its ${name} ${quote(value)} is beyond what the connector can store (at most ${STORABLE_LIMIT})`;
+    if (parsed.rounded) notes.push(`${capitalise(name.replace(/ \(.*\)$/, ''))} ${String(value)} was rounded to ${formatMoney(parsed.cents)}`);
+    return parsed.cents;
   };
-  const originalBudget = read(detail.original_budget_amount, 'Original budget');
-  const revisedEstimate =
-    detail.revised_budget !== null && detail.revised_budget !== undefined
-      ? read(detail.revised_budget, 'Revised budget')
-      : originalBudget + read(detail.budget_modifications, 'Budget modifications') + read(detail.approved_cos, 'Approved change orders');
-  return { originalBudget, budgetChanges: revisedEstimate - originalBudget, revisedEstimate };
+  const originalBudget = read(detail.original_budget_amount, 'original budget');
+  const revisedEstimate = read(detail[revisedKey], `revised budget (view column "${revisedKey}")`);
+  const problems = [originalBudget, revisedEstimate].filter((value): value is string => typeof value === 'string');
+  if (problems.length) return { problem: problems.join('; ') };
+  const budgetChanges = (revisedEstimate as Cents) - (originalBudget as Cents);
+  if (!storable(budgetChanges)) {
+    return { problem: `its budget changes ${formatMoney(budgetChanges)} (revised − original) are beyond what the connector can store (at most ${STORABLE_LIMIT})` };
+  }
+  return { originalBudget: originalBudget as Cents, budgetChanges, revisedEstimate: revisedEstimate as Cents };
+}
+
+function storable(cents: Cents): boolean {
+  return cents < STORABLE_CENTS && cents > -STORABLE_CENTS;
+}
+
+/** An outside value for a message: at most 40 characters, quoted. */
+function quote(value: string | number): string {
+  const text = String(value);
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text);
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function amountTooLarge(name: string, cents: Cents): string {

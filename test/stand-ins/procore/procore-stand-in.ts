@@ -1,25 +1,47 @@
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { fromScaled, sumScaled, toJsonNumber, toScaled } from './stand-in-decimal';
+import { procoreFixture } from '../../fixtures/procore';
+import { Scaled, fromScaled, sumScaled, toScaled } from './stand-in-decimal';
+import {
+  AmountFormat,
+  TOKEN_TEMPLATE,
+  WEBHOOK_EVENT_TEMPLATE,
+  budgetChangeJson,
+  budgetViewJson,
+  companyUserJson,
+  conform,
+  costCodeJson,
+  detailRowJson,
+  divisionOf,
+  lineItemJson,
+  lineItemTypeJson,
+  projectJson,
+} from './stand-in-json';
 import { RateLimitConfig, StandInRateLimits } from './stand-in-rate-limits';
-import type {
-  BudgetLineInput,
-  BudgetViewColumn,
-  FaultFilter,
-  RequestFilter,
-  RequestLogEntry,
-  StandInBudgetChange,
-  StandInBudgetLine,
-  StandInBudgetView,
-  StandInCompany,
-  StandInCostCode,
-  StandInHook,
-  StandInLineItemType,
-  StandInProject,
-  StandInTrigger,
-  StandInUser,
-  WebhookEvent,
+import { StandInWebhooks, canonicalEventType } from './stand-in-webhooks';
+import {
+  STANDARD_VIEW_COLUMNS,
+  type BudgetLineInput,
+  type BudgetViewColumn,
+  type FaultFilter,
+  type RequestFilter,
+  type RequestLogEntry,
+  type StandInBudgetChange,
+  type StandInBudgetLine,
+  type StandInBudgetView,
+  type StandInCompany,
+  type StandInCostCode,
+  type StandInHook,
+  type StandInLineItemType,
+  type StandInProject,
+  type StandInTrigger,
+  type StandInUser,
+  type StandInUserRef,
+  type UnlockRequest,
+  type WebhookBehaviour,
+  type WebhookEvent,
+  type WebhookResource,
 } from './procore-stand-in.types';
 
 export interface ProcoreStandInOptions {
@@ -29,9 +51,10 @@ export interface ProcoreStandInOptions {
   clientSecret?: string;
   /** Access-token lifetime. Default 5400 (Procore's). */
   tokenTtlSeconds?: number;
-  /** `per_page` when the request has none. Default 100. */
+  /** v1 lists: `per_page` when the request has none. Default 100. */
   defaultPerPage?: number;
-  /** Largest `per_page` honoured; larger asks are cut to it. Default 10000. */
+  /** v1 lists: largest `per_page` honoured; larger asks are cut to it. Default 10000. (v2.0 lists:
+   * default 10, at most 100, as Procore publishes.) */
   maxPerPage?: number;
   /** Default: no spike bucket, an hourly one of 1,000,000. */
   rateLimits?: RateLimitConfig;
@@ -55,9 +78,21 @@ export const DEFAULT_LINE_ITEM_TYPES = [
   { code: 'O', name: 'Other', base_type: 'other' },
 ] as const;
 
-const ALL_COLUMNS: BudgetViewColumn[] = ['approved_cos', 'revised_budget', 'pending_budget_changes'];
+/** The user a budget view names as its creator when none is given. */
+export const VIEW_CREATOR: StandInUserRef = { id: 1651450, login: 'service-automation@summit-builders.example', name: 'Service Automation' };
+
+/** Which paging headers lists carry (Procore's do; a test can drop them to exercise fallbacks). */
+export interface PagingHeaders {
+  link: boolean;
+  total: boolean;
+  perPage: boolean;
+}
+
 const RATE_LIMIT_MESSAGE =
   'You have surpassed the max number of requests for an hour. Please wait until your limit resets.';
+const V2_PAGING = procoreFixture('pagination').v2 as { defaultPerPage: number; maxPerPage: number };
+/** What an unlock without `destroy_all_budget_line_item_transfers` does: the reference's default. */
+const UNLOCK_DESTROYS_BY_DEFAULT = procoreFixture('budget-lock').unlock.parameterDefault === 'true';
 
 interface Fault {
   remaining: number;
@@ -89,15 +124,39 @@ interface Reply {
 
 type Json = Record<string, unknown>;
 
+/** A line as seeded: the stand-in recomputes the line from it on every change. */
+interface LineState {
+  id: number;
+  projectId: number;
+  costCodeId: number;
+  categoryId: number;
+  original: Scaled;
+  modifications: Scaled;
+  approvedCos: Scaled;
+  approvedBudgetChanges: Scaled;
+  pending: Scaled;
+  committed: Scaled;
+  direct: Scaled;
+  /** A seeded revised budget (a view formula); else the sum. */
+  revisedOverride?: Scaled;
+}
+
 /**
  * A local, stateful stand-in for Procore's login host and REST API on one base URL
- * (`http://127.0.0.1:<port>`): OAuth client credentials, `Procore-Company-Id`, paging headers,
- * rate limits, budget lock, webhooks, plus fault injection and a request log for tests.
+ * (`http://127.0.0.1:<port>`). Every response has the shape Procore publishes
+ * (test/fixtures/procore): detail rows keyed by column display names with amounts as text, budget
+ * line items without `created_by`, `budget_changes` wrapped in `{data}`, v2.0 lists wrapped and
+ * capped at 100 per page, hooks listed with masked secrets and upper-case event types, active
+ * projects unless `filters[by_status]=All`, and an unlock that destroys the budget's modifications
+ * unless `destroy_all_budget_line_item_transfers=false` is sent. Plus OAuth client credentials,
+ * `Procore-Company-Id`, paging headers, rate limits, fault injection and a request log for tests.
  */
 export class ProcoreStandIn {
   readonly company: StandInCompany;
   /** Every request answered (or dropped) since start or {@link clearLog}. */
   readonly requests: RequestLogEntry[] = [];
+  /** Every unlock that reached a budget, with its `destroy_all_budget_line_item_transfers`. */
+  readonly unlockRequests: UnlockRequest[] = [];
   latencyMs: number;
 
   private readonly options: ProcoreStandInOptions;
@@ -107,6 +166,7 @@ export class ProcoreStandIn {
   private readonly defaultPerPage: number;
   private readonly maxPerPage: number;
   private readonly rateLimits: StandInRateLimits;
+  private readonly webhookApi: StandInWebhooks;
   private readonly routes: Route[];
   private server?: Server;
   private port?: number;
@@ -117,19 +177,21 @@ export class ProcoreStandIn {
   private tokens = new Map<string, number>();
   private projects = new Map<number, StandInProject>();
   private locks = new Map<number, boolean>();
-  private views = new Map<number, StandInBudgetView>();
-  private lines = new Map<number, StandInBudgetLine>();
+  private views = new Map<number, StandInBudgetView & { createdBy: StandInUserRef; createdAt: string }>();
+  private lines = new Map<number, LineState>();
   private costCodes = new Map<number, StandInCostCode>();
+  private divisions = new Map<string, { id: number; code: string; name: string }>();
   private lineItemTypes = new Map<number, StandInLineItemType>();
   private budgetChanges = new Map<number, StandInBudgetChange>();
   private users = new Map<number, StandInUser>();
-  private hookList = new Map<string, StandInHook>();
-  private triggerList = new Map<string, StandInTrigger>();
   private faults: Fault[] = [];
   private nextIds: Record<string, number> = {};
   private rateLimitedCount = 0;
   private tokenCount = 0;
   private webhookEventId = 0;
+  private amountFormat: AmountFormat = 'text';
+  private pagingHeaders: PagingHeaders = { link: true, total: true, perPage: true };
+  private clockSkewMs = 0;
 
   constructor(options: ProcoreStandInOptions = {}) {
     this.options = options;
@@ -144,6 +206,12 @@ export class ProcoreStandIn {
     this.maxPerPage = options.maxPerPage ?? 10000;
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimits = new StandInRateLimits(options.rateLimits);
+    this.webhookApi = new StandInWebhooks({
+      companyId: this.company.id,
+      hasProject: (projectId) => this.projects.has(projectId),
+      nextId: (kind, first) => this.idFor(kind, undefined, first),
+      paged: (url, items, v2) => this.paged(url, items, undefined, v2),
+    });
     this.routes = this.buildRoutes();
     this.reset();
   }
@@ -220,7 +288,7 @@ export class ProcoreStandIn {
   }
 
   /** Back to the state right after construction: no data, tokens, hooks or faults, an empty log,
-   * the constructor's rate limits and latency. Keeps listening on the same URL. */
+   * the constructor's rate limits and latency, published behaviour. Keeps listening on its URL. */
   reset(): void {
     this.rateLimits.configure(this.options.rateLimits ?? {});
     this.latencyMs = this.options.latencyMs ?? 0;
@@ -230,16 +298,47 @@ export class ProcoreStandIn {
     this.views.clear();
     this.lines.clear();
     this.costCodes.clear();
+    this.divisions.clear();
     this.lineItemTypes.clear();
     this.budgetChanges.clear();
     this.users.clear();
-    this.hookList.clear();
-    this.triggerList.clear();
+    this.webhookApi.reset();
     this.faults = [];
     this.nextIds = {};
     this.webhookEventId = 0;
+    this.amountFormat = 'text';
+    this.pagingHeaders = { link: true, total: true, perPage: true };
+    this.clockSkewMs = 0;
     this.clearLog();
     for (const type of DEFAULT_LINE_ITEM_TYPES) this.addLineItemType({ ...type });
+  }
+
+  // ---- Behaviour switches -----------------------------------------------------------------------
+
+  /** Amounts as Procore's published examples write them (`text`, the default) or as JSON numbers
+   * (the reference schema's type). */
+  setAmountFormat(format: AmountFormat): void {
+    this.amountFormat = format;
+  }
+
+  /** Drops paging headers from every list (to exercise a reader's fallbacks). */
+  setPagingHeaders(headers: Partial<PagingHeaders>): void {
+    this.pagingHeaders = { ...this.pagingHeaders, ...headers };
+  }
+
+  /** Runs the server's clock `ms` ahead of (or, negative, behind) ours: its `Date` header and
+   * `X-Rate-Limit-Reset` follow it. */
+  setClockSkew(ms: number): void {
+    this.clockSkewMs = ms;
+  }
+
+  /** The webhooks API's behaviour (which API answers, masking, event-type spelling, resources). */
+  setWebhookBehaviour(behaviour: Partial<WebhookBehaviour>): void {
+    Object.assign(this.webhookApi.behaviour, behaviour);
+  }
+
+  get webhookBehaviour(): WebhookBehaviour {
+    return this.webhookApi.behaviour;
   }
 
   // ---- Seeding ----------------------------------------------------------------------------------
@@ -269,24 +368,38 @@ export class ProcoreStandIn {
     return { ...project };
   }
 
+  /**
+   * Adds a budget view. `columns`: the standard columns it shows, by display name, optionally
+   * renamed (`{name: 'Revised Estimate', source: 'Revised Budget'}`); default every standard column.
+   */
   addBudgetView(
     projectId: number,
-    input: { id?: number; name: string; description?: string; columns?: BudgetViewColumn[] },
+    input: { id?: number; name: string; description?: string; columns?: BudgetViewColumn[]; createdBy?: StandInUserRef },
   ): StandInBudgetView {
     this.requireProject(projectId);
-    const view: StandInBudgetView = {
+    const columns = (input.columns ?? [...STANDARD_VIEW_COLUMNS]).map((column) =>
+      typeof column === 'string' ? { name: column, source: column } : { ...column },
+    );
+    for (const column of columns) {
+      if (!(STANDARD_VIEW_COLUMNS as readonly string[]).includes(column.source)) {
+        throw new Error(`stand-in: no standard column "${column.source}"`);
+      }
+    }
+    const view = {
       id: this.idFor('view', input.id, 2001),
       project_id: projectId,
       name: input.name,
       description: input.description ?? null,
-      columns: input.columns ?? [...ALL_COLUMNS],
+      columns,
+      createdBy: input.createdBy ?? VIEW_CREATOR,
+      createdAt: new Date().toISOString(),
     };
     this.views.set(view.id, view);
-    return { ...view };
+    return this.viewCopy(view);
   }
 
   budgetViews(projectId: number): StandInBudgetView[] {
-    return [...this.views.values()].filter((view) => view.project_id === projectId);
+    return [...this.views.values()].filter((view) => view.project_id === projectId).map((view) => this.viewCopy(view));
   }
 
   addCostCode(
@@ -343,7 +456,7 @@ export class ProcoreStandIn {
   setBudgetLines(projectId: number, inputs: BudgetLineInput[]): StandInBudgetLine[] {
     this.requireProject(projectId);
     for (const line of [...this.lines.values()]) {
-      if (line.project_id === projectId) this.lines.delete(line.id);
+      if (line.projectId === projectId) this.lines.delete(line.id);
     }
     return this.addBudgetLines(projectId, inputs);
   }
@@ -354,63 +467,66 @@ export class ProcoreStandIn {
     return inputs.map((input) => {
       let costCode = codes.get(input.costCode);
       if (!costCode) {
-        const name = input.costCodeName ?? input.costCode;
-        costCode = this.addCostCode(projectId, { fullCode: input.costCode, name });
+        costCode = this.addCostCode(projectId, { fullCode: input.costCode, name: input.costCodeName ?? input.costCode });
         codes.set(costCode.full_code, costCode);
       }
-      const type = this.resolveLineItemType(input.category);
-      const line = this.buildLine(projectId, costCode, type, input);
-      this.lines.set(line.id, line);
-      return { ...line };
+      const state = this.lineState(this.idFor('line', input.id, 500001), projectId, costCode, this.resolveLineItemType(input.category), input);
+      this.lines.set(state.id, state);
+      return this.lineOf(state);
     });
   }
 
   /** Changes one line (amounts are recomputed). */
   updateBudgetLine(lineId: number, patch: Partial<BudgetLineInput>): StandInBudgetLine {
-    const line = this.lines.get(lineId);
-    if (!line) throw new Error(`stand-in: no budget line ${lineId}`);
-    const costCode = this.costCodes.get(line.cost_code_id) as StandInCostCode;
-    const type = this.lineItemTypes.get(line.category_id) as StandInLineItemType;
+    const state = this.lines.get(lineId);
+    if (!state) throw new Error(`stand-in: no budget line ${lineId}`);
+    const costCode = this.costCodes.get(state.costCodeId) as StandInCostCode;
+    const type = this.lineItemTypes.get(state.categoryId) as StandInLineItemType;
     const current: BudgetLineInput = {
-      id: line.id,
       costCode: costCode.full_code,
       category: type.code,
-      description: line.description,
-      originalBudget: line.original_budget_amount,
-      budgetModifications: line.budget_modifications,
-      approvedCos: line.approved_cos,
-      pendingBudgetChanges: line.pending_budget_changes,
-      uom: line.uom,
-      quantity: line.quantity,
-      unitCost: line.unit_cost,
-      createdAt: line.created_at,
-      createdBy: line.created_by,
+      originalBudget: fromScaled(state.original),
+      budgetModifications: fromScaled(state.modifications),
+      approvedCos: fromScaled(state.approvedCos),
+      approvedBudgetChanges: fromScaled(state.approvedBudgetChanges),
+      pendingBudgetChanges: fromScaled(state.pending),
+      committedCosts: fromScaled(state.committed),
+      directCosts: fromScaled(state.direct),
+      revisedBudget: state.revisedOverride === undefined ? undefined : fromScaled(state.revisedOverride),
     };
-    const merged = { ...current, ...patch, id: line.id };
+    const merged = { ...current, ...patch };
     const nextCode =
       patch.costCode && patch.costCode !== costCode.full_code
-        ? (this.costCodesOf(line.project_id).find((code) => code.full_code === patch.costCode) ??
-          this.addCostCode(line.project_id, { fullCode: patch.costCode, name: patch.costCodeName ?? patch.costCode }))
+        ? (this.costCodesOf(state.projectId).find((code) => code.full_code === patch.costCode) ??
+          this.addCostCode(state.projectId, { fullCode: patch.costCode, name: patch.costCodeName ?? patch.costCode }))
         : costCode;
     const nextType = patch.category ? this.resolveLineItemType(patch.category) : type;
-    const updated = this.buildLine(line.project_id, nextCode, nextType, merged);
-    this.lines.set(line.id, updated);
-    return { ...updated };
+    const updated = this.lineState(lineId, state.projectId, nextCode, nextType, merged);
+    this.lines.set(lineId, updated);
+    return this.lineOf(updated);
   }
 
   removeBudgetLine(lineId: number): void {
     this.lines.delete(lineId);
   }
 
+  /** The project's lines as the stand-in holds them (amounts as exact decimal text). */
   budgetLines(projectId: number): StandInBudgetLine[] {
-    return this.linesOf(projectId).map((line) => ({ ...line }));
+    return this.statesOf(projectId).map((state) => this.lineOf(state));
+  }
+
+  /** The line's value in each standard column (what detail rows of a view showing it carry). */
+  columnAmounts(lineId: number): Record<string, string> {
+    const state = this.lines.get(lineId);
+    if (!state) throw new Error(`stand-in: no budget line ${lineId}`);
+    return this.columnTexts(this.lineOf(state));
   }
 
   addBudgetChange(
     projectId: number,
     input: {
       id?: number;
-      number?: string;
+      number?: number;
       title?: string;
       status?: StandInBudgetChange['status'];
       erpStatus?: string | null;
@@ -419,15 +535,15 @@ export class ProcoreStandIn {
   ): StandInBudgetChange {
     this.requireProject(projectId);
     const id = this.idFor('budgetChange', input.id, 9001);
+    const number = input.number ?? [...this.budgetChanges.values()].filter((c) => c.project_id === projectId).length + 1;
     const change: StandInBudgetChange = {
       id,
       project_id: projectId,
-      number: input.number ?? String(id),
-      title: input.title ?? `Budget change ${id}`,
+      number,
+      title: input.title ?? `Budget change ${number}`,
       status: input.status ?? 'draft',
       erp_status: input.erpStatus === undefined ? 'not_in_erp' : input.erpStatus,
       amount: fromScaled(toScaled(input.amount ?? 0)),
-      created_at: new Date().toISOString(),
     };
     this.budgetChanges.set(id, change);
     return { ...change };
@@ -576,7 +692,7 @@ export class ProcoreStandIn {
   /** Spends rate-limit budget as another application with the same credentials would; without
    * `count`, all that is left in the tightest bucket. */
   consumeRateLimit(count?: number): void {
-    this.rateLimits.consume(Date.now(), count);
+    this.rateLimits.consume(this.serverNow(), count);
   }
 
   /** 429 answers sent since start or {@link clearLog}. */
@@ -588,6 +704,7 @@ export class ProcoreStandIn {
 
   clearLog(): void {
     this.requests.length = 0;
+    this.unlockRequests.length = 0;
     this.rateLimitedCount = 0;
     this.tokenCount = 0;
   }
@@ -604,72 +721,91 @@ export class ProcoreStandIn {
 
   // ---- Webhooks ---------------------------------------------------------------------------------
 
+  /** Every hook, company-level (`project_id` null) and project-level, with its headers unmasked. */
   hooks(): StandInHook[] {
-    return [...this.hookList.values()].map((hook) => ({ ...hook }));
+    return this.webhookApi.hooks();
   }
 
   triggers(hookId?: string): StandInTrigger[] {
-    return [...this.triggerList.values()]
-      .filter((trigger) => hookId === undefined || trigger.hook_id === hookId)
-      .map((trigger) => ({ ...trigger }));
+    return this.webhookApi.triggers(hookId);
   }
 
-  /** Registers a hook directly (as if created through the API). */
+  /** Registers a hook directly (as if created through the API); `projectId` makes it project-level. */
   addHook(input: {
     namespace: string;
     destinationUrl: string;
     destinationHeaders?: Record<string, string>;
     payloadVersion?: string;
+    projectId?: number | null;
   }): StandInHook {
-    const hook: StandInHook = {
-      id: String(this.idFor('hook', undefined, 1)),
-      company_id: this.company.id,
-      namespace: input.namespace,
-      destination_url: input.destinationUrl,
-      destination_headers: { ...input.destinationHeaders },
-      payload_version: input.payloadVersion ?? 'v2',
-      created_at: new Date().toISOString(),
-    };
-    this.hookList.set(hook.id, hook);
-    return { ...hook };
+    if (input.projectId != null) this.requireProject(input.projectId);
+    return this.webhookApi.addHook(input);
+  }
+
+  /** Adds a trigger directly (`eventType` in any case or tense). */
+  addTrigger(hookId: string, resourceName: string, eventType: string): StandInTrigger {
+    if (!this.webhookApi.hook(hookId)) throw new Error(`stand-in: no hook ${hookId}`);
+    const event = canonicalEventType(eventType);
+    if (!event) throw new Error(`stand-in: not an event type: ${eventType}`);
+    return this.webhookApi.addTrigger(hookId, resourceName, event);
+  }
+
+  /** Replaces the resources offered at company and/or project scope. */
+  setWebhookResources(resources: { company?: WebhookResource[]; project?: WebhookResource[] }): void {
+    if (resources.company) this.webhookApi.behaviour.companyResources = resources.company;
+    if (resources.project) this.webhookApi.behaviour.projectResources = resources.project;
   }
 
   /**
-   * Delivers a v2 payload to every registered hook (with `matchTriggers`, only to hooks with a
-   * trigger for its resource and event), sending each hook's `destination_headers` verbatim.
-   * Returns each delivery's HTTP status in hook order; 0 when the destination did not answer.
+   * Delivers a v2 payload to every hook the event's project reaches (company-level hooks and the
+   * project's own; with `matchTriggers`, only hooks with a trigger for its resource and event),
+   * sending each hook's `destination_headers` verbatim. Returns each delivery's HTTP status in
+   * hook order; 0 when the destination did not answer.
    */
   async deliverWebhook(
     event: Partial<WebhookEvent> = {},
     options: { matchTriggers?: boolean } = {},
   ): Promise<number[]> {
     const payload = this.webhookPayload(event);
-    const hooks = [...this.hookList.values()].filter(
+    const wanted = canonicalEventType(payload.event_type);
+    const hooks = this.webhookApi.hooksFor(payload.project_id).filter(
       (hook) =>
         !options.matchTriggers ||
-        this.triggers(hook.id).some(
-          (trigger) => trigger.resource_name === payload.resource_name && trigger.event_type === payload.event_type,
-        ),
+        this.triggers(hook.id).some((trigger) => trigger.resource_name === payload.resource_name && trigger.event_type === wanted),
     );
     return Promise.all(hooks.map((hook) => this.deliverTo(hook.destination_url, payload, hook.destination_headers)));
   }
 
-  /** Builds the payload {@link deliverWebhook} would send (fresh id and ulid each time). */
+  /** Builds the payload {@link deliverWebhook} would send (fresh id and ulid each time), in the
+   * published v2 payload's shape (test/fixtures/procore/webhook-event.json). */
   webhookPayload(event: Partial<WebhookEvent> = {}): WebhookEvent {
     this.webhookEventId += 1;
-    return {
-      id: event.id ?? this.webhookEventId,
-      ulid: event.ulid ?? ulid(),
-      timestamp: event.timestamp ?? new Date().toISOString(),
-      user_id: event.user_id === undefined ? null : event.user_id,
-      company_id: event.company_id ?? this.company.id,
-      project_id: event.project_id === undefined ? null : event.project_id,
-      api_version: 'v2',
-      event_type: event.event_type ?? 'update',
-      resource_name: event.resource_name ?? 'Budget View Snapshots',
-      resource_id: event.resource_id ?? 1,
-      metadata: event.metadata ?? {},
-    };
+    const userId = event.user_id === undefined ? null : event.user_id;
+    const projectId = event.project_id === undefined ? null : event.project_id;
+    const companyId = event.company_id ?? this.company.id;
+    return conform(
+      WEBHOOK_EVENT_TEMPLATE,
+      {
+        id: event.id ?? this.webhookEventId,
+        ulid: event.ulid ?? ulid(),
+        timestamp: event.timestamp ?? new Date().toISOString(),
+        metadata: event.metadata ?? {
+          source_user_id: userId,
+          source_project_id: projectId,
+          source_operation_id: null,
+          source_company_id: companyId,
+          source_application_id: null,
+        },
+        user_id: userId,
+        company_id: companyId,
+        project_id: projectId,
+        api_version: event.api_version ?? 'v2.0',
+        event_type: event.event_type ?? 'update',
+        resource_name: event.resource_name ?? 'Budget View Snapshots',
+        resource_id: event.resource_id ?? 1,
+      },
+      'a webhook event',
+    ) as unknown as WebhookEvent;
   }
 
   /** POSTs `body` (JSON) to `url` with `headers`; returns the status, 0 when nothing answered. */
@@ -689,6 +825,10 @@ export class ProcoreStandIn {
   }
 
   // ---- HTTP -------------------------------------------------------------------------------------
+
+  private serverNow(): number {
+    return Date.now() + this.clockSkewMs;
+  }
 
   private listen(port: number): Promise<void> {
     const server = this.server as Server;
@@ -729,6 +869,7 @@ export class ProcoreStandIn {
       return;
     }
     if (url.pathname === '/oauth/token') this.tokenCount += 1;
+    else if (rawBody) entry.body = tryJson(rawBody);
 
     const fault = this.takeFault(entry.method, url.pathname);
     const delay = this.latencyMs + (fault?.action.type === 'delay' ? fault.action.ms : 0);
@@ -758,11 +899,13 @@ export class ProcoreStandIn {
     entry.durationMs = Date.now() - at;
     if (res.destroyed) return;
     const body = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
-    const headers: Record<string, string> = { ...reply.headers };
+    const headers: Record<string, string> = { Date: new Date(this.serverNow()).toUTCString(), ...reply.headers };
     if (reply.raw === undefined && reply.body !== undefined) {
       headers['Content-Type'] ??= 'application/json; charset=utf-8';
     }
     headers['Content-Length'] = String(Buffer.byteLength(body));
+    // The Date header follows the server's (possibly skewed) clock.
+    res.sendDate = false;
     res.writeHead(reply.status, headers);
     res.end(body);
   }
@@ -776,11 +919,13 @@ export class ProcoreStandIn {
   private injected(action: Extract<Fault['action'], { type: 'respond' }>, url: URL): Reply & { raw?: string } {
     const headers = { ...action.headers };
     if (url.pathname.startsWith('/rest/')) {
-      const verdict = this.rateLimits.hit(Date.now());
+      const verdict = this.rateLimits.hit(this.serverNow());
       if (!verdict.allowed) return { status: 429, headers: rateLimitHeaders(verdict), body: { errors: RATE_LIMIT_MESSAGE } };
       Object.assign(headers, rateLimitHeaders(verdict));
     }
-    if (action.rateLimited !== undefined) Object.assign(headers, rateLimitHeaders(this.rateLimits.exhaustedFor(Date.now(), action.rateLimited)));
+    if (action.rateLimited !== undefined) {
+      Object.assign(headers, rateLimitHeaders(this.rateLimits.exhaustedFor(this.serverNow(), action.rateLimited)));
+    }
     return { status: action.status, headers, raw: action.body };
   }
 
@@ -790,7 +935,7 @@ export class ProcoreStandIn {
 
     // Every API request counts against the rate limit, refused ones (401) included. Then
     // authentication, then the limit's verdict, then the company.
-    const verdict = this.rateLimits.hit(Date.now());
+    const verdict = this.rateLimits.hit(this.serverNow());
     const limitHeaders = rateLimitHeaders(verdict);
     const auth = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const expiresAt = auth ? this.tokens.get(auth[1]) : undefined;
@@ -875,12 +1020,11 @@ export class ProcoreStandIn {
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store' },
-      body: {
-        access_token: token,
-        token_type: 'bearer',
-        expires_in: this.tokenTtlSeconds,
-        created_at: Math.floor(now / 1000),
-      },
+      body: conform(
+        TOKEN_TEMPLATE,
+        { access_token: token, token_type: 'bearer', expires_in: this.tokenTtlSeconds, created_at: Math.floor(this.serverNow() / 1000) },
+        'a token',
+      ),
     };
   }
 
@@ -893,34 +1037,56 @@ export class ProcoreStandIn {
       pattern: new RegExp(`^${path}$`),
       handle,
     });
+    const hooks = this.webhookApi;
+    const v2Company = `/rest/v2\\.0/companies/${int}`;
+    const v2Project = `/rest/v2\\.0/companies/${int}/projects/${int}`;
     return [
       r('GET', '/rest/v1\\.0/projects', (ctx) => this.listProjects(ctx)),
       r('GET', `/rest/v1\\.0/projects/${int}`, (ctx, [id]) => this.showProject(ctx, Number(id))),
       r('GET', `/rest/v1\\.0/projects/${int}/budget`, (_ctx, [id]) => this.lockState(Number(id))),
-      r('POST', `/rest/v1\\.0/projects/${int}/budget/lock`, (_ctx, [id]) => this.lock(Number(id), true)),
-      r('DELETE', `/rest/v1\\.0/projects/${int}/budget/lock`, (_ctx, [id]) => this.lock(Number(id), false)),
-      r('GET', `/rest/v1\\.0/projects/${int}/budget_changes`, (ctx, [id]) => this.listBudgetChanges(ctx, Number(id))),
+      r('POST', `/rest/v1\\.0/projects/${int}/budget/lock`, (_ctx, [id]) => this.lock(Number(id))),
+      r('DELETE', `/rest/v1\\.0/projects/${int}/budget/lock`, (ctx, [id]) => this.unlock(ctx, Number(id))),
+      r('GET', `/rest/v1\\.0/projects/${int}/budget_changes`, (_ctx, [id]) => this.listBudgetChanges(Number(id))),
       r('GET', '/rest/v1\\.0/budget_views', (ctx) => this.listBudgetViews(ctx)),
       r('GET', `/rest/v1\\.0/budget_views/${int}/detail_rows`, (ctx, [id]) => this.detailRows(ctx, Number(id))),
       r('GET', `/rest/v1\\.0/budget_line_items/${int}`, (ctx, [id]) => this.showLineItem(ctx, Number(id))),
       r('GET', '/rest/v1\\.0/cost_codes', (ctx) => this.listCostCodes(ctx)),
       r('GET', '/rest/v1\\.0/line_item_types', (ctx) => this.listLineItemTypes(ctx)),
       r('GET', `/rest/v1\\.3/companies/${int}/users`, (ctx, [id]) => this.listUsers(ctx, Number(id))),
-      r('GET', `/rest/v2\\.0/companies/${int}/webhooks/hooks`, (ctx, [id]) => this.listHooks(ctx, Number(id))),
-      r('POST', `/rest/v2\\.0/companies/${int}/webhooks/hooks`, (ctx, [id]) => this.createHook(ctx, Number(id))),
-      r('GET', `/rest/v2\\.0/companies/${int}/webhooks/hooks/([^/]+)/triggers`, (ctx, [id, hook]) =>
-        this.listTriggers(ctx, Number(id), decodeURIComponent(hook)),
+      // Webhooks, v2.0 (company and project scope).
+      r('GET', `${v2Company}/webhooks/hooks`, (ctx, [c]) => hooks.v2ListHooks(ctx.url, Number(c), null)),
+      r('POST', `${v2Company}/webhooks/hooks`, (ctx, [c]) => hooks.v2CreateHook(ctx.body, Number(c), null)),
+      r('GET', `${v2Company}/webhooks/hooks/([^/]+)/triggers`, (ctx, [c, h]) => hooks.v2ListTriggers(ctx.url, Number(c), null, decodeURIComponent(h))),
+      r('POST', `${v2Company}/webhooks/hooks/([^/]+)/triggers`, (ctx, [c, h]) => hooks.v2CreateTrigger(ctx.body, Number(c), null, decodeURIComponent(h))),
+      r('GET', `${v2Company}/webhooks/resources`, (ctx, [c]) => hooks.v2ListResources(ctx.url, Number(c), null)),
+      r('GET', `${v2Project}/webhooks/hooks`, (ctx, [c, p]) => hooks.v2ListHooks(ctx.url, Number(c), Number(p))),
+      r('POST', `${v2Project}/webhooks/hooks`, (ctx, [c, p]) => hooks.v2CreateHook(ctx.body, Number(c), Number(p))),
+      r('GET', `${v2Project}/webhooks/hooks/([^/]+)/triggers`, (ctx, [c, p, h]) => hooks.v2ListTriggers(ctx.url, Number(c), Number(p), decodeURIComponent(h))),
+      r('POST', `${v2Project}/webhooks/hooks/([^/]+)/triggers`, (ctx, [c, p, h]) =>
+        hooks.v2CreateTrigger(ctx.body, Number(c), Number(p), decodeURIComponent(h)),
       ),
-      r('POST', `/rest/v2\\.0/companies/${int}/webhooks/hooks/([^/]+)/triggers`, (ctx, [id, hook]) =>
-        this.createTrigger(ctx, Number(id), decodeURIComponent(hook)),
-      ),
+      r('GET', `${v2Project}/webhooks/resources`, (ctx, [c, p]) => hooks.v2ListResources(ctx.url, Number(c), Number(p))),
+      // Webhooks, v1.0 (the developer guide's; the scope is a parameter).
+      r('GET', '/rest/v1\\.0/webhooks/hooks', (ctx) => hooks.v1ListHooks(ctx.url)),
+      r('POST', '/rest/v1\\.0/webhooks/hooks', (ctx) => hooks.v1CreateHook(ctx.body)),
+      r('GET', '/rest/v1\\.0/webhooks/hooks/([^/]+)/triggers', (ctx, [h]) => hooks.v1ListTriggers(ctx.url, decodeURIComponent(h))),
+      r('POST', '/rest/v1\\.0/webhooks/hooks/([^/]+)/triggers', (ctx, [h]) => hooks.v1CreateTrigger(ctx.body, decodeURIComponent(h))),
+      r('GET', '/rest/v1\\.0/webhooks/resources', (ctx) => hooks.v1ListResources(ctx.url)),
     ];
   }
 
+  /** Active projects only, unless `filters[by_status]` says `Inactive` or `All`. */
   private listProjects(ctx: RequestContext): Reply {
     const company = this.checkCompanyParam(ctx.url, true);
     if (company) return company;
-    const projects = [...this.projects.values()].sort(byId).map((project) => this.projectJson(project));
+    const status = ctx.url.searchParams.get('filters[by_status]') ?? 'Active';
+    if (!['Active', 'Inactive', 'All'].includes(status)) {
+      return { status: 400, body: { errors: 'filters[by_status] must be one of Active, Inactive, or All' } };
+    }
+    const projects = [...this.projects.values()]
+      .filter((project) => status === 'All' || project.active === (status === 'Active'))
+      .sort(byId)
+      .map((project) => projectJson(project, this.company));
     return this.paged(ctx.url, projects);
   }
 
@@ -928,7 +1094,7 @@ export class ProcoreStandIn {
     const company = this.checkCompanyParam(ctx.url, true);
     if (company) return company;
     const project = this.projects.get(id);
-    return project ? { status: 200, body: this.projectJson(project) } : notFound('Project');
+    return project ? { status: 200, body: projectJson(project, this.company) } : notFound('Project');
   }
 
   private lockState(projectId: number): Reply {
@@ -936,26 +1102,47 @@ export class ProcoreStandIn {
     return { status: 200, body: { locked: this.locks.get(projectId) ?? false } };
   }
 
-  private lock(projectId: number, locked: boolean): Reply {
+  private lock(projectId: number): Reply {
     if (!this.projects.has(projectId)) return notFound('Project');
-    if ((this.locks.get(projectId) ?? false) === locked) {
-      return { status: 422, body: { errors: locked ? 'Budget is already locked' : 'Budget is not locked' } };
+    if (this.locks.get(projectId)) return { status: 422, body: { errors: 'Budget is already locked' } };
+    this.locks.set(projectId, true);
+    return { status: 201, body: { locked: true } };
+  }
+
+  /**
+   * `DELETE …/budget/lock`: `destroy_all_budget_line_item_transfers` defaults to true, which
+   * deletes every budget modification of the budget (test/fixtures/procore/budget-lock.json).
+   */
+  private unlock(ctx: RequestContext, projectId: number): Reply {
+    if (!this.projects.has(projectId)) return notFound('Project');
+    const given = ctx.url.searchParams.get('destroy_all_budget_line_item_transfers');
+    let destroy: boolean;
+    if (given === null) destroy = UNLOCK_DESTROYS_BY_DEFAULT;
+    else if (given === 'true' || given === '1') destroy = true;
+    else if (given === 'false' || given === '0') destroy = false;
+    else return { status: 400, body: { errors: 'destroy_all_budget_line_item_transfers must be true or false' } };
+    if (!this.locks.get(projectId)) {
+      this.unlockRequests.push({ projectId, destroyAllBudgetLineItemTransfers: given, destroyedModifications: false });
+      return { status: 422, body: { errors: 'Budget is not locked' } };
     }
-    this.locks.set(projectId, locked);
-    return { status: locked ? 201 : 200, body: { locked } };
+    this.locks.set(projectId, false);
+    if (destroy) {
+      for (const state of this.statesOf(projectId)) {
+        if (state.revisedOverride !== undefined) state.revisedOverride -= state.modifications;
+        state.modifications = 0n;
+      }
+    }
+    this.unlockRequests.push({ projectId, destroyAllBudgetLineItemTransfers: given, destroyedModifications: destroy });
+    return { status: 200, body: { locked: false } };
   }
 
   private listBudgetViews(ctx: RequestContext): Reply {
     const project = this.projectParam(ctx.url);
     if (typeof project !== 'number') return project;
-    const views = this.budgetViews(project)
+    const views = [...this.views.values()]
+      .filter((view) => view.project_id === project)
       .sort(byId)
-      .map((view) => ({
-        id: view.id,
-        name: view.name,
-        description: view.description,
-        project_id: view.project_id,
-      }));
+      .map((view) => budgetViewJson(view, this.url, view.createdBy, view.createdAt));
     return this.paged(ctx.url, views);
   }
 
@@ -966,39 +1153,34 @@ export class ProcoreStandIn {
     if (!view || view.project_id !== project) return notFound('Budget View');
     const costCodeIds = ctx.url.searchParams.getAll('cost_code_id[]').map(Number);
     const categoryIds = ctx.url.searchParams.getAll('category_id[]').map(Number);
-    const rows = this.linesOf(project)
-      .filter((line) => !costCodeIds.length || costCodeIds.includes(line.cost_code_id))
-      .filter((line) => !categoryIds.length || categoryIds.includes(line.category_id));
+    const states = this.statesOf(project)
+      .filter((state) => !costCodeIds.length || costCodeIds.includes(state.costCodeId))
+      .filter((state) => !categoryIds.length || categoryIds.includes(state.categoryId));
+    const projectRef = this.requireProject(project);
     // Page first, then build JSON: a 20,000-line budget stays cheap per page.
-    return this.paged(ctx.url, rows, (line) => this.detailRowJson(line, view));
+    return this.paged(ctx.url, states, (state) => {
+      const costCode = this.costCodes.get(state.costCodeId) as StandInCostCode;
+      return detailRowJson(this.lineOf(state), {
+        company: this.company,
+        project: projectRef,
+        costCode,
+        division: this.divisionFor(costCode),
+        columns: view.columns,
+        format: this.amountFormat,
+      });
+    });
   }
 
   private showLineItem(ctx: RequestContext, id: number): Reply {
     const project = this.projectParam(ctx.url);
     if (typeof project !== 'number') return project;
-    const line = this.lines.get(id);
-    if (!line || line.project_id !== project) return notFound('Budget Line Item');
-    const costCode = this.costCodes.get(line.cost_code_id) as StandInCostCode;
-    const type = this.lineItemTypes.get(line.category_id) as StandInLineItemType;
+    const state = this.lines.get(id);
+    if (!state || state.projectId !== project) return notFound('Budget Line Item');
+    const costCode = this.costCodes.get(state.costCodeId) as StandInCostCode;
+    const type = this.lineItemTypes.get(state.categoryId) as StandInLineItemType;
     return {
       status: 200,
-      body: {
-        id: line.id,
-        description: line.description,
-        // Amounts as decimal text here (detail rows send numbers).
-        original_budget_amount: line.original_budget_amount,
-        approved_budget_changes: fromScaled(toScaled(line.revised_budget) - toScaled(line.original_budget_amount)),
-        revised_budget: line.revised_budget,
-        cost_code: costCodeJson(costCode),
-        line_item_type: lineItemTypeJson(type),
-        uom: line.uom,
-        quantity: line.quantity,
-        unit_cost: line.unit_cost,
-        project_id: line.project_id,
-        created_at: line.created_at,
-        updated_at: line.created_at,
-        created_by: line.created_by,
-      },
+      body: lineItemJson(this.lineOf(state), { costCode, division: this.divisionFor(costCode), type, format: this.amountFormat }),
     };
   }
 
@@ -1014,111 +1196,40 @@ export class ProcoreStandIn {
     return this.paged(ctx.url, [...this.lineItemTypes.values()].sort(byId).map(lineItemTypeJson));
   }
 
-  private listBudgetChanges(ctx: RequestContext, projectId: number): Reply {
+  /** `{"data": [...]}`, unpaged: the reference lists no paging parameters for it. */
+  private listBudgetChanges(projectId: number): Reply {
     if (!this.projects.has(projectId)) return notFound('Project');
     const changes = [...this.budgetChanges.values()].filter((change) => change.project_id === projectId).sort(byId);
-    return this.paged(ctx.url, changes);
+    return { status: 200, body: { data: changes.map(budgetChangeJson) } };
   }
 
   private listUsers(ctx: RequestContext, companyId: number): Reply {
     if (companyId !== this.company.id) return forbidden();
-    const users = [...this.users.values()].sort(byId).map((user) => ({
-      ...user,
-      login: user.email_address,
-      company: { id: this.company.id, name: this.company.name },
-    }));
-    return this.paged(ctx.url, users);
-  }
-
-  private listHooks(ctx: RequestContext, companyId: number): Reply {
-    if (companyId !== this.company.id) return forbidden();
-    const namespace = ctx.url.searchParams.get('namespace');
-    const hooks = this.hooks().filter((hook) => !namespace || hook.namespace === namespace);
-    return this.paged(ctx.url, hooks, undefined, true);
-  }
-
-  private createHook(ctx: RequestContext, companyId: number): Reply {
-    if (companyId !== this.company.id) return forbidden();
-    const input = unwrap(ctx.body, 'hook');
-    const problems: Record<string, string[]> = {};
-    if (typeof input.namespace !== 'string' || !input.namespace.trim()) problems.namespace = ["can't be blank"];
-    if (typeof input.destination_url !== 'string' || !/^https?:\/\/\S+$/.test(input.destination_url)) {
-      problems.destination_url = ['must be an http(s) URL'];
-    }
-    if (input.payload_version !== undefined && input.payload_version !== 'v2' && input.payload_version !== 'v1') {
-      problems.payload_version = ['must be v1 or v2'];
-    }
-    const headers = input.destination_headers ?? {};
-    const textValues =
-      typeof headers === 'object' &&
-      headers !== null &&
-      !Array.isArray(headers) &&
-      Object.values(headers as Json).every((value) => typeof value === 'string');
-    if (!textValues) {
-      problems.destination_headers = ['must be an object of header names to text'];
-    }
-    if (Object.keys(problems).length) return { status: 422, body: { errors: problems } };
-    const hook = this.addHook({
-      namespace: input.namespace as string,
-      destinationUrl: input.destination_url as string,
-      destinationHeaders: headers as Record<string, string>,
-      payloadVersion: input.payload_version as string | undefined,
-    });
-    return { status: 201, body: { data: hook } };
-  }
-
-  private listTriggers(ctx: RequestContext, companyId: number, hookId: string): Reply {
-    if (companyId !== this.company.id) return forbidden();
-    if (!this.hookList.has(hookId)) return notFound('Hook');
-    return this.paged(ctx.url, this.triggers(hookId), undefined, true);
-  }
-
-  private createTrigger(ctx: RequestContext, companyId: number, hookId: string): Reply {
-    if (companyId !== this.company.id) return forbidden();
-    if (!this.hookList.has(hookId)) return notFound('Hook');
-    const input = unwrap(ctx.body, 'trigger');
-    const problems: Record<string, string[]> = {};
-    if (typeof input.resource_name !== 'string' || !input.resource_name.trim()) {
-      problems.resource_name = ["can't be blank"];
-    }
-    if (!['create', 'update', 'delete'].includes(input.event_type as string)) {
-      problems.event_type = ['must be one of create, update, delete'];
-    }
-    const duplicate = this.triggers(hookId).some(
-      (trigger) => trigger.resource_name === input.resource_name && trigger.event_type === input.event_type,
-    );
-    if (duplicate) problems.resource_name = ['has already been taken for this event type'];
-    if (Object.keys(problems).length) return { status: 422, body: { errors: problems } };
-    const trigger: StandInTrigger = {
-      id: String(this.idFor('trigger', undefined, 1)),
-      hook_id: hookId,
-      resource_name: input.resource_name as string,
-      event_type: input.event_type as string,
-      created_at: new Date().toISOString(),
-    };
-    this.triggerList.set(trigger.id, trigger);
-    return { status: 201, body: { data: trigger } };
+    return this.paged(ctx.url, [...this.users.values()].sort(byId).map(companyUserJson));
   }
 
   // ---- Helpers ----------------------------------------------------------------------------------
 
   /**
-   * Procore paging: `page` (1-based), `per_page` (default and maximum as configured); headers
-   * `Total`, `Per-Page` and an RFC 8288 `Link` with absolute first/prev/next/last URLs when there
-   * is more than one page. v2.0 lists wrap the items in `{"data": [...]}`.
+   * Procore paging: `page` (1-based) and `per_page`; headers `Total`, `Per-Page` and an RFC 8288
+   * `Link` with absolute first/prev/next/last URLs when there is more than one page. v1 lists:
+   * default and maximum as configured. v2.0 lists wrap the items in `{"data": [...]}`, default to
+   * 10 per page and allow at most 100 (a larger ask is cut to 100).
    */
-  private paged<T>(url: URL, items: T[], toJson?: (item: T) => unknown, wrapped = false): Reply {
+  private paged<T>(url: URL, items: T[], toJson?: (item: T) => unknown, v2 = false): Reply {
     const requested = Number(url.searchParams.get('per_page'));
-    const perPage =
-      Number.isInteger(requested) && requested > 0 ? Math.min(requested, this.maxPerPage) : this.defaultPerPage;
+    const [defaultPerPage, maxPerPage] = v2 ? [V2_PAGING.defaultPerPage, V2_PAGING.maxPerPage] : [this.defaultPerPage, this.maxPerPage];
+    const perPage = Number.isInteger(requested) && requested > 0 ? Math.min(requested, maxPerPage) : defaultPerPage;
     const requestedPage = Number(url.searchParams.get('page'));
     const page = Number.isInteger(requestedPage) && requestedPage > 0 ? requestedPage : 1;
     const total = items.length;
     const lastPage = Math.max(1, Math.ceil(total / perPage));
     const slice = items.slice((page - 1) * perPage, page * perPage);
     const json = toJson ? slice.map(toJson) : slice;
-    const headers: Record<string, string> = { Total: String(total), 'Per-Page': String(perPage) };
-    if (lastPage > 1) {
+    const headers: Record<string, string> = {};
+    if (this.pagingHeaders.total) headers.Total = String(total);
+    if (this.pagingHeaders.perPage) headers['Per-Page'] = String(perPage);
+    if (lastPage > 1 && this.pagingHeaders.link) {
       const link = (target: number, rel: string) => {
         const params = new URLSearchParams(url.searchParams);
         params.set('page', String(target));
@@ -1131,38 +1242,43 @@ export class ProcoreStandIn {
       links.push(link(lastPage, 'last'));
       headers.Link = links.join(', ');
     }
-    return { status: 200, headers, body: wrapped ? { data: json } : json };
+    return { status: 200, headers, body: v2 ? { data: json } : json };
   }
 
-  private detailRowJson(line: StandInBudgetLine, view: StandInBudgetView): Json {
-    const row: Json = {
-      id: line.id,
-      project_id: line.project_id,
-      company_id: this.company.id,
-      cost_code_id: line.cost_code_id,
-      cost_code: line.cost_code,
-      cost_code_origin_id: line.cost_code_origin_id,
-      category_id: line.category_id,
-      category: line.category,
-      // Amounts as JSON numbers, as Procore's detail rows send them.
-      original_budget_amount: toJsonNumber(toScaled(line.original_budget_amount)),
-      budget_modifications: toJsonNumber(toScaled(line.budget_modifications)),
-      deletable: true,
-    };
-    for (const column of view.columns) row[column] = toJsonNumber(toScaled(line[column]));
-    return row;
-  }
-
-  private projectJson(project: StandInProject): Json {
+  private viewCopy(view: StandInBudgetView): StandInBudgetView {
     return {
-      id: project.id,
-      name: project.name,
-      display_name: project.project_number ? `${project.project_number} - ${project.name}` : project.name,
-      project_number: project.project_number,
-      active: project.active,
-      origin_id: project.origin_id,
-      company: { id: this.company.id, name: this.company.name },
+      id: view.id,
+      project_id: view.project_id,
+      name: view.name,
+      description: view.description,
+      columns: view.columns.map((column) => ({ ...column })),
     };
+  }
+
+  private columnTexts(line: StandInBudgetLine): Record<string, string> {
+    const view = { columns: STANDARD_VIEW_COLUMNS.map((name) => ({ name, source: name })) };
+    const costCode = this.costCodes.get(line.cost_code_id) as StandInCostCode;
+    const row = detailRowJson(line, {
+      company: this.company,
+      project: this.requireProject(line.project_id),
+      costCode,
+      division: this.divisionFor(costCode),
+      columns: view.columns,
+      format: 'text',
+    });
+    return Object.fromEntries(STANDARD_VIEW_COLUMNS.map((name) => [name, row[name] as string]));
+  }
+
+  /** A cost code's division (first segment), with an id per project and code. */
+  private divisionFor(costCode: StandInCostCode): { id: number; code: string; name: string } {
+    const code = divisionOf(costCode);
+    const key = `${costCode.project_id}/${code}`;
+    let division = this.divisions.get(key);
+    if (!division) {
+      division = { id: this.idFor('division', undefined, 20001), code, name: `Division ${code}` };
+      this.divisions.set(key, division);
+    }
+    return division;
   }
 
   /** `company_id` query parameter: required when `required`, must be ours. */
@@ -1171,9 +1287,7 @@ export class ProcoreStandIn {
     if (value === null || value === '') {
       return required ? { status: 400, body: { errors: 'company_id is required' } } : undefined;
     }
-    return value === String(this.company.id)
-      ? undefined
-      : forbidden();
+    return value === String(this.company.id) ? undefined : forbidden();
   }
 
   /** `project_id` query parameter: required and must exist. */
@@ -1190,8 +1304,8 @@ export class ProcoreStandIn {
     return project;
   }
 
-  private linesOf(projectId: number): StandInBudgetLine[] {
-    return [...this.lines.values()].filter((line) => line.project_id === projectId).sort(byId);
+  private statesOf(projectId: number): LineState[] {
+    return [...this.lines.values()].filter((state) => state.projectId === projectId).sort(byId);
   }
 
   private resolveLineItemType(category: string): StandInLineItemType {
@@ -1201,40 +1315,51 @@ export class ProcoreStandIn {
     return known ?? this.addLineItemType({ code: category, name: category });
   }
 
-  private buildLine(
+  private lineState(
+    id: number,
     projectId: number,
     costCode: StandInCostCode,
     type: StandInLineItemType,
     input: BudgetLineInput,
-  ): StandInBudgetLine {
-    const original = toScaled(input.originalBudget);
-    const modifications = toScaled(input.budgetModifications ?? 0);
-    const approvedCos = toScaled(input.approvedCos ?? 0);
-    const revised =
-      input.revisedBudget === undefined
-        ? sumScaled(original, modifications, approvedCos)
-        : toScaled(input.revisedBudget);
-    const optionalAmount = (value: string | number | null | undefined) =>
-      value === undefined || value === null ? null : fromScaled(toScaled(value));
+  ): LineState {
+    const amount = (value: string | number | undefined) => toScaled(value ?? 0);
     return {
-      id: this.idFor('line', input.id, 500001),
-      project_id: projectId,
+      id,
+      projectId,
+      costCodeId: costCode.id,
+      categoryId: type.id,
+      original: toScaled(input.originalBudget),
+      modifications: amount(input.budgetModifications),
+      approvedCos: amount(input.approvedCos),
+      approvedBudgetChanges: amount(input.approvedBudgetChanges),
+      pending: amount(input.pendingBudgetChanges),
+      committed: amount(input.committedCosts),
+      direct: amount(input.directCosts),
+      revisedOverride: input.revisedBudget === undefined ? undefined : toScaled(input.revisedBudget),
+    };
+  }
+
+  private lineOf(state: LineState): StandInBudgetLine {
+    const costCode = this.costCodes.get(state.costCodeId) as StandInCostCode;
+    const type = this.lineItemTypes.get(state.categoryId) as StandInLineItemType;
+    const revised = state.revisedOverride ?? sumScaled(state.original, state.modifications, state.approvedCos, state.approvedBudgetChanges);
+    return {
+      id: state.id,
+      project_id: state.projectId,
       cost_code_id: costCode.id,
       cost_code: `${costCode.full_code} - ${costCode.name}`,
       cost_code_origin_id: costCode.origin_id,
       category_id: type.id,
       category: type.name,
-      description: input.description ?? null,
-      original_budget_amount: fromScaled(original),
-      budget_modifications: fromScaled(modifications),
-      approved_cos: fromScaled(approvedCos),
-      pending_budget_changes: fromScaled(toScaled(input.pendingBudgetChanges ?? 0)),
+      original_budget_amount: fromScaled(state.original),
+      budget_modifications: fromScaled(state.modifications),
+      approved_cos: fromScaled(state.approvedCos),
+      approved_budget_changes: fromScaled(state.approvedBudgetChanges),
+      pending_budget_changes: fromScaled(state.pending),
+      committed_costs: fromScaled(state.committed),
+      direct_costs: fromScaled(state.direct),
+      pending_cost_changes: '0.00',
       revised_budget: fromScaled(revised),
-      uom: input.uom ?? null,
-      quantity: optionalAmount(input.quantity),
-      unit_cost: optionalAmount(input.unitCost),
-      created_at: input.createdAt ?? new Date().toISOString(),
-      created_by: input.createdBy ?? null,
     };
   }
 
@@ -1278,22 +1403,6 @@ function rateLimitHeaders(verdict: { limit: number; remaining: number; reset: nu
   };
 }
 
-function costCodeJson(code: StandInCostCode): Json {
-  return {
-    id: code.id,
-    code: code.code,
-    full_code: code.full_code,
-    name: code.name,
-    origin_id: code.origin_id,
-    sortable_code: code.full_code,
-    project_id: code.project_id,
-  };
-}
-
-function lineItemTypeJson(type: StandInLineItemType): Json {
-  return { id: type.id, name: type.name, code: type.code, base_type: type.base_type, origin_id: type.origin_id };
-}
-
 function forbidden(): Reply {
   return { status: 403, body: { errors: 'You do not have access to this company' } };
 }
@@ -1306,11 +1415,12 @@ function byId(a: { id: number }, b: { id: number }): number {
   return a.id - b.id;
 }
 
-function unwrap(body: unknown, key: string): Json {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return {};
-  const object = body as Json;
-  const inner = object[key];
-  return inner && typeof inner === 'object' && !Array.isArray(inner) ? (inner as Json) : object;
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function pathMatches(path: string, pattern: string | RegExp): boolean {

@@ -33,15 +33,37 @@ export interface StandInLineItemType {
   origin_id: string | null;
 }
 
-/** Optional columns a budget view shows (and its detail rows then carry). */
-export type BudgetViewColumn = 'approved_cos' | 'revised_budget' | 'pending_budget_changes';
+/**
+ * The standard columns a budget view can show, by the display names Procore keys detail rows with
+ * (test/fixtures/procore/list-budget-view-detail-rows.json), in the published order.
+ */
+export const STANDARD_VIEW_COLUMNS = [
+  'Approved COs',
+  'Committed Costs',
+  'Direct Costs',
+  'Pending Budget Changes',
+  'Pending Cost Changes',
+  'Estimated Cost at Completion',
+  'Job to Date Costs',
+  'Projected Budget',
+  'Projected Costs',
+  'Projected over Under',
+  'Revised Budget',
+] as const;
+
+export type StandardViewColumn = (typeof STANDARD_VIEW_COLUMNS)[number];
+
+/** A view column: a standard column by its display name, or one renamed (`{name: 'Revised
+ * Estimate', source: 'Revised Budget'}`), as views can rename columns. */
+export type BudgetViewColumn = StandardViewColumn | { name: string; source: StandardViewColumn };
 
 export interface StandInBudgetView {
   id: number;
   project_id: number;
   name: string;
   description: string | null;
-  columns: BudgetViewColumn[];
+  /** Display name → the standard column it shows. */
+  columns: Array<{ name: string; source: StandardViewColumn }>;
 }
 
 export interface StandInUserRef {
@@ -50,7 +72,7 @@ export interface StandInUserRef {
   name: string;
 }
 
-/** One budget line; amounts are exact decimal text. */
+/** One budget line as the stand-in holds it; amounts are exact decimal text. */
 export interface StandInBudgetLine {
   id: number;
   project_id: number;
@@ -61,18 +83,18 @@ export interface StandInBudgetLine {
   category_id: number;
   /** The category (line item type) name. */
   category: string;
-  description: string | null;
   original_budget_amount: string;
+  /** Budget modifications (transfers): destroyed by an unlock without
+   * `destroy_all_budget_line_item_transfers=false`. */
   budget_modifications: string;
   approved_cos: string;
+  approved_budget_changes: string;
   pending_budget_changes: string;
-  /** original + modifications + approved COs, unless seeded otherwise. */
+  committed_costs: string;
+  direct_costs: string;
+  pending_cost_changes: string;
+  /** original + modifications + approved COs + approved budget changes, unless seeded otherwise. */
   revised_budget: string;
-  uom: string | null;
-  quantity: string | null;
-  unit_cost: string | null;
-  created_at: string;
-  created_by: StandInUserRef | null;
 }
 
 export interface BudgetLineInput {
@@ -83,29 +105,26 @@ export interface BudgetLineInput {
   costCodeName?: string;
   /** Line item type code (`"L"`) or name (`"Labor"`); created for the company when new. */
   category: string;
-  description?: string | null;
   originalBudget: string | number;
   budgetModifications?: string | number;
   approvedCos?: string | number;
+  approvedBudgetChanges?: string | number;
   pendingBudgetChanges?: string | number;
+  committedCosts?: string | number;
+  directCosts?: string | number;
   /** Overrides the computed revised budget (to model a view formula). */
   revisedBudget?: string | number;
-  uom?: string | null;
-  quantity?: string | number | null;
-  unitCost?: string | number | null;
-  createdAt?: string;
-  createdBy?: StandInUserRef | null;
 }
 
 export interface StandInBudgetChange {
   id: number;
   project_id: number;
-  number: string;
+  number: number;
   title: string;
   status: 'draft' | 'approved' | 'under_review' | 'void';
   erp_status: string | null;
+  /** Exact decimal text; sent as a JSON number, as the reference types it. */
   amount: string;
-  created_at: string;
 }
 
 export interface StandInUser {
@@ -119,9 +138,12 @@ export interface StandInUser {
   job_title: string | null;
 }
 
+/** A webhook hook, company-level (`project_id` null) or project-level. `destination_headers` are
+ * held unmasked here; the API lists them masked. */
 export interface StandInHook {
   id: string;
   company_id: number;
+  project_id: number | null;
   namespace: string;
   destination_url: string;
   destination_headers: Record<string, string>;
@@ -129,32 +151,64 @@ export interface StandInHook {
   created_at: string;
 }
 
+export type WebhookEventType = 'create' | 'update' | 'delete';
+
 export interface StandInTrigger {
   id: string;
   hook_id: string;
   resource_name: string;
-  event_type: string;
+  /** Held in its canonical form; the API lists it as `webhooks.eventTypeStyle` says. */
+  event_type: WebhookEventType;
   created_at: string;
 }
 
+/** A resource a hook of some scope may trigger on (`GET …/webhooks/resources`). */
+export interface WebhookResource {
+  name: string;
+  category: string;
+  tool: string;
+  actions: WebhookEventType[];
+}
+
+export interface WebhookBehaviour {
+  /** `v2`: the v2.0 and v1.0 hooks APIs answer; `v1`: the v2.0 hooks endpoints answer 404 (a
+   * company where only the developer guide's v1.0 hooks API is available). Default `v2`. */
+  api: 'v2' | 'v1';
+  /** Listed hooks show `Authorization` as five asterisks and its last 5 characters (inferred from
+   * the reference's wording). Default true. */
+  maskSecrets: boolean;
+  /** How triggers list their event types: `past-upper` (`CREATED`, the v2.0 reference's example),
+   * `upper` (`CREATE`, the v1.0 enum) or `lower` (as created). v1.0 lists use `upper` unless
+   * `lower`. Default `past-upper`. */
+  eventTypeStyle: 'past-upper' | 'upper' | 'lower';
+  /** Resources offered to company-level hooks. Default: the sandbox listing's (no budget
+   * resources; Projects create/update). */
+  companyResources: WebhookResource[];
+  /** Resources offered to project-level hooks. Default: the budget and cost-code resources. */
+  projectResources: WebhookResource[];
+}
+
+/** The body Procore POSTs to a hook (payload v2, as plan_your_app/webhooks.md publishes it). */
 export interface WebhookEvent {
-  id: number;
+  id: number | string;
   ulid: string;
   timestamp: string;
+  metadata: Record<string, unknown>;
   user_id: number | null;
   company_id: number;
   project_id: number | null;
-  api_version: 'v2';
+  api_version: string;
   event_type: string;
   resource_name: string;
   resource_id: number;
-  metadata: Record<string, unknown>;
 }
 
 export interface RequestLogEntry {
   method: string;
   path: string;
   query: Record<string, string | string[]>;
+  /** The parsed JSON body of an API request (never the token request's form). */
+  body?: unknown;
   /** 0 while unanswered, or when the connection was dropped. */
   status: number;
   /** Epoch milliseconds at arrival. */
@@ -162,6 +216,15 @@ export interface RequestLogEntry {
   durationMs: number;
   /** The client hung up before the answer was sent (e.g. its timeout). */
   aborted: boolean;
+}
+
+/** One `DELETE …/budget/lock` that reached the budget (whatever its answer). */
+export interface UnlockRequest {
+  projectId: number;
+  /** The query parameter as sent, or null when absent (Procore's default: true). */
+  destroyAllBudgetLineItemTransfers: string | null;
+  /** Whether the budget's modifications were destroyed. */
+  destroyedModifications: boolean;
 }
 
 export interface RequestFilter {

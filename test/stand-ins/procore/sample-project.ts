@@ -3,14 +3,7 @@
  * large budgets for benchmarks.
  */
 import type { ProcoreStandIn } from './procore-stand-in';
-import type {
-  BudgetLineInput,
-  StandInBudgetLine,
-  StandInBudgetView,
-  StandInProject,
-  StandInUser,
-  StandInUserRef,
-} from './procore-stand-in.types';
+import type { BudgetLineInput, StandInBudgetLine, StandInBudgetView, StandInProject, StandInUser } from './procore-stand-in.types';
 
 export const SAMPLE_PROJECT_ID = 1001;
 export const SAMPLE_BUDGET_VIEW_ID = 2001;
@@ -54,12 +47,6 @@ export const SAMPLE_USERS = {
   },
 } as const;
 
-const PM: StandInUserRef = {
-  id: SAMPLE_USERS.projectManager.id,
-  login: SAMPLE_USERS.projectManager.email,
-  name: SAMPLE_USERS.projectManager.name,
-};
-
 type SampleLine = [
   costCode: string,
   costCodeName: string,
@@ -70,11 +57,11 @@ type SampleLine = [
 
 // prettier-ignore
 const LINES: SampleLine[] = [
-  ['01-100', 'General Conditions', 'L', '412500.00', { description: 'Project management, superintendent and field engineering' }],
+  ['01-100', 'General Conditions', 'L', '412500.00', { committedCosts: '98000.00', directCosts: '61250.40' }],
   ['01-100', 'General Conditions', 'M', '38750.00'],
-  ['01-100', 'General Conditions', 'O', '26400.00', { description: 'Permits and inspection fees' }],
+  ['01-100', 'General Conditions', 'O', '26400.00'],
   ['01-500', 'Temporary Facilities and Controls', 'M', '54200.00'],
-  ['01-500', 'Temporary Facilities and Controls', 'E', '31850.00', { description: 'Site trailers and temporary power' }],
+  ['01-500', 'Temporary Facilities and Controls', 'E', '31850.00'],
   ['01-740', 'Cleaning and Waste Management', 'L', '18600.00'],
   ['01-740', 'Cleaning and Waste Management', 'S', '22400.00'],
   ['03-100', 'Concrete Forming', 'L', '186300.00'],
@@ -82,7 +69,7 @@ const LINES: SampleLine[] = [
   ['03-200', 'Concrete Reinforcing', 'M', '142880.00'],
   ['03-200', 'Concrete Reinforcing', 'S', '61200.00'],
   ['03-300', 'Cast-in-Place Concrete', 'L', '204100.00'],
-  ['03-300', 'Cast-in-Place Concrete', 'M', '318640.00', { budgetModifications: '12500.00', description: 'Ready-mix concrete, 4,000 and 5,000 psi' }],
+  ['03-300', 'Cast-in-Place Concrete', 'M', '318640.00', { budgetModifications: '12500.00' }],
   ['03-300', 'Cast-in-Place Concrete', 'E', '46300.00'],
   ['05-100', 'Structural Steel Framing', 'S', '1284000.00', { approvedCos: '38750.00' }],
   ['05-500', 'Metal Fabrications', 'M', '12300.00'],
@@ -98,31 +85,27 @@ const LINES: SampleLine[] = [
   ['22-100', 'Plumbing Piping', 'M', '15000.00'],
   ['22-100', 'Plumbing Piping', 'S', '486200.00'],
   ['22-400', 'Plumbing Fixtures', 'L', '42600.00'],
-  ['22-400', 'Plumbing Fixtures', 'M', '158730.40', { description: 'Medical-grade fixtures and eyewash stations' }],
+  ['22-400', 'Plumbing Fixtures', 'M', '158730.40', { approvedBudgetChanges: '4200.00' }],
   ['23-300', 'HVAC Air Distribution', 'S', '912400.00', { approvedCos: '64200.00', pendingBudgetChanges: '18000.00' }],
   ['23-700', 'Central HVAC Equipment', 'E', '28400.00'],
   ['23-700', 'Central HVAC Equipment', 'M', '684350.00', { budgetModifications: '15600.00', approvedCos: '9400.00' }],
   ['23-700', 'Central HVAC Equipment', 'L', '57200.00'],
   ['26-100', 'Electrical Service and Distribution', 'S', '538900.00', { budgetModifications: '7250.00' }],
-  // Quantity × unit cost leaves three decimals: the connector rounds it to the cent and says so.
-  ['26-500', 'Lighting', 'M', '226480.125', { uom: 'ea', quantity: '1000', unitCost: '226.480125' }],
+  // An amount held with three decimals: the connector rounds it to the cent and says so.
+  ['26-500', 'Lighting', 'M', '226480.125'],
   ['26-500', 'Lighting', 'L', '118760.00'],
   ['31-200', 'Earth Moving', 'S', '264800.00'],
   ['31-200', 'Earth Moving', 'E', '38900.00'],
 ];
 
-/** The sample budget lines (cost code, category, amounts), created by the project manager. */
-export const SAMPLE_BUDGET_LINES: BudgetLineInput[] = LINES.map(
-  ([costCode, costCodeName, category, originalBudget, extra], index) => ({
-    costCode,
-    costCodeName,
-    category,
-    originalBudget,
-    createdAt: new Date(Date.UTC(2026, 10, 16, 15, 4 + index)).toISOString(),
-    createdBy: PM,
-    ...extra,
-  }),
-);
+/** The sample budget lines (cost code, category, amounts). */
+export const SAMPLE_BUDGET_LINES: BudgetLineInput[] = LINES.map(([costCode, costCodeName, category, originalBudget, extra]) => ({
+  costCode,
+  costCodeName,
+  category,
+  originalBudget,
+  ...extra,
+}));
 
 export interface SampleProjectSeed {
   project: StandInProject;
@@ -145,13 +128,13 @@ export function seedSampleProject(standIn: ProcoreStandIn, options: { locked?: b
   const view = standIn.budgetViews(project.id).find((v) => v.id === SAMPLE_BUDGET_VIEW_ID) as StandInBudgetView;
   const lines = standIn.setBudgetLines(project.id, SAMPLE_BUDGET_LINES);
   standIn.addBudgetChange(project.id, {
-    number: 'BC-001',
+    number: 1,
     title: 'Owner-requested exam room reconfiguration',
     status: 'approved',
     amount: '21340.50',
   });
   standIn.addBudgetChange(project.id, {
-    number: 'BC-002',
+    number: 2,
     title: 'Rooftop unit upsizing (pricing)',
     status: 'draft',
     amount: '18000.00',
@@ -212,8 +195,6 @@ export function generateBudgetLines(count: number, seed = 1): BudgetLineInput[] 
         costCodeName,
         category,
         originalBudget: text(cents(500, 250_000)),
-        createdAt: new Date(Date.UTC(2026, 0, 5) + lines.length * 1000).toISOString(),
-        createdBy: PM,
       };
       if (random() < 0.33) line.budgetModifications = text(cents(-5_000, 20_000));
       if (random() < 0.2) line.approvedCos = text(cents(-8_000, 40_000));
