@@ -63,11 +63,10 @@ describe('approver console in Chromium', () => {
 
     // Two budgets sent by the PM through the API, as Procore's "Send to ERP" does.
     const harbor = procore.addProject({ id: 1002, name: 'Harbor Logistics Warehouse', project_number: '25-044', active: true });
-    const pmRef = { id: SAMPLE_USERS.projectManager.id, login: SAMPLE_USERS.projectManager.email, name: SAMPLE_USERS.projectManager.name };
     procore.setBudgetLines(harbor.id, [
-      { costCode: '01-100', costCodeName: 'General Conditions', category: 'L', originalBudget: '182400.00', createdBy: pmRef },
-      { costCode: '03-300', costCodeName: 'Cast-in-Place Concrete', category: 'M', originalBudget: '264150.00', createdBy: pmRef },
-      { costCode: '13-340', costCodeName: 'Metal Building Systems', category: 'S', originalBudget: '1120000.00', createdBy: pmRef },
+      { costCode: '01-100', costCodeName: 'General Conditions', category: 'L', originalBudget: '182400.00' },
+      { costCode: '03-300', costCodeName: 'Cast-in-Place Concrete', category: 'M', originalBudget: '264150.00' },
+      { costCode: '13-340', costCodeName: 'Metal Building Systems', category: 'S', originalBudget: '1120000.00' },
     ]);
     harborId = await send(harbor.id);
     sampleId = await send(SAMPLE_PROJECT.id);
