@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { JobHandler } from '../queue/job-handler.decorator';
 import { JobName, JobPayloads } from '../queue/queue.contract';
 import { WorkQueue } from '../queue/work-queue.service';
+import { Clock } from '../scheduler/clock';
 import { localDate } from '../scheduler/time-window';
 import { Notifier } from './notifier';
 
@@ -23,6 +24,7 @@ export class DailySummaryJob {
     private readonly notifier: Notifier,
     private readonly workQueue: WorkQueue,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   @JobHandler(JobName.DailySummary)
@@ -32,7 +34,7 @@ export class DailySummaryJob {
       return { skipped: 'invalid day' };
     }
     // Work that waited past its day (workers down all day) is dropped: the next day has its own.
-    const today = localDate(new Date(), this.config.schedules.dailySummaryTz);
+    const today = localDate(this.clock.now(), this.config.schedules.dailySummaryTz);
     if (day < today) {
       this.logger.warn(`Daily summary of ${day} not sent: that day is over in ${this.config.schedules.dailySummaryTz}`);
       return { skipped: `the day ${day} is over` };

@@ -18,6 +18,8 @@ export class SchedulerModule {
   static forRoot(options: SchedulerModuleOptions): DynamicModule {
     return {
       module: SchedulerModule,
+      // The Clock is everyone's "now" (the daily summary job reads it too).
+      global: true,
       imports: options.enabled ? [ScheduleModule.forRoot()] : [],
       providers: [Clock, SchedulerService, ...(options.enabled ? [ScheduleRunner] : [])],
       exports: [Clock, SchedulerService],

@@ -49,6 +49,28 @@ describe('approval gate over HTTP', () => {
       }
     });
 
+    it.each([['standard'], ['admin']] as const)(
+      'a deactivated %s approver with canPushToAccounting gets 401 on accept/reject/retry/unlock; nothing changes',
+      async (erpPermission) => {
+        const { token: adminToken } = await createUser(t.em(), { erpPermission: 'admin' });
+        const { user, token } = await createUser(t.em(), { erpPermission, canPushToAccounting: true });
+        expect((await api(t.url, adminToken).patch(`/api/v1/users/${user.id}`, { active: false })).status).toBe(200);
+        for (const action of deciding) {
+          const submission = await createSubmission(t.em(), { status: action === 'retry' ? 'failed_to_export' : action === 'unlock' ? 'synced' : 'ready_to_export' });
+          const res = await api(t.url, token).post(`/api/v1/budgets/${submission.id}/${action}`, body(action));
+          expect({ action, status: res.status }).toEqual({ action, status: 401 });
+        }
+        expect(await sql(`select status, decided_by_id, unlocked_at from submission order by id`)).toEqual([
+          { status: 'ready_to_export', decided_by_id: null, unlocked_at: null },
+          { status: 'ready_to_export', decided_by_id: null, unlocked_at: null },
+          { status: 'failed_to_export', decided_by_id: null, unlocked_at: null },
+          { status: 'synced', decided_by_id: null, unlocked_at: null },
+        ]);
+        expect(await sql(`select * from pending_work`)).toEqual([]);
+        expect(await sql(`select action from audit_event where submission_id is not null`)).toEqual([]);
+      },
+    );
+
     it('read_only can view the list and the details', async () => {
       const { token } = await createUser(t.em(), { erpPermission: 'read_only' });
       const submission = await createSubmission(t.em());
