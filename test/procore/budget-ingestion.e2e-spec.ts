@@ -156,6 +156,8 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
       expect(row.ingest_error).toMatch(
         /^Procore kept failing for \d+ seconds after the budget was sent; send it again once Procore answers\. Last failure: Could not read the budget from Procore: .*503/,
       );
+      // The worker marks its work done just after the job's own commit: wait for it.
+      await waitForHeld(async () => (await sql(`select 1 from pending_work where job_name = 'ingest-submission' and state = 'done'`)).length > 0);
       const [work] = await sql(`select state, attempts from pending_work where job_name = 'ingest-submission'`);
       expect(work).toEqual({ state: 'done', attempts: 5 });
       standIn.clearFaults();
