@@ -220,6 +220,22 @@ describe('Spectrum stand-in', () => {
       expect(standIn.getPhase('26-101', '04000', 'L')!.currentEstCost).toBe(5000n);
     });
 
+    it("stores a phase code shorter than the job's phase mask filled with zeroes (the job's phaseMask), and answers the stored form", async () => {
+      standIn.addJob({ jobNumber: '26-500', description: 'Masked', phaseMask: { length: 5 } });
+      standIn.addJob({ jobNumber: '26-501', description: 'Right-filled', phaseMask: { length: 6, side: 'right' } });
+      expect(await client.addPhase({ jobNumber: '26-500', phaseCode: '110', costType: 'L', description: 'General', priceMethodCode: 'J', originalEstCost: 100n })).toMatchObject({ ok: true });
+      expect(await client.addPhase({ jobNumber: '26-500', phaseCode: '00110', costType: 'M', priceMethodCode: 'J', originalEstCost: 200n })).toMatchObject({ ok: true });
+      expect(await client.addPhase({ jobNumber: '26-501', phaseCode: '11', costType: 'L', description: 'Right', priceMethodCode: 'J' })).toMatchObject({ ok: true });
+      expect(standIn.listPhases('26-500').map((r) => [r.phaseCode, r.costType, r.description])).toEqual([
+        ['00110', 'L', 'General'],
+        ['00110', 'M', 'General'],
+      ]);
+      expect(standIn.listPhases('26-501').map((r) => r.phaseCode)).toEqual(['110000']);
+      expect((await client.getPhases('26-500')).map((r) => r.phaseCode)).toEqual(['00110', '00110']);
+      const tooLong = await client.addPhase({ jobNumber: '26-500', phaseCode: '123456', costType: 'L', description: 'x', priceMethodCode: 'J' });
+      expect(tooLong.errors).toEqual([{ code: 'I', message: 'Phase code does not fit the phase mask', column: 'Phase_Code' }]);
+    });
+
     it('counts AddPhase calls per row and the writes applied', async () => {
       await add({ description: 'Masonry', priceMethodCode: 'J' });
       await add({ costType: 'M', priceMethodCode: 'J' });
