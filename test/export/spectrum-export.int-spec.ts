@@ -20,6 +20,19 @@ import {
   waitUntil,
 } from './export-kit';
 
+/**
+ * The export's pending work once the worker marked it done: the status changes inside the job, the
+ * work is marked done after the job returns, so a test waits for it rather than reading it at once.
+ */
+async function exportWorkDone(): Promise<{ attempts: number; state: string }> {
+  const [work] = await waitUntil(
+    () => sql<{ attempts: number; state: string }>(`select attempts, state from pending_work where job_name = 'export-submission'`),
+    ([w]) => w?.state === 'done',
+    'the export work to be marked done',
+  );
+  return work;
+}
+
 /** Export to Spectrum over real SOAP (stand-in), through the real app, queue, PostgreSQL and Redis. */
 describe('export to Spectrum', () => {
   let standIn: SpectrumStandIn;
@@ -183,7 +196,7 @@ describe('export to Spectrum', () => {
     expect(rows.filter((r) => r !== bad).map((r) => r.export_state)).toEqual(Array(11).fill('written'));
     // Every queue attempt tried the row again (six calls each); only the last one gave up on it.
     expect(standIn.addPhaseCalls({ phaseCode: '20002', costType: 'M' })).toHaveLength(5 * 6);
-    expect(await sql(`select attempts, state from pending_work where job_name = 'export-submission'`)).toEqual([{ attempts: 5, state: 'done' }]);
+    expect(await exportWorkDone()).toEqual({ attempts: 5, state: 'done' });
     standIn.faultWhen(undefined);
   });
 
@@ -256,8 +269,7 @@ describe('export to Spectrum', () => {
       expect(row.export_error).toMatchObject({ code: 'spectrum_unavailable', column: null });
       expect(row.export_error!.message).toMatch(/^Spectrum kept failing: Spectrum GetJob: gave up after 6 attempt\(s\): network error \(ECONNREFUSED\)/);
     }
-    const [work] = await sql(`select attempts, state from pending_work where job_name = 'export-submission'`);
-    expect(work).toEqual({ attempts: 5, state: 'done' });
+    expect(await exportWorkDone()).toEqual({ attempts: 5, state: 'done' });
 
     expect((await api(t.url, approver.token).post(`/api/v1/budgets/${submission.id}/retry`)).status).toBe(202);
     expect(await waitForStatus(submission.id, ['synced', 'failed_to_export', 'out_of_sync'])).toBe('synced');
@@ -312,8 +324,7 @@ describe('export to Spectrum', () => {
     expect(standIn.requests('AddPhase').filter((r) => r.seq > resumedAt).length).toBeGreaterThan(10);
     await expectExactInSpectrum(standIn, submission.id);
     expect(sendsAfterSeenSuccess(standIn).violations).toEqual([]);
-    const [work] = await sql<{ attempts: number; state: string }>(`select attempts, state from pending_work where job_name = 'export-submission'`);
-    expect(work).toEqual({ attempts: 2, state: 'done' });
+    expect(await exportWorkDone()).toEqual({ attempts: 2, state: 'done' });
   });
 
   it('two runs of one submission at once: the second is refused while the first holds the lock; no row is sent twice', async () => {
