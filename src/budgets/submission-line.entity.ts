@@ -62,6 +62,22 @@ export class SubmissionLine {
   @ManyToOne(() => SubmissionRow, { nullable: true, deleteRule: 'set null' })
   row?: SubmissionRow | null;
 
+  /** The cost code's origin id in Procore (a mapping input, kept so a remap needs no Procore read). */
+  @Property({ type: 'text', nullable: true })
+  costCodeOriginId?: string | null;
+
+  /** The category's code in Procore (a mapping input). */
+  @Property({ type: 'text', nullable: true })
+  categoryCode?: string | null;
+
+  /** The category's origin id in Procore (a mapping input). */
+  @Property({ type: 'text', nullable: true })
+  categoryOriginId?: string | null;
+
+  /** Why the line's amounts could not be read, when they could not (kept across a remap). */
+  @Property({ type: 'text', nullable: true })
+  amountProblem?: string | null;
+
   /** Why this line cannot be exported as it is; empty when it can. */
   @Property({ type: 'json' })
   problems: string[] = [];

@@ -69,6 +69,17 @@ export class Submission {
   @Property({ type: 'boolean' })
   lockedByConnector = false;
 
+  /** The Procore project's origin id and number when read (mapping inputs of the job). */
+  @Property({ type: 'text', nullable: true })
+  projectOriginId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  projectNumber?: string | null;
+
+  /** True when the snapshot holds every input of the mapping, so it can be remapped without Procore. */
+  @Property({ type: 'boolean' })
+  remappable = false;
+
   /** A hash of the snapshot's lines, to tell whether a locked budget differs from what was sent. */
   @Property({ type: 'text', nullable: true })
   fingerprint?: string | null;

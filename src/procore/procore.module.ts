@@ -13,6 +13,8 @@ import { ProjectPoller } from './polling/project-poller.service';
 import { ProcoreClient, ProcoreClientOptions } from './procore-client';
 import { procoreClientOptions } from './procore-client.options';
 import { ProcoreJobs } from './procore.jobs';
+import { BudgetRemapController } from './remap/budget-remap.controller';
+import { BudgetRemap } from './remap/budget-remap.service';
 import { BudgetSendController } from './send/budget-send.controller';
 import { BudgetSender } from './send/budget-sender.service';
 import { BudgetUnlock } from './unlock/budget-unlock.service';
@@ -30,7 +32,7 @@ import { WebhookRetention } from './webhooks/webhook-retention.service';
  */
 @Module({
   imports: [BudgetsModule],
-  controllers: [BudgetSendController, ProcoreWebhookController, WebhookEventsController],
+  controllers: [BudgetSendController, BudgetRemapController, ProcoreWebhookController, WebhookEventsController],
   providers: [
     {
       provide: ProcoreClient,
@@ -47,6 +49,7 @@ import { WebhookRetention } from './webhooks/webhook-retention.service';
     BudgetIngestion,
     BudgetCheck,
     BudgetSender,
+    BudgetRemap,
     WebhookReceiver,
     WebhookProcessor,
     WebhookEventQueries,

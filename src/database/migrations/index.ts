@@ -8,6 +8,7 @@ import { Migration20261127193000_ConsoleSessions } from './Migration202611271930
 import { Migration20261127194000_PendingWorkRerun } from './Migration20261127194000_PendingWorkRerun';
 import { Migration20261127200000_RemovedRows } from './Migration20261127200000_RemovedRows';
 import { Migration20261127201000_DetailPagingIndexes } from './Migration20261127201000_DetailPagingIndexes';
+import { Migration20261127202000_SnapshotMappingInputs } from './Migration20261127202000_SnapshotMappingInputs';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127194000_PendingWorkRerun', class: Migration20261127194000_PendingWorkRerun },
   { name: 'Migration20261127200000_RemovedRows', class: Migration20261127200000_RemovedRows },
   { name: 'Migration20261127201000_DetailPagingIndexes', class: Migration20261127201000_DetailPagingIndexes },
+  { name: 'Migration20261127202000_SnapshotMappingInputs', class: Migration20261127202000_SnapshotMappingInputs },
 ];

@@ -5,7 +5,7 @@ import { SubmissionStateMachine } from '../../budgets/submission-state-machine';
 import { formatMoney } from '../../common/money';
 import { Notifier } from '../../notifications/notifier';
 import { RecordedWork } from '../../queue/work-queue.service';
-import { addRemovedRows } from '../../spectrum/removed-rows';
+import { addRemovedRows, WrittenRow } from '../../spectrum/removed-rows';
 import { MappedBudget } from '../mapping/budget-mapping';
 
 /** Lines or rows per INSERT statement: one JSON parameter each, so no bind-parameter limit. */
@@ -33,6 +33,57 @@ export class SnapshotStore {
   /** Returns the work to dispatch after commit (re-sent emails). */
   async complete(em: EntityManager, submissionId: string, budget: MappedBudget, details: SnapshotDetails): Promise<RecordedWork[]> {
     if (!em.isInTransaction()) throw new Error('SnapshotStore.complete must run inside a transaction');
+    // Rows an earlier export of this project wrote and this version lacks: zeroed by the export.
+    const removed = await this.writeRows(em, submissionId, budget);
+
+    const transition = await this.stateMachine.transition(em, submissionId, {
+      event: 'ingested',
+      actor: details.actor,
+      note:
+        `${budget.lines.length} line(s) in ${budget.rows.length} Spectrum row(s)` +
+        (removed ? `; ${removed} row(s) an earlier export wrote are not in this version and will be set to 0.00` : '') +
+        (budget.problemCount ? `; ${budget.problemCount} problem(s) to fix in Procore before it can be accepted` : ''),
+      changes: {
+        projectName: budget.projectName,
+        job: budget.job,
+        budgetViewId: String(details.viewId),
+        originalBudget: budget.totals.originalBudget,
+        budgetChanges: budget.totals.budgetChanges,
+        revisedEstimate: budget.totals.revisedEstimate,
+        lineCount: budget.lines.length,
+        rowCount: budget.rows.length + removed,
+        problemCount: budget.problemCount,
+        fingerprint: budget.fingerprint,
+        createdBy: details.creatorId,
+        ingestError: null,
+        projectOriginId: budget.projectOriginId ?? null,
+        projectNumber: budget.projectNumber ?? null,
+        // Every mapping input is in the snapshot only when the budget was read from Procore as such.
+        remappable: budget.projectOriginId !== undefined && budget.lines.every((line) => line.categoryCode !== undefined),
+      },
+    });
+
+    // A project whose last submission was rejected or retrieved is being sent again: tell approvers.
+    const [previous] = await em.execute<Array<{ status: string }>>(
+      `select status from submission
+       where procore_project_id = (select procore_project_id from submission where id = ?) and id < ? and status <> 'ingest_failed'
+       order by id desc limit 1`,
+      [submissionId, submissionId],
+    );
+    if (previous && (previous.status === 'rejected' || previous.status === 'retrieved')) {
+      return this.notifier.resent(em, submissionId, transition.auditEventId);
+    }
+    return [];
+  }
+
+  /**
+   * Replaces a submission's lines and rows with `budget`'s, then adds its removed rows: rows an
+   * earlier export of the project wrote that this version lacks, and `alsoWritten` — rows this very
+   * submission wrote before (a remap). Returns how many removed rows it added. In the caller's
+   * transaction; the submission's status is the caller's business.
+   */
+  async writeRows(em: EntityManager, submissionId: string, budget: MappedBudget, options: { alsoWritten?: WrittenRow[] } = {}): Promise<number> {
+    if (!em.isInTransaction()) throw new Error('SnapshotStore.writeRows must run inside a transaction');
     await em.execute(`delete from submission_line where submission_id = ?`, [submissionId]);
     await em.execute(`delete from submission_row where submission_id = ?`, [submissionId]);
 
@@ -81,58 +132,29 @@ export class SnapshotStore {
         row_id: line.rowPosition === null ? null : rowIds.get(line.rowPosition),
         problems: line.problems,
         notes: line.notes,
+        cost_code_origin_id: line.costCodeOriginId ?? null,
+        category_code: line.categoryCode ?? null,
+        category_origin_id: line.categoryOriginId ?? null,
+        amount_problem: line.amountProblem ?? null,
       }));
       await bulk(
         em,
         `insert into submission_line (submission_id, position, procore_line_id, cost_code_id, cost_code, category_id, category, description,
-                                      original_budget, budget_changes, revised_estimate, job, phase, cost_type, row_id, problems, notes)
+                                      original_budget, budget_changes, revised_estimate, job, phase, cost_type, row_id, problems, notes,
+                                      cost_code_origin_id, category_code, category_origin_id, amount_problem)
          select ?, l.position, l.procore_line_id, l.cost_code_id, l.cost_code, l.category_id, l.category, l.description,
-                l.original_budget, l.budget_changes, l.revised_estimate, l.job, l.phase, l.cost_type, l.row_id, l.problems, l.notes
+                l.original_budget, l.budget_changes, l.revised_estimate, l.job, l.phase, l.cost_type, l.row_id, l.problems, l.notes,
+                l.cost_code_origin_id, l.category_code, l.category_origin_id, l.amount_problem
          from jsonb_to_recordset(?::jsonb) as l(position int, procore_line_id bigint, cost_code_id bigint, cost_code text, category_id bigint,
                                                  category text, description text, original_budget numeric, budget_changes numeric,
                                                  revised_estimate numeric, job text, phase text, cost_type text, row_id bigint,
-                                                 problems jsonb, notes jsonb)`,
+                                                 problems jsonb, notes jsonb, cost_code_origin_id text, category_code text,
+                                                 category_origin_id text, amount_problem text)`,
         [submissionId, JSON.stringify(chunk)],
       );
     }
 
-    // Rows an earlier export of this project wrote and this version lacks: zeroed by the export.
-    const removed = await addRemovedRows(em, submissionId);
-
-    const transition = await this.stateMachine.transition(em, submissionId, {
-      event: 'ingested',
-      actor: details.actor,
-      note:
-        `${budget.lines.length} line(s) in ${budget.rows.length} Spectrum row(s)` +
-        (removed ? `; ${removed} row(s) an earlier export wrote are not in this version and will be set to 0.00` : '') +
-        (budget.problemCount ? `; ${budget.problemCount} problem(s) to fix in Procore before it can be accepted` : ''),
-      changes: {
-        projectName: budget.projectName,
-        job: budget.job,
-        budgetViewId: String(details.viewId),
-        originalBudget: budget.totals.originalBudget,
-        budgetChanges: budget.totals.budgetChanges,
-        revisedEstimate: budget.totals.revisedEstimate,
-        lineCount: budget.lines.length,
-        rowCount: budget.rows.length + removed,
-        problemCount: budget.problemCount,
-        fingerprint: budget.fingerprint,
-        createdBy: details.creatorId,
-        ingestError: null,
-      },
-    });
-
-    // A project whose last submission was rejected or retrieved is being sent again: tell approvers.
-    const [previous] = await em.execute<Array<{ status: string }>>(
-      `select status from submission
-       where procore_project_id = (select procore_project_id from submission where id = ?) and id < ? and status <> 'ingest_failed'
-       order by id desc limit 1`,
-      [submissionId, submissionId],
-    );
-    if (previous && (previous.status === 'rejected' || previous.status === 'retrieved')) {
-      return this.notifier.resent(em, submissionId, transition.auditEventId);
-    }
-    return [];
+    return addRemovedRows(em, submissionId, { alsoWritten: options.alsoWritten });
   }
 }
 

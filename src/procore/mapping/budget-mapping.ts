@@ -60,6 +60,11 @@ export interface MappedLine {
   rowPosition: number | null;
   problems: string[];
   notes: string[];
+  /** Mapping inputs the snapshot keeps for a remap (absent: unknown, and the submission cannot be remapped). */
+  costCodeOriginId?: string | null;
+  categoryCode?: string | null;
+  categoryOriginId?: string | null;
+  amountProblem?: string | null;
 }
 
 export interface MappedRow {
@@ -76,6 +81,12 @@ export interface MappedRow {
 
 export interface MappedBudget {
   projectName: string;
+  /**
+   * The project's origin id and number: mapping inputs the snapshot keeps, so it can be remapped
+   * (absent: a budget not read from Procore, which cannot be).
+   */
+  projectOriginId?: string | null;
+  projectNumber?: string | null;
   /** The Spectrum job of the project; null when nothing maps it. */
   job: string | null;
   lines: MappedLine[];
@@ -121,73 +132,66 @@ export class BudgetDataError extends Error {
 }
 
 /**
+ * One budget line as read from Procore: every input of the mapping, nothing of the mapping file.
+ * The snapshot stores all of it (submission_line, submission), so a remap works from the snapshot
+ * alone (DECISIONS.md, "Remap").
+ */
+export interface ReadLine {
+  procoreLineId: string;
+  costCodeId: string | null;
+  /** The cost code's full code, e.g. `01-100`; null when the line has none. */
+  fullCode: string | null;
+  /** As the snapshot keeps it: the cost code's name cut to Spectrum's description length. */
+  description: string;
+  costCodeOriginId: string | null;
+  categoryId: string | null;
+  /** The line's category (line item type) name; empty when it has none. */
+  category: string;
+  /** The category as the company's list has it; null when the line has no known category. */
+  categoryType: { name: string; code: string | null; originId: string | null } | null;
+  originalBudget: Cents;
+  budgetChanges: Cents;
+  revisedEstimate: Cents;
+  /** Why its amounts cannot be read (they are 0.00 then, and the line maps to no row). */
+  amountProblem: string | null;
+  notes: string[];
+}
+
+/** A budget as read from Procore, before any mapping. */
+export interface ReadBudget {
+  project: { id: string; name: string; originId: string | null; projectNumber: string | null };
+  lines: ReadLine[];
+  /** See MappedBudget.fingerprint. */
+  fingerprint: string;
+}
+
+/**
  * Maps a Procore budget to Spectrum rows (procore-api.md, "Mapping to Spectrum"): each key from the
  * first source that has it; lines on one job / phase / cost type summed into a row; Spectrum's
  * limits checked on rows. Pure: the same source and overrides always give the same result.
  */
 export function mapBudget(source: BudgetSource, overrides: MappingOverrides): MappedBudget {
+  return mapReadBudget(readBudget(source), overrides);
+}
+
+/** Reads a Procore budget's lines: codes, categories and amounts, exact to the cent; the fingerprint. */
+export function readBudget(source: BudgetSource): ReadBudget {
   const projectId = String(source.project.id);
   const revisedKey = revisedColumnOf(source);
-  const job = mapJob(source.project, overrides);
   const types = new Map(source.lineItemTypes.map((type) => [type.id, type]));
   const costCodes = new Map((source.costCodes ?? []).map((code) => [code.id, code]));
-  const projectPhases = overrides.projectPhases.get(projectId);
-
-  const lines: MappedLine[] = [];
-  const rows = new Map<string, MappedRow & { linePositions: number[]; labels: string[] }>();
-  const totals = { originalBudget: 0n, budgetChanges: 0n, revisedEstimate: 0n };
   const fingerprint = createHash('sha256');
   // Everything Procore-side the mapping reads (not the mapping file): fixing in Procore what a
   // flag message asked for (a project number, a category code, …) must count as a change.
   fingerprint.update(fingerprintLine(['project', projectId, source.project.origin_id, source.project.project_number]));
 
-  source.lines.forEach((detail, position) => {
+  const lines = source.lines.map((detail): ReadLine => {
     const code = costCodeOf(detail, costCodes);
     const type = detail.category_id !== null ? types.get(detail.category_id) : undefined;
     const category = (detail.category ?? type?.name ?? '').trim();
-    const label = `${code.fullCode ?? '(no cost code)'} ${category || '(no category)'}`;
     const notes: string[] = [];
     const read = lineAmounts(detail, revisedKey, notes);
     const amounts = 'problem' in read ? { originalBudget: 0n, budgetChanges: 0n, revisedEstimate: 0n } : read;
-
-    const phase = code.fullCode === null ? null : mapPhase(code.fullCode, code.originId, projectPhases, overrides);
-    const costType = category || type ? mapCostType(category, type, overrides) : null;
-    const missing: string[] = [];
-    if ('problem' in read) missing.push(read.problem);
-    if (job === null) {
-      missing.push(
-        `project ${projectId} maps to no Spectrum job: add it under jobs in the mapping file, or give the project an origin id or a project number in Procore`,
-      );
-    }
-    if (code.fullCode === null) missing.push('the line has no cost code, so it maps to no Spectrum phase');
-    else if (phase === null) missing.push(`cost code "${code.fullCode}" maps to no Spectrum phase: add it under phases in the mapping file`);
-    if (!category && !type) missing.push('the line has no category, so it maps to no Spectrum cost type');
-    else if (costType === null) {
-      missing.push(
-        `category "${category}" maps to no Spectrum cost type: add it under costTypes in the mapping file, or give the category a code in Procore`,
-      );
-    }
-
-    const line: MappedLine = {
-      position,
-      procoreLineId: String(detail.id),
-      costCodeId: detail.cost_code_id === null ? null : String(detail.cost_code_id),
-      costCode: code.fullCode ?? '',
-      categoryId: detail.category_id === null ? null : String(detail.category_id),
-      category,
-      description: cutDescription(code.name),
-      ...amounts,
-      job,
-      phase,
-      costType,
-      rowPosition: null,
-      problems: missing.length ? [`Line ${position + 1} (${label}): ${missing.join('; ')}`] : [],
-      notes,
-    };
-    lines.push(line);
-    totals.originalBudget += amounts.originalBudget;
-    totals.budgetChanges += amounts.budgetChanges;
-    totals.revisedEstimate += amounts.revisedEstimate;
     fingerprint.update(
       fingerprintLine([
         detail.id,
@@ -204,9 +208,87 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
         amounts.revisedEstimate,
       ]),
     );
+    return {
+      procoreLineId: String(detail.id),
+      costCodeId: detail.cost_code_id === null ? null : String(detail.cost_code_id),
+      fullCode: code.fullCode,
+      description: cutDescription(code.name),
+      costCodeOriginId: code.originId,
+      categoryId: detail.category_id === null ? null : String(detail.category_id),
+      category,
+      categoryType: type ? { name: type.name ?? '', code: type.code ?? null, originId: type.origin_id ?? null } : null,
+      ...amounts,
+      amountProblem: 'problem' in read ? read.problem : null,
+      notes,
+    };
+  });
+  return {
+    project: { id: projectId, name: source.project.name, originId: source.project.origin_id ?? null, projectNumber: source.project.project_number ?? null },
+    lines,
+    fingerprint: fingerprint.digest('hex'),
+  };
+}
+
+/** Maps read lines to Spectrum rows with the overrides in force (an ingestion, or a remap of a snapshot). */
+export function mapReadBudget(budget: ReadBudget, overrides: MappingOverrides): MappedBudget {
+  const projectId = budget.project.id;
+  const job = mapJob({ id: projectId, origin_id: budget.project.originId, project_number: budget.project.projectNumber }, overrides);
+  const projectPhases = overrides.projectPhases.get(projectId);
+
+  const lines: MappedLine[] = [];
+  const rows = new Map<string, MappedRow & { linePositions: number[]; labels: string[] }>();
+  const totals = { originalBudget: 0n, budgetChanges: 0n, revisedEstimate: 0n };
+
+  budget.lines.forEach((read, position) => {
+    const { category, categoryType: type } = read;
+    const label = `${read.fullCode ?? '(no cost code)'} ${category || '(no category)'}`;
+    const phase = read.fullCode === null ? null : mapPhase(read.fullCode, read.costCodeOriginId, projectPhases, overrides);
+    const costType = category || type ? mapCostType(category, type ?? undefined, overrides) : null;
+    const missing: string[] = [];
+    if (read.amountProblem) missing.push(read.amountProblem);
+    if (job === null) {
+      missing.push(
+        `project ${projectId} maps to no Spectrum job: add it under jobs in the mapping file, or give the project an origin id or a project number in Procore`,
+      );
+    }
+    if (read.fullCode === null) missing.push('the line has no cost code, so it maps to no Spectrum phase');
+    else if (phase === null) missing.push(`cost code "${read.fullCode}" maps to no Spectrum phase: add it under phases in the mapping file`);
+    if (!category && !type) missing.push('the line has no category, so it maps to no Spectrum cost type');
+    else if (costType === null) {
+      missing.push(
+        `category "${category}" maps to no Spectrum cost type: add it under costTypes in the mapping file, or give the category a code in Procore`,
+      );
+    }
+
+    const line: MappedLine = {
+      position,
+      procoreLineId: read.procoreLineId,
+      costCodeId: read.costCodeId,
+      costCode: read.fullCode ?? '',
+      categoryId: read.categoryId,
+      category,
+      description: read.description,
+      originalBudget: read.originalBudget,
+      budgetChanges: read.budgetChanges,
+      revisedEstimate: read.revisedEstimate,
+      job,
+      phase,
+      costType,
+      rowPosition: null,
+      problems: missing.length ? [`Line ${position + 1} (${label}): ${missing.join('; ')}`] : [],
+      notes: [...read.notes],
+      costCodeOriginId: read.costCodeOriginId,
+      categoryCode: type?.code ?? null,
+      categoryOriginId: type?.originId ?? null,
+      amountProblem: read.amountProblem,
+    };
+    lines.push(line);
+    totals.originalBudget += read.originalBudget;
+    totals.budgetChanges += read.budgetChanges;
+    totals.revisedEstimate += read.revisedEstimate;
 
     // A line whose amounts cannot be read is refused: it maps to no row.
-    if ('problem' in read || job === null || phase === null || costType === null) return;
+    if (read.amountProblem || job === null || phase === null || costType === null) return;
     const key = `${job}\u0000${phase}\u0000${costType}`;
     let row = rows.get(key);
     if (!row) {
@@ -225,8 +307,8 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
       };
       rows.set(key, row);
     }
-    row.originalBudget += amounts.originalBudget;
-    row.revisedEstimate += amounts.revisedEstimate;
+    row.originalBudget += read.originalBudget;
+    row.revisedEstimate += read.revisedEstimate;
     row.lineCount += 1;
     row.linePositions.push(position);
     row.labels.push(label);
@@ -270,18 +352,20 @@ export function mapBudget(source: BudgetSource, overrides: MappingOverrides): Ma
   }
 
   return {
-    projectName: source.project.name,
+    projectName: budget.project.name,
+    projectOriginId: budget.project.originId,
+    projectNumber: budget.project.projectNumber,
     job,
     lines,
     rows: mappedRows,
     totals,
     problemCount,
-    fingerprint: fingerprint.digest('hex'),
+    fingerprint: budget.fingerprint,
   };
 }
 
 /** Job: the mapping file; the project's origin id; its project number. */
-export function mapJob(project: BudgetSource['project'], overrides: MappingOverrides): string | null {
+export function mapJob(project: Pick<BudgetSource['project'], 'origin_id' | 'project_number'> & { id: number | string }, overrides: MappingOverrides): string | null {
   return spectrumCode(firstText(overrides.jobs.get(String(project.id)), project.origin_id, project.project_number));
 }
 
@@ -297,8 +381,12 @@ export function mapPhase(
 }
 
 /** Cost type: the mapping file by category name; the category's origin id; its code. */
-export function mapCostType(category: string, type: ProcoreLineItemType | undefined, overrides: MappingOverrides): string | null {
-  return spectrumCode(firstText(lookupName(overrides.costTypes, category), lookupName(overrides.costTypes, type?.name ?? ''), type?.origin_id, type?.code));
+export function mapCostType(
+  category: string,
+  type: { name: string; code: string | null; originId: string | null } | undefined,
+  overrides: MappingOverrides,
+): string | null {
+  return spectrumCode(firstText(lookupName(overrides.costTypes, category), lookupName(overrides.costTypes, type?.name ?? ''), type?.originId, type?.code));
 }
 
 /**
