@@ -7,10 +7,10 @@ import { Public } from '../users/auth.decorators';
 import { can } from '../users/permissions';
 import { findUsableToken } from '../users/token-authentication';
 import { User } from '../users/user.entity';
-import { ConsoleAuthGuard, Session } from './console-auth.guard';
+import { ConsoleAuthGuard } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsolePages } from './console-pages';
-import { ActiveSession, ConsoleSessions, randomSecret, sameSecret } from './console-sessions.service';
+import { ConsoleSessions, randomSecret, sameSecret } from './console-sessions.service';
 import { clearCookie, readCookie, writeCookie } from './cookies';
 import { ProcoreSignIn, ProcoreSignInError } from './procore-sign-in';
 import { safeNext, signInPath } from './safe-next';
@@ -112,7 +112,7 @@ export class SignInController {
   @Post('sign-out')
   @HttpCode(303)
   @UseGuards(ConsoleAuthGuard)
-  async signOut(@Session() _session: ActiveSession, @Req() request: Request, @Res() response: Response) {
+  async signOut(@Req() request: Request, @Res() response: Response) {
     await this.sessions.destroy(readCookie(request, this.sessions.cookieName));
     clearCookie(response, this.sessions.cookieName, { secure: this.sessions.secureCookies });
     response.redirect(303, signInPath(undefined, 'signed-out'));
@@ -120,6 +120,8 @@ export class SignInController {
 
   private async start(response: Response, user: User, method: 'token' | 'procore', next: string, apiTokenId: string | null): Promise<void> {
     const secret = await this.sessions.create(user, method, apiTokenId);
+    // Ended sessions are refused whether or not their rows remain; a sign-in tidies them away.
+    await this.sessions.deleteExpired();
     const em = this.em.fork();
     this.audit.record(em, { actor: { user: em.getReference(User, user.id) }, action: 'console.sign_in', note: method });
     await em.flush();

@@ -148,6 +148,19 @@ describe('approver console over HTTP', () => {
     }
   });
 
+  it('marks the cookie Secure, with the __Host- prefix, when PUBLIC_URL is https', async () => {
+    const secure = await startTestApp({ env: { PUBLIC_URL: 'https://connector.example' } });
+    try {
+      const viewer = await createUser(secure.em(), { erpPermission: 'read_only' });
+      const client = new ConsoleClient(secure.url);
+      const signedIn = await client.signInWithToken(viewer.token);
+      const cookie = signedIn.headers.getSetCookie().find((line) => line.startsWith('__Host-connector_session='));
+      expect(cookie).toMatch(/; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('sign-out ends the session', async () => {
     const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
     const client = new ConsoleClient(t.url);
