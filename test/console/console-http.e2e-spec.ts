@@ -191,6 +191,53 @@ describe('approver console over HTTP', () => {
     expect((await sql(`select status from submission where id = $1`, [submission.id]))[0].status).toBe('rejected');
   });
 
+  it('offers each action exactly to whom the API allows it, and performs it through the state machine', async () => {
+    const admin = await createUser(t.em(), { erpPermission: 'admin', canPushToAccounting: true });
+    const approver = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
+    const sender = await createUser(t.em(), { erpPermission: 'standard' });
+    const offered = async (who: { token: string }, id: string) => {
+      const client = new ConsoleClient(t.url);
+      await client.signInWithToken(who.token);
+      const page = await client.get(`/console/budgets/${id}`);
+      return { client, actions: [...page.text.matchAll(/data-dialog="(\w+)-dialog"/g)].map((m) => m[1]) };
+    };
+    const ready = await createSubmission(t.em(), { sentBy: sender.user });
+    expect((await offered(approver, ready.id)).actions).toEqual(['accept', 'reject']);
+    expect((await offered(admin, ready.id)).actions).toEqual(['accept', 'reject', 'retrieve']);
+    const bySender = await offered(sender, ready.id);
+    expect(bySender.actions).toEqual(['retrieve']);
+    await bySender.client.post(`/console/budgets/${ready.id}/retrieve`, { _csrf: await bySender.client.csrf(`/console/budgets/${ready.id}`) });
+    expect((await sql(`select status from submission where id = $1`, [ready.id]))[0].status).toBe('retrieved');
+
+    const outOfSync = await createSubmission(t.em(), { status: 'out_of_sync' });
+    expect((await offered(approver, outOfSync.id)).actions).toEqual(['reject', 'retry']);
+    const asAdmin = await offered(admin, outOfSync.id);
+    expect(asAdmin.actions).toEqual(['reject', 'retry', 'acknowledge']);
+    const csrf = await asAdmin.client.csrf(`/console/budgets/${outOfSync.id}`);
+    await asAdmin.client.post(`/console/budgets/${outOfSync.id}/acknowledge`, { _csrf: csrf, reason: '' });
+    expect((await asAdmin.client.get(`/console/budgets/${outOfSync.id}`)).text).toContain('reason is required');
+    await asAdmin.client.post(`/console/budgets/${outOfSync.id}/acknowledge`, { _csrf: csrf, reason: 'Spectrum rounds 03300 M; agreed with the controller' });
+    const [acknowledged] = await sql(`select status from submission where id = $1`, [outOfSync.id]);
+    expect(acknowledged.status).toBe('synced');
+    const [event] = await sql(`select action, note, actor_id from audit_event where submission_id = $1 order by id desc limit 1`, [outOfSync.id]);
+    expect(event).toEqual({ action: 'acknowledge', note: 'Spectrum rounds 03300 M; agreed with the controller', actor_id: admin.user.id });
+
+    // Unlock: offered once reconciliation shows Spectrum holds the amounts, never before.
+    const synced = await createSubmission(t.em(), { status: 'synced' });
+    expect((await offered(approver, synced.id)).actions).toEqual([]);
+    await sql(
+      `insert into reconciliation (submission_id, ran_at, outcome, company_code, job, procore_revised_total, spectrum_estimated_total, variance_count, tolerance, explanation, rows)
+       values ($1, now(), 'synced', 'ABC', '26-101', 0, 0, 0, 0, 'All rows match', '[]')`,
+      [synced.id],
+    );
+    const toUnlock = await offered(approver, synced.id);
+    expect(toUnlock.actions).toEqual(['unlock']);
+    await toUnlock.client.post(`/console/budgets/${synced.id}/unlock`, { _csrf: await toUnlock.client.csrf(`/console/budgets/${synced.id}`) });
+    const [unlocked] = await sql(`select unlocked_by_id from submission where id = $1`, [synced.id]);
+    expect(unlocked.unlocked_by_id).toBe(approver.user.id);
+    expect((await offered(approver, synced.id)).actions).toEqual([]);
+  });
+
   it('the Budgets list filters like Procore\'s tool, with counts, search and paging', async () => {
     const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
     for (let i = 0; i < 27; i++) await createSubmission(t.em(), { status: 'synced' });
