@@ -30,6 +30,7 @@ describe('approver console in Chromium', () => {
   let approver: UserWithToken; // Robin: standard, can push to accounting
   let reader: UserWithToken; // Riley: read_only
   let pm: UserWithToken; // Dana, the project manager who sends budgets
+  let marcus: UserWithToken; // the project accountant, linked to his Procore user
   let sampleId: string;
   let harborId: string;
   let problemId: string;
@@ -52,7 +53,10 @@ describe('approver console in Chromium', () => {
       SPECTRUM_URL: spectrum.url,
       SMTP_URL: smtp.url,
       PROCORE_PROJECT_IDS: '',
+      PROCORE_OAUTH_CLIENT_ID: 'console-app',
+      PROCORE_OAUTH_CLIENT_SECRET: 'console-app-secret',
     });
+    procore.oauth.registerApp({ clientId: 'console-app', clientSecret: 'console-app-secret', redirectUri: `${url}/console/auth/procore/callback` });
     app = await createHttpApp(config, { runWorkers: true, runScheduler: false, backoffScale: 0.001, queuePrefix: `test-${runId()}`, logger: ['error'] });
     await app.listen(port, '127.0.0.1');
     const em = () => app.get(MikroORM).em.fork() as EntityManager;
@@ -60,6 +64,9 @@ describe('approver console in Chromium', () => {
     approver = await createUser(em(), { erpPermission: 'standard', canPushToAccounting: true, name: 'Robin Reyes', email: 'robin@summit-builders.example' });
     reader = await createUser(em(), { erpPermission: 'read_only', name: 'Riley Reader', email: 'riley@summit-builders.example' });
     pm = await createUser(em(), { erpPermission: 'standard', name: SAMPLE_USERS.projectManager.name, email: SAMPLE_USERS.projectManager.email });
+    // Marcus, the project accountant, as the Procore user sync links him (by his Procore user id).
+    marcus = await createUser(em(), { erpPermission: 'standard', canPushToAccounting: true, name: SAMPLE_USERS.accountant.name, email: SAMPLE_USERS.accountant.email });
+    await sql(`update app_user set procore_user_id = $1 where id = $2`, [SAMPLE_USERS.accountant.id, marcus.user.id]);
 
     // Two budgets sent by the PM through the API, as Procore's "Send to ERP" does.
     const harbor = procore.addProject({ id: 1002, name: 'Harbor Logistics Warehouse', project_number: '25-044', active: true });
@@ -120,6 +127,18 @@ describe('approver console in Chromium', () => {
     await expect(amount.innerText()).resolves.toMatch(/^\d{1,3}(,\d{3})+\.\d{2}$/);
     await expect(amount.evaluate((el) => (globalThis as any).getComputedStyle(el).textAlign)).resolves.toBe('right');
     await screenshot(page, 'console-budgets');
+    await context.close();
+  });
+
+  it('signs in with Procore: the linked Procore user lands on the page they asked for', async () => {
+    const { context, page } = await newPage(browser);
+    await page.goto(`${url}/console/budgets?status=all`);
+    await page.waitForURL(/\/console\/sign-in/);
+    procore.oauth.signInAs(SAMPLE_USERS.accountant.id);
+    await page.getByRole('link', { name: 'Sign in with Procore' }).click();
+    await page.waitForURL(`${url}/console/budgets?status=all`);
+    await expect(page.locator('.who-name').innerText()).resolves.toContain(SAMPLE_USERS.accountant.name);
+    await expect(page.locator('nav.filters a[aria-current]').innerText()).resolves.toMatch(/^All/);
     await context.close();
   });
 

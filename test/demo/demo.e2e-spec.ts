@@ -24,6 +24,7 @@ describe('npm run demo', () => {
     expect(output).toMatch(/Budget rejected: Harbor Logistics Warehouse/);
     expect(output).toMatch(/API token: psc_\S+/);
     expect(output).toMatch(/sign in as Alex with one click on http:\/\/127\.0\.0\.1:\d+\/console\/sign-in#token=psc_\S+/);
+    expect(output).toMatch(/\/console\/auth\/procore   \(one click: "Sign in with Procore" as Marcus Oyelaran/);
     expect(output).toMatch(/in the console: http:\/\/127\.0\.0\.1:\d+\/console\/budgets\/\d+/);
   }, 180_000);
 });

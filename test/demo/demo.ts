@@ -76,6 +76,9 @@ async function main(): Promise<void> {
     PROCORE_COMPANY_ID: String(procore.companyId),
     PROCORE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     PROCORE_PROJECT_IDS: String(SAMPLE_PROJECT.id),
+    // "Sign in with Procore" for the console, against the stand-in's authorization-code grant.
+    PROCORE_OAUTH_CLIENT_ID: 'demo-console',
+    PROCORE_OAUTH_CLIENT_SECRET: 'demo-console-secret',
     SPECTRUM_URL: spectrum.url,
     SPECTRUM_AUTHORIZATION_ID: 'API',
     SPECTRUM_COMPANY_CODE: 'ABC',
@@ -84,6 +87,10 @@ async function main(): Promise<void> {
     MAIL_FROM: 'Summit Builders ERP Connector <erp-connector@summit-builders.example>',
     DAILY_SUMMARY_TZ: 'America/Chicago',
   };
+
+  procore.oauth.registerApp({ clientId: 'demo-console', clientSecret: 'demo-console-secret', redirectUri: `${baseUrl}/console/auth/procore/callback` });
+  // The stand-in has no login screen: whoever opens "Sign in with Procore" is the project accountant.
+  procore.oauth.signInAs(SAMPLE_USERS.accountant.id);
 
   step('Applying the database migrations (npm run migration:up)');
   info((await cli(env, ['migration:up'])).trim());
@@ -195,6 +202,7 @@ async function main(): Promise<void> {
   step('Where to look');
   info(`Console        ${baseUrl}/console   (the approver's screen; Ready to Export, the two budgets, Users)`);
   info(`Sign in        ${signInLink}   (Alex's token filled in: press "Sign in with a token")`);
+  info(`               ${baseUrl}/console/auth/procore   (one click: "Sign in with Procore" as ${SAMPLE_USERS.accountant.name}, the project accountant)`);
   info(`API            ${baseUrl}/api/v1/budgets   (Authorization: Bearer ${token})`);
   info(`OpenAPI UI     ${baseUrl}/api/docs`);
   info(`Details        curl -s -H "Authorization: Bearer ${token}" ${baseUrl}/api/v1/budgets/${ready.id}`);

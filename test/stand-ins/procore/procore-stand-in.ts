@@ -19,6 +19,7 @@ import {
   projectJson,
 } from './stand-in-json';
 import { RateLimitConfig, StandInRateLimits } from './stand-in-rate-limits';
+import { OAuthReply, StandInOAuth } from './stand-in-oauth';
 import { StandInWebhooks, canonicalEventType } from './stand-in-webhooks';
 import {
   STANDARD_VIEW_COLUMNS,
@@ -175,6 +176,8 @@ export class ProcoreStandIn {
   private readonly held = new Map<NodeJS.Timeout, () => void>();
 
   private tokens = new Map<string, number>();
+  /** "Sign in with Procore" (authorization code) for the console: see stand-in-oauth.ts. */
+  readonly oauth = new StandInOAuth(() => this.usersList(), () => this.tokenTtlSeconds);
   private projects = new Map<number, StandInProject>();
   private locks = new Map<number, boolean>();
   private views = new Map<number, StandInBudgetView & { createdBy: StandInUserRef; createdAt: string }>();
@@ -293,6 +296,7 @@ export class ProcoreStandIn {
     this.rateLimits.configure(this.options.rateLimits ?? {});
     this.latencyMs = this.options.latencyMs ?? 0;
     this.tokens.clear();
+    this.oauth.reset();
     this.projects.clear();
     this.locks.clear();
     this.views.clear();
@@ -929,7 +933,8 @@ export class ProcoreStandIn {
     return { status: action.status, headers, raw: action.body };
   }
 
-  private handle(req: IncomingMessage, url: URL, rawBody: string): Reply {
+  private handle(req: IncomingMessage, url: URL, rawBody: string): Reply & { raw?: string } {
+    if (url.pathname === '/oauth/authorize' && req.method === 'GET') return oauthReply(this.oauth.authorize(url));
     if (url.pathname === '/oauth/token') return this.token(req, rawBody);
     if (!url.pathname.startsWith('/rest/')) return { status: 404, body: { errors: 'Not Found' } };
 
@@ -937,6 +942,9 @@ export class ProcoreStandIn {
     // authentication, then the limit's verdict, then the company.
     const verdict = this.rateLimits.hit(this.serverNow());
     const limitHeaders = rateLimitHeaders(verdict);
+    // Show User Info answers a signed-in person's token (the authorization-code grant), no company header needed.
+    const me = url.pathname === '/rest/v1.0/me' && req.method === 'GET' ? this.oauth.me(req.headers.authorization) : null;
+    if (me) return { ...oauthReply(me), headers: { ...limitHeaders, ...me.headers } };
     const auth = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const expiresAt = auth ? this.tokens.get(auth[1]) : undefined;
     if (expiresAt === undefined || expiresAt <= Date.now()) {
@@ -997,6 +1005,8 @@ export class ProcoreStandIn {
     } else {
       form = Object.fromEntries(new URLSearchParams(rawBody));
     }
+    const signIn = this.oauth.token(form, Date.now());
+    if (signIn) return oauthReply(signIn);
     if (form.grant_type !== 'client_credentials') {
       return {
         status: 400,
@@ -1475,4 +1485,9 @@ export function ulid(time = Date.now()): string {
   let randomPart = '';
   for (let i = 0; i < 16; i += 1) randomPart += CROCKFORD[random[i] % 32];
   return timePart + randomPart;
+}
+
+function oauthReply(reply: OAuthReply): Reply & { raw?: string } {
+  if (reply.html !== undefined) return { status: reply.status, headers: { 'Content-Type': 'text/html; charset=utf-8', ...reply.headers }, raw: reply.html };
+  return { status: reply.status, headers: reply.headers, body: reply.body };
 }
