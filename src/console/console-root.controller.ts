@@ -37,7 +37,7 @@ export class ConsoleRootController {
     if (!asset) throw new NotFoundException(`No console asset named ${name.slice(0, 60)}`);
     if (response.req.headers['if-none-match'] === asset.etag) return response.status(304).end();
     response.setHeader('ETag', asset.etag);
-    response.setHeader('Cache-Control', 'no-cache');
+    response.setHeader('Cache-Control', 'no-cache'); // revalidated by ETag, never stale after an upgrade
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.type(asset.type).send(asset.body);
   }

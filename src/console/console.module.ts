@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import { BudgetsModule } from '../budgets/budgets.module';
 import { ReconciliationModule } from '../reconciliation/reconciliation.module';
 import { SpectrumExportModule } from '../spectrum/spectrum-export.module';
@@ -25,4 +26,24 @@ import { WebhooksPageController } from './webhooks-page.controller';
   controllers: [ConsoleRootController, SignInController, BudgetsPagesController, UsersPagesController, WebhooksPageController],
   providers: [ConsoleSessions, ConsolePages, ConsoleAuthGuard, ConsoleExceptionFilter, ConsoleBudgetsReader, ProcoreSignIn],
 })
-export class ConsoleModule {}
+export class ConsoleModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(consoleHeaders).forRoutes('console', 'console/*path');
+  }
+}
+
+/**
+ * The console's pages load only their own stylesheet and script, post only to themselves, are never
+ * framed, and are not kept in shared caches (they show budgets and tokens).
+ */
+export function consoleHeaders(_request: Request, response: Response, next: NextFunction): void {
+  response.setHeader(
+    'Content-Security-Policy',
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+  );
+  response.setHeader('X-Frame-Options', 'DENY');
+  response.setHeader('X-Content-Type-Options', 'nosniff');
+  response.setHeader('Referrer-Policy', 'same-origin');
+  response.setHeader('Cache-Control', 'no-store');
+  next();
+}

@@ -46,6 +46,18 @@ describe('approver console over HTTP', () => {
     expect(page.text).toContain('98,765.43');
   });
 
+  it('console pages load only their own assets and cannot be framed', async () => {
+    const page = await new ConsoleClient(t.url).get('/console/sign-in');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.text).not.toMatch(/<script>|style="|https?:\/\/(?!connector\.test)/);
+    const css = await new ConsoleClient(t.url).get('/console/assets/console.css');
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(css.text).not.toMatch(/url\(|@import/);
+  });
+
   it('never sends a visitor to another site after sign-in', async () => {
     const { token } = await createUser(t.em(), { erpPermission: 'read_only' });
     for (const next of ['https://evil.example/', '//evil.example/console', '/console\\@evil', '/api/v1/budgets']) {
