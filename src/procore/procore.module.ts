@@ -21,6 +21,7 @@ import { BudgetUnlock } from './unlock/budget-unlock.service';
 import { ProcoreUserSync } from './users/procore-user-sync.service';
 import { ProcoreWebhookController } from './webhooks/procore-webhook.controller';
 import { WebhookProcessor } from './webhooks/webhook-processor.service';
+import { ProjectHookRegistrar } from './webhooks/project-hook-registrar.service';
 import { WebhookEventQueries } from './webhooks/webhook-event-queries.service';
 import { WebhookEventsController } from './webhooks/webhook-events.controller';
 import { WebhookReceiver } from './webhooks/webhook-receiver.service';
@@ -52,6 +53,7 @@ import { WebhookRetention } from './webhooks/webhook-retention.service';
     BudgetRemap,
     WebhookReceiver,
     WebhookProcessor,
+    ProjectHookRegistrar,
     WebhookEventQueries,
     WebhookRetention,
     ProjectPoller,

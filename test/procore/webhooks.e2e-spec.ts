@@ -4,6 +4,7 @@ import { ProjectPoller } from '../../src/procore/polling/project-poller.service'
 import { WEBHOOK_GIVE_UP_AFTER_MS, WebhookProcessor } from '../../src/procore/webhooks/webhook-processor.service';
 import { WEBHOOK_BODY_TIMEOUT_MS } from '../../src/procore/webhooks/webhook-body';
 import { WEBHOOK_DEBOUNCE_MS } from '../../src/procore/webhooks/webhook-receiver.service';
+import { WEBHOOK_NAMESPACE } from '../../src/procore/webhooks/webhook-registration';
 import { PendingWorkSweeper } from '../../src/queue/pending-work-sweeper';
 import { sql, resetDatabase } from '../support/database';
 import { databaseUrl } from '../support/test-env';
@@ -326,6 +327,27 @@ describe('POST /webhooks/procore', () => {
       expect([`covered by the check of webhook event ${latest.id}`, latest.outcome]).toContain(event.outcome);
     }
     expect(standIn.detailRowPageRequests()).toBe(8); // one check: the budget read twice (38 lines, 10 per page)
+  });
+
+  it('a Projects create event registers the new project\'s own hook where company scope lacks the budget resources; once', async () => {
+    // The connector's company hook (it receives the Projects events); company scope offers no budget resources (the stand-in's default, as a sandbox showed).
+    standIn.addHook({ namespace: WEBHOOK_NAMESPACE, destinationUrl: destination, destinationHeaders: { Authorization: WEBHOOK_SECRET } });
+    standIn.addProject({ id: 1077, name: 'New Clinic', project_number: '26-177' });
+    const created = () => standIn.webhookPayload({ resource_name: 'Projects', event_type: 'create', resource_id: 1077, project_id: null, user_id: SAMPLE_USERS.projectManager.id });
+    expect(await deliver(created())).toBe(202);
+    await processed();
+    const projectHooks = standIn.hooks().filter((hook) => hook.project_id === 1077);
+    expect(projectHooks).toEqual([expect.objectContaining({ namespace: WEBHOOK_NAMESPACE, destination_url: destination, destination_headers: { Authorization: WEBHOOK_SECRET } })]);
+    const triggers = standIn.triggers(projectHooks[0].id).map((trigger) => `${trigger.resource_name} ${trigger.event_type}`.toLowerCase());
+    expect(triggers).toEqual(expect.arrayContaining(['budget line items update', 'budget view snapshots create']));
+    const [event] = await events();
+    expect(event.outcome).toBe(`registered project-level hook ${projectHooks[0].id} (${triggers.length} trigger(s) added); the budget is not locked in Procore; nothing to send`);
+
+    // A second create event (a redelivery under another id) finds the hook: nothing new.
+    expect(await deliver(created())).toBe(202);
+    await processed();
+    expect(standIn.hooks().filter((hook) => hook.project_id === 1077)).toHaveLength(1);
+    expect((await events())[1].outcome).toMatch(new RegExp(`^its project-level hook ${projectHooks[0].id} was already registered \\(0 trigger\\(s\\) added\\)`));
   });
 
   it('company-level changes are recorded as ignored', async () => {

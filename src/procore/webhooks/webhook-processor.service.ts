@@ -5,6 +5,7 @@ import { BudgetCheck } from '../ingestion/budget-check.service';
 import { describeFailure, isPermanent } from '../ingestion/ingestion-errors';
 import { describeDuration } from '../ingestion/durations';
 import { WebhookEventStatus } from '../webhook-event.entity';
+import { ProjectHookRegistrar } from './project-hook-registrar.service';
 import { KNOWN_RESOURCES } from './webhook-resources';
 
 /**
@@ -40,7 +41,8 @@ export interface ProcessedWebhook {
  * event of a project runs the budget check (BudgetCheck); a company-level change is recorded as
  * ignored. Bursts are debounced per project: the check of a project's latest waiting event covers
  * the earlier ones, and every event gets its outcome. An event is processed once: a redelivery is
- * the same row (dedupe key), and a processed row is never processed again.
+ * the same row (dedupe key), and a processed row is never processed again. A `Projects` create
+ * event also registers the new project's hook (ProjectHookRegistrar).
  */
 @Injectable()
 export class WebhookProcessor {
@@ -51,6 +53,7 @@ export class WebhookProcessor {
   constructor(
     private readonly em: EntityManager,
     private readonly check: BudgetCheck,
+    private readonly projectHooks: ProjectHookRegistrar,
   ) {}
 
   async process(webhookEventId: string, context: Pick<JobContext, 'finalAttempt'> = { finalAttempt: false }): Promise<ProcessedWebhook> {
@@ -86,13 +89,16 @@ export class WebhookProcessor {
     const covered = [...new Set([webhookEventId, ...waiting.map((row) => String(row.id))])];
 
     try {
+      // A new project: its own hook first (where company scope lacks the budget resources).
+      const registered =
+        event.resource_name === 'Projects' && event.event_type === 'create' ? `${await this.projectHooks.register(projectId)}; ` : '';
       const result = await this.check.check(projectId, {
         source: 'webhook',
         procoreUserId: event.procore_user_id ? Number(event.procore_user_id) : null,
         actor: { label: 'procore' },
         note: `Procore webhook event ${webhookEventId} (${event.resource_name} ${event.event_type})`,
       });
-      return this.conclude(covered, 'processed', result.outcome);
+      return this.conclude(covered, 'processed', registered + result.outcome);
     } catch (error) {
       const reason = describeFailure(error);
       if (isPermanent(error)) return this.giveUp(covered, projectId, reason);
