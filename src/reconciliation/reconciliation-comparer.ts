@@ -56,12 +56,14 @@ export function compareWithSpectrum(input: ComparisonInput): Comparison {
   const { tolerance } = input;
   const index = new SpectrumRowIndex(input.spectrum);
   const ordered = [...input.rows].sort((a, b) => a.position - b.position);
+  const located = ordered.map((row) => index.locate(row.job, row.phase, row.costType));
   const liveByKey = new Map<string, ExportRow[]>();
-  for (const row of ordered) {
-    if (row.removed) continue;
-    const key = index.storedKey(row.job, row.phase, row.costType);
-    liveByKey.set(key, [...(liveByKey.get(key) ?? []), row]);
-  }
+  ordered.forEach((row, i) => {
+    if (row.removed) return;
+    const list = liveByKey.get(located[i].key);
+    if (list) list.push(row);
+    else liveByKey.set(located[i].key, [row]);
+  });
 
   const rows: ReconciliationRowResult[] = [];
   const counts = Object.fromEntries(
@@ -85,8 +87,8 @@ export function compareWithSpectrum(input: ComparisonInput): Comparison {
     for (const record of records) spectrumTotal += record.currentEstimateDollars ?? 0n;
   };
 
-  for (const row of ordered) {
-    const key = index.storedKey(row.job, row.phase, row.costType);
+  for (const [i, row] of ordered.entries()) {
+    const { key, resolved: stored } = located[i];
     // A removed row whose Spectrum row a row of this version sets: that row is compared instead.
     if (row.removed && liveByKey.has(key)) continue;
     compared.push(row);
@@ -94,7 +96,6 @@ export function compareWithSpectrum(input: ComparisonInput): Comparison {
     addSpectrum(key, records);
     procoreTotal += row.revisedEstimate;
     const notes: string[] = [];
-    const stored = index.resolvePhase(row.job, row.phase);
     if (stored.filled && stored.code) notes.push(`Spectrum stores phase ${row.phase.trim()} as ${stored.code} (filled to the job's phase mask)`);
     if (row.removed) notes.push(`not in this version of the budget: set to 0.00 (an earlier export wrote ${row.removedEstimate === null ? 'it' : formatMoney(row.removedEstimate)})`);
 

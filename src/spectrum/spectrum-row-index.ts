@@ -106,7 +106,13 @@ export class SpectrumRowIndex {
 
   /** The stored key of a budget row: its job, its phase as Spectrum stores it (or as given), its cost type. */
   storedKey(job: string, phase: string, costType: string): string {
-    return rowKey(job, this.resolvePhase(job, phase).code ?? phase, costType);
+    return this.locate(job, phase, costType).key;
+  }
+
+  /** A budget row's stored key and how its phase resolved, in one lookup. */
+  locate(job: string, phase: string, costType: string): { key: string; resolved: ResolvedPhase } {
+    const resolved = this.resolvePhase(job, phase);
+    return { key: rowKey(job, resolved.code ?? phase, costType), resolved };
   }
 
   /** Every record Spectrum holds for a budget row (none, one, or a duplicate's several). */
