@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { Actor } from '../audit/audit.service';
 import { AuditService } from '../audit/audit.service';
+import { AppConfig } from '../config/app-config';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/app-error';
 import { JobName } from '../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
@@ -14,6 +15,10 @@ import { SubmissionStateMachine, TransitionResult } from './submission-state-mac
 import { SubmissionEvent } from './submission-status';
 import { Notifier } from '../notifications/notifier';
 import { nothingToRewrite, resetRowsToRewrite, unlockRefusal } from '../reconciliation/reconciliation-gate';
+
+/** Separation of duties (REQUIRE_INDEPENDENT_APPROVER): the sender may reject, never accept. */
+export const INDEPENDENT_APPROVER_REFUSAL =
+  'You sent this budget, and this connector requires an independent approver (REQUIRE_INDEPENDENT_APPROVER): someone else with "Can Push to Accounting" must accept it. You can still reject it';
 
 /**
  * What approvers do to a submission. Each decision is one transaction — the conditional status
@@ -28,10 +33,14 @@ export class BudgetDecisions {
     private readonly audit: AuditService,
     private readonly notifier: Notifier,
     private readonly queries: BudgetQueries,
+    private readonly config: AppConfig,
   ) {}
 
   async accept(id: string, user: User): Promise<TransitionResult> {
     return this.decide(id, 'accept', { user }, { decidedBy: user, decidedAt: new Date() }, async (em, submission) => {
+      if (this.config.requireIndependentApprover && submission.sentBy && submission.sentBy.id === user.id) {
+        throw new ForbiddenError(INDEPENDENT_APPROVER_REFUSAL);
+      }
       if (submission.problemCount > 0) {
         const problems = await this.queries.problems(id, em);
         throw new ConflictError(

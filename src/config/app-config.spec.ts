@@ -61,6 +61,16 @@ describe('loadAppConfig', () => {
     }
   });
 
+  it('reads REQUIRE_INDEPENDENT_APPROVER as true or false only (default false)', () => {
+    expect(loadAppConfig(valid).requireIndependentApprover).toBe(false);
+    expect(loadAppConfig({ ...valid, REQUIRE_INDEPENDENT_APPROVER: ' TRUE ' }).requireIndependentApprover).toBe(true);
+    expect(loadAppConfig({ ...valid, REQUIRE_INDEPENDENT_APPROVER: 'false' }).requireIndependentApprover).toBe(false);
+    expect(loadAppConfig({ ...valid, REQUIRE_INDEPENDENT_APPROVER: '' }).requireIndependentApprover).toBe(false);
+    for (const value of ['yes', '1', 'on']) {
+      expect(problemsOf({ ...valid, REQUIRE_INDEPENDENT_APPROVER: value })).toEqual(['REQUIRE_INDEPENDENT_APPROVER must be true or false']);
+    }
+  });
+
   it('names every missing required variable at once', () => {
     const problems = problemsOf({});
     for (const name of ['DATABASE_URL', 'PROCORE_CLIENT_ID', 'PROCORE_CLIENT_SECRET', 'PROCORE_COMPANY_ID', 'PROCORE_WEBHOOK_SECRET', 'SPECTRUM_URL', 'SPECTRUM_AUTHORIZATION_ID', 'SPECTRUM_COMPANY_CODE', 'SMTP_URL']) {

@@ -56,6 +56,8 @@ export class AppConfig {
   };
   mappingFile?: string;
   reconcileTolerance: Cents;
+  /** REQUIRE_INDEPENDENT_APPROVER: the person who sent a budget cannot accept it. */
+  requireIndependentApprover: boolean;
   mail: { smtpUrl: string; from: string };
   console: {
     /** A session unused this long ends. */
@@ -177,6 +179,7 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     },
     mappingFile: env.MAPPING_FILE,
     reconcileTolerance: toCents(env.RECONCILE_TOLERANCE ?? '0.00'),
+    requireIndependentApprover: env.REQUIRE_INDEPENDENT_APPROVER ?? false,
     mail: {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM ?? 'Procore ERP Connector <erp-connector@localhost>',

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -21,6 +22,14 @@ const integer = () =>
   Transform(({ value }) => {
     if (typeof value !== 'string' || value.trim() === '') return undefined;
     return /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  });
+
+/** `true` or `false` (any case); left out or empty: the default. Anything else is refused. */
+const flag = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string' || value.trim() === '') return undefined;
+    const text = value.trim().toLowerCase();
+    return text === 'true' ? true : text === 'false' ? false : value;
   });
 
 const URL_PATTERN = /^https?:\/\/[^\s/]+(\/\S*)?$/;
@@ -211,6 +220,10 @@ export class EnvironmentVariables {
   @integer() @IsOptional() @IsInt({ message: 'STUCK_AFTER_MINUTES must be a whole number of minutes' })
   @Min(1) @Max(10080)
   STUCK_AFTER_MINUTES?: number;
+
+  // access
+  @flag() @IsOptional() @IsBoolean({ message: 'REQUIRE_INDEPENDENT_APPROVER must be true or false' })
+  REQUIRE_INDEPENDENT_APPROVER?: boolean;
 }
 
 /** Validates the raw environment; returns the problems (each naming its variable, never a value). */
