@@ -18,6 +18,7 @@ describe('separation of duties (REQUIRE_INDEPENDENT_APPROVER=true)', () => {
 
   useProcoreApp(standIn, { REQUIRE_INDEPENDENT_APPROVER: 'true' }, (app) => (t = app));
   beforeEach(async () => {
+    await waitForIdle(); // e.g. the unlock a reject recorded: never truncate under a running job
     await resetDatabase();
     standIn.reset();
     seedSampleProject(standIn, { locked: true });
