@@ -2,6 +2,7 @@ import { SubmissionStateMachine } from '../budgets/submission-state-machine';
 import { SubmissionEvent, SubmissionStatus } from '../budgets/submission-status';
 import { ACTION_PERMISSIONS, BudgetAction, can, mayRetrieve } from '../users/permissions';
 import { User } from '../users/user.entity';
+import { REMAPPABLE_STATUSES } from '../procore/remap/budget-remap.service';
 
 /** What the console offers on a budget: the state machine's rules and the API's permissions, nothing of its own. */
 export interface OfferedActions {
@@ -11,6 +12,7 @@ export interface OfferedActions {
   retrieve: boolean;
   acknowledge: boolean;
   unlock: boolean;
+  remap: boolean;
   any: boolean;
 }
 
@@ -20,6 +22,8 @@ export interface ActionSubject {
   unlocked: boolean;
   /** Null when the reconciliation gate allows an unlock. */
   unlockRefusal: string | null;
+  /** The snapshot holds every mapping input (older snapshots do not). */
+  remappable: boolean;
 }
 
 const EVENTS: Partial<Record<BudgetAction, SubmissionEvent>> = {
@@ -42,6 +46,7 @@ export function offeredActions(user: User, subject: ActionSubject): OfferedActio
     retrieve: allowed('retrieve') && mayRetrieve(user, subject.sentById),
     acknowledge: allowed('acknowledge'),
     unlock: subject.status === 'synced' && !subject.unlocked && subject.unlockRefusal === null && allowed('unlock'),
+    remap: REMAPPABLE_STATUSES.includes(subject.status) && subject.remappable && allowed('remap'),
   };
   return { ...actions, any: Object.values(actions).some(Boolean) };
 }
@@ -60,4 +65,5 @@ export const PAST_TENSE: Record<string, string> = {
   reconciledOutOfSync: 'reconciled',
   ingested: 'ingested',
   ingestFailed: 'failed to ingest',
+  remap: 'remapped',
 };

@@ -13,6 +13,7 @@ import { displayDate } from '../notifications/template-renderer';
 import { ReconciliationReports } from '../reconciliation/reconciliation-reports.service';
 import { csvField, reportToCsv, reportToHtml, text as spreadsheetSafe } from '../reconciliation/reconciliation-report';
 import { BudgetPreview } from '../spectrum/budget-preview.service';
+import { BudgetRemap } from '../procore/remap/budget-remap.service';
 import { Public } from '../users/auth.decorators';
 import { ACTION_PERMISSIONS, BudgetAction, can, REFUSALS } from '../users/permissions';
 import { offeredActions, PAST_TENSE } from './budget-actions';
@@ -40,6 +41,7 @@ export class BudgetsPagesController {
     private readonly reader: ConsoleBudgetsReader,
     private readonly decisions: BudgetDecisions,
     private readonly previews: BudgetPreview,
+    private readonly remapper: BudgetRemap,
     private readonly reports: ReconciliationReports,
     private readonly pages: ConsolePages,
     private readonly sessions: ConsoleSessions,
@@ -112,6 +114,7 @@ export class BudgetsPagesController {
       sentById: submission.sentBy?.id ?? null,
       unlocked: !!submission.unlockedAt,
       unlockRefusal,
+      remappable: submission.remappable,
     });
     const base = `/console/budgets/${id}`;
     const keep = { linesPage, rowsPage, lines: lineFilter, rows: rowFilter };
@@ -267,16 +270,27 @@ export class BudgetsPagesController {
     return this.act(s, id, 'unlock', r, () => this.decisions.unlock(id, s.user), 'Unlock requested: the budget is being unlocked in Procore.');
   }
 
+  @Post(':id/remap')
+  remap(@Session() s: ActiveSession, @Param('id', ParseIdPipe) id: string, @Res() r: Response) {
+    let said = '';
+    return this.act(s, id, 'remap', r, async () => {
+      const result = await this.remapper.remap(id, s.user);
+      said =
+        `Mapped again with the mapping in force: ${result.rowCount} Spectrum row(s), ${result.problemCount} problem(s)` +
+        (result.removedRows ? `; ${result.removedRows} row(s) written under the old mapping will be set to 0.00 by the next export.` : '.');
+    }, () => said);
+  }
+
   /**
    * Runs an action with the API's permission check, then back to the budget page with what
    * happened. A refusal is shown there; a lost race says who got there first, and when.
    */
-  private async act(session: ActiveSession, id: string, action: BudgetAction, response: Response, run: () => Promise<unknown>, done: string) {
+  private async act(session: ActiveSession, id: string, action: BudgetAction, response: Response, run: () => Promise<unknown>, done: string | (() => string)) {
     try {
       const permission = ACTION_PERMISSIONS[action];
       if (!can(session.user, permission)) throw new ForbiddenError(REFUSALS[permission]);
       await run();
-      await this.sessions.setFlash(session.id, 'notice', done);
+      await this.sessions.setFlash(session.id, 'notice', typeof done === 'string' ? done : done());
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       await this.sessions.setFlash(session.id, 'error', error instanceof ConflictError ? await this.explainConflict(id, error) : error.message);

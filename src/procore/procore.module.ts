@@ -61,7 +61,7 @@ import { WebhookRetention } from './webhooks/webhook-retention.service';
     ProcoreUserSync,
     ProcoreJobs,
   ],
-  exports: [ProcoreClient, ProcoreUserSync, WebhookEventQueries],
+  exports: [ProcoreClient, ProcoreUserSync, WebhookEventQueries, BudgetRemap],
 })
 export class ProcoreModule {
   /**

@@ -47,6 +47,7 @@ export const ACTION_PERMISSIONS = {
   // Anyone who may view passes the route; the rule below decides (the sender, or an admin).
   retrieve: 'view',
   acknowledge: 'admin',
+  remap: 'decide',
 } as const satisfies Record<string, Permission>;
 export type BudgetAction = keyof typeof ACTION_PERMISSIONS;
 

@@ -232,6 +232,11 @@ describe('approver console in Chromium', () => {
   it('reject: an empty reason is refused, a reason rejects; the rejection email links to the budget after sign-in', async () => {
     const { context, page } = await newPage(browser);
     await signIn(page, approver, `/console/budgets/${harborId}`);
+    // Remap (the mapping in force, from the snapshot) is offered while the budget awaits acceptance.
+    await page.getByRole('button', { name: 'Remap…' }).click();
+    await page.locator('#remap-dialog').getByRole('button', { name: 'Remap' }).click();
+    await expect(page.locator('.flash.notice').innerText()).resolves.toBe('Mapped again with the mapping in force: 3 Spectrum row(s), 0 problem(s).');
+    await expect(page.locator('#history').innerText()).resolves.toContain('Remapped');
     await page.getByRole('button', { name: 'Reject…' }).click();
     const dialog = page.locator('#reject-dialog');
     await dialog.getByRole('button', { name: 'Reject' }).click();

@@ -214,12 +214,18 @@ describe('approver console over HTTP', () => {
       return { client, actions: [...page.text.matchAll(/data-dialog="(\w+)-dialog"/g)].map((m) => m[1]) };
     };
     const ready = await createSubmission(t.em(), { sentBy: sender.user });
+    // (Not remappable: this test snapshot lacks the mapping inputs; the browser suite remaps a real one.)
     expect((await offered(approver, ready.id)).actions).toEqual(['accept', 'reject']);
     expect((await offered(admin, ready.id)).actions).toEqual(['accept', 'reject', 'retrieve']);
     const bySender = await offered(sender, ready.id);
     expect(bySender.actions).toEqual(['retrieve']);
     await bySender.client.post(`/console/budgets/${ready.id}/retrieve`, { _csrf: await bySender.client.csrf(`/console/budgets/${ready.id}`) });
     expect((await sql(`select status from submission where id = $1`, [ready.id]))[0].status).toBe('retrieved');
+
+    const remappable = await createSubmission(t.em());
+    await sql(`update submission set remappable = true where id = $1`, [remappable.id]);
+    expect((await offered(approver, remappable.id)).actions).toEqual(['accept', 'reject', 'remap']);
+    expect((await offered(sender, remappable.id)).actions).toEqual([]);
 
     const outOfSync = await createSubmission(t.em(), { status: 'out_of_sync' });
     expect((await offered(approver, outOfSync.id)).actions).toEqual(['reject', 'retry']);

@@ -2,6 +2,7 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ParseIdPipe } from '../../common/id';
 import { CurrentUser, RequirePermission } from '../../users/auth.decorators';
+import { ACTION_PERMISSIONS } from '../../users/permissions';
 import { User } from '../../users/user.entity';
 import { BudgetRemap, RemapResult } from './budget-remap.service';
 
@@ -13,7 +14,7 @@ export class BudgetRemapController {
 
   @Post(':id/remap')
   @HttpCode(200)
-  @RequirePermission('decide')
+  @RequirePermission(ACTION_PERMISSIONS.remap)
   @ApiOperation({
     summary: 'Map a ready_to_export or failed_to_export budget again with the mapping in force (MAPPING_FILE), from its snapshot',
     description:
