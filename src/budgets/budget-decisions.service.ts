@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/app-error';
 import { JobName } from '../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
-import { mayRetrieve, RETRIEVE_REFUSAL } from '../users/permissions';
+import { barredAsSender, mayRetrieve, RETRIEVE_REFUSAL } from '../users/permissions';
 import { User } from '../users/user.entity';
 import { BudgetQueries } from './budget-queries.service';
 import { Submission } from './submission.entity';
@@ -38,7 +38,7 @@ export class BudgetDecisions {
 
   async accept(id: string, user: User): Promise<TransitionResult> {
     return this.decide(id, 'accept', { user }, { decidedBy: user, decidedAt: new Date() }, async (em, submission) => {
-      if (this.config.requireIndependentApprover && submission.sentBy && submission.sentBy.id === user.id) {
+      if (barredAsSender(this.config.requireIndependentApprover, user, submission.sentBy?.id)) {
         throw new ForbiddenError(INDEPENDENT_APPROVER_REFUSAL);
       }
       if (submission.problemCount > 0) {

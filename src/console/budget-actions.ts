@@ -1,6 +1,6 @@
 import { SubmissionStateMachine } from '../budgets/submission-state-machine';
 import { SubmissionEvent, SubmissionStatus } from '../budgets/submission-status';
-import { ACTION_PERMISSIONS, BudgetAction, can, mayRetrieve } from '../users/permissions';
+import { ACTION_PERMISSIONS, barredAsSender, BudgetAction, can, mayRetrieve } from '../users/permissions';
 import { User } from '../users/user.entity';
 import { REMAPPABLE_STATUSES } from '../procore/remap/budget-remap.service';
 
@@ -24,6 +24,8 @@ export interface ActionSubject {
   unlockRefusal: string | null;
   /** The snapshot holds every mapping input (older snapshots do not). */
   remappable: boolean;
+  /** REQUIRE_INDEPENDENT_APPROVER is on. */
+  requireIndependentApprover: boolean;
 }
 
 const EVENTS: Partial<Record<BudgetAction, SubmissionEvent>> = {
@@ -40,7 +42,7 @@ export function offeredActions(user: User, subject: ActionSubject): OfferedActio
     return (!event || SubmissionStateMachine.allows(event, subject.status)) && can(user, ACTION_PERMISSIONS[action]);
   };
   const actions = {
-    accept: allowed('accept'),
+    accept: allowed('accept') && !barredAsSender(subject.requireIndependentApprover, user, subject.sentById),
     reject: allowed('reject'),
     retry: allowed('retry'),
     retrieve: allowed('retrieve') && mayRetrieve(user, subject.sentById),

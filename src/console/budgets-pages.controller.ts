@@ -15,7 +15,7 @@ import { csvField, reportToCsv, reportToHtml, text as spreadsheetSafe } from '..
 import { BudgetPreview } from '../spectrum/budget-preview.service';
 import { BudgetRemap } from '../procore/remap/budget-remap.service';
 import { Public } from '../users/auth.decorators';
-import { ACTION_PERMISSIONS, BudgetAction, can, REFUSALS } from '../users/permissions';
+import { ACTION_PERMISSIONS, barredAsSender, BudgetAction, can, REFUSALS } from '../users/permissions';
 import { offeredActions, PAST_TENSE } from './budget-actions';
 import { ConsoleAuthGuard, Session } from './console-auth.guard';
 import { ConsoleBudgetsReader, LINES_PER_PAGE, LIST_FILTERS, LIST_PER_PAGE, ListFilter, ROWS_PER_PAGE } from './console-budgets.reader';
@@ -115,6 +115,7 @@ export class BudgetsPagesController {
       unlocked: !!submission.unlockedAt,
       unlockRefusal,
       remappable: submission.remappable,
+      requireIndependentApprover: this.config.requireIndependentApprover,
     });
     const base = `/console/budgets/${id}`;
     const keep = { linesPage, rowsPage, lines: lineFilter, rows: rowFilter };
@@ -134,6 +135,11 @@ export class BudgetsPagesController {
       reconciliation,
       actions,
       acceptBlocked: actions.accept && problems.length > 0,
+      // Separation of duties: say why Accept is not offered to the sender.
+      senderMayNotAccept:
+        submission.status === 'ready_to_export' &&
+        can(session.user, ACTION_PERMISSIONS.accept) &&
+        barredAsSender(this.config.requireIndependentApprover, session.user, submission.sentBy?.id),
       // What an export would write matters while one is still to come.
       showPreview: ['ready_to_export', 'failed_to_export', 'out_of_sync'].includes(submission.status),
       unlockNote: submission.status === 'synced' && !submission.unlockedAt && unlockRefusal ? unlockRefusal : null,

@@ -57,3 +57,11 @@ export function mayRetrieve(user: Pick<User, 'id' | 'erpPermission' | 'canPushTo
 }
 
 export const RETRIEVE_REFUSAL = 'Only the person who sent this budget, or an admin, can retrieve it';
+
+/**
+ * Separation of duties (REQUIRE_INDEPENDENT_APPROVER): when it is on, the person who sent a budget
+ * may reject it but never accept it. The API's accept and the console's offer both ask this.
+ */
+export function barredAsSender(requireIndependentApprover: boolean, user: Pick<User, 'id'>, sentById: string | null | undefined): boolean {
+  return requireIndependentApprover && !!sentById && sentById === user.id;
+}

@@ -332,3 +332,31 @@ describe('approver console: webhook deliveries kept aside (admins)', () => {
     expect((await other.get('/console/budgets')).text).not.toContain('href="/console/webhooks"');
   });
 });
+
+describe('approver console: separation of duties (REQUIRE_INDEPENDENT_APPROVER)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    await resetDatabase();
+    await resetRedis();
+    t = await startTestApp({ env: { REQUIRE_INDEPENDENT_APPROVER: 'true' } });
+  });
+  afterAll(() => t?.close());
+
+  it('does not offer Accept to the person who sent the budget, and says why; another approver may', async () => {
+    const sender = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
+    const other = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true });
+    const submission = await createSubmission(t.em(), { sentBy: sender.user });
+    const asSender = new ConsoleClient(t.url);
+    await asSender.signInWithToken(sender.token);
+    const page = await asSender.get(`/console/budgets/${submission.id}`);
+    expect([...page.text.matchAll(/data-dialog="(\w+)-dialog"/g)].map((m) => m[1])).toEqual(['reject', 'retrieve']);
+    expect(page.text).toContain('requires an independent approver');
+    // A forged accept is refused by the same rule the API applies.
+    await asSender.post(`/console/budgets/${submission.id}/accept`, { _csrf: await asSender.csrf(`/console/budgets/${submission.id}`) });
+    expect((await asSender.get(`/console/budgets/${submission.id}`)).text).toContain('REQUIRE_INDEPENDENT_APPROVER');
+    expect((await sql(`select status from submission where id = $1`, [submission.id]))[0].status).toBe('ready_to_export');
+    const asOther = new ConsoleClient(t.url);
+    await asOther.signInWithToken(other.token);
+    expect((await asOther.get(`/console/budgets/${submission.id}`)).text).toContain('data-dialog="accept-dialog"');
+  });
+});
