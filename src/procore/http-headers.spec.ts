@@ -4,6 +4,7 @@ import {
   parseLinkHeader,
   parseRateLimitHeaders,
   parseRetryAfter,
+  serverClockOffset,
 } from './http-headers';
 
 describe('parseLinkHeader', () => {
@@ -50,6 +51,14 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 25 Nov 2026 09:00:00 GMT', now)).toBe(0);
   });
 
+  it('measures an HTTP date against the server’s clock when its offset is known', () => {
+    // The server's clock is an hour ahead: its "30 seconds from now" is an hour and 30 s on ours.
+    expect(parseRetryAfter('Wed, 25 Nov 2026 11:00:30 GMT', now, 3_600_000)).toBe(30_000);
+    expect(serverClockOffset('Wed, 25 Nov 2026 11:00:00 GMT', now)).toBe(3_600_000);
+    expect(serverClockOffset(undefined, now)).toBeUndefined();
+    expect(serverClockOffset('yesterday-ish', now)).toBeUndefined();
+  });
+
   it('is undefined when absent or unreadable', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
@@ -67,7 +76,16 @@ describe('rate-limit and count headers', () => {
       parseRateLimitHeaders(
         headers({ 'x-rate-limit-limit': '25', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': '1790000000' }),
       ),
-    ).toEqual({ limit: 25, remaining: 0, resetAtMs: 1_790_000_000_000 });
+    ).toEqual({ limit: 25, remaining: 0, resetAtMs: 1_790_000_000_000, window: 1_790_000_000 });
+  });
+
+  it('moves Reset onto our clock by the response’s Date (a server clock an hour behind)', () => {
+    const now = 1_790_003_600_000;
+    const read = parseRateLimitHeaders(
+      headers({ 'x-rate-limit-limit': '25', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': '1790000002', date: new Date(1_790_000_000_000).toUTCString() }),
+      now,
+    );
+    expect(read).toEqual({ limit: 25, remaining: 0, resetAtMs: now + 2000, window: 1_790_000_002 });
   });
 
   it('ignores an incomplete or malformed set', () => {

@@ -30,10 +30,22 @@ export function parseCountHeader(value: string | null | undefined): number | und
 }
 
 /**
- * `Retry-After` → milliseconds from `nowMs`: either delay-seconds (`"120"`) or an HTTP date.
- * Undefined when absent or unreadable; never negative.
+ * The server's clock minus ours, read from the response's `Date` header (an HTTP date every server
+ * sends; one-second resolution), or undefined when it is absent or unreadable. `nowMs`: our clock
+ * when the response arrived.
  */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
+export function serverClockOffset(dateHeader: string | null | undefined, nowMs: number): number | undefined {
+  if (dateHeader == null || !/[a-z]/i.test(dateHeader)) return undefined;
+  const date = Date.parse(dateHeader);
+  return Number.isNaN(date) ? undefined : date - nowMs;
+}
+
+/**
+ * `Retry-After` → milliseconds from `nowMs`: either delay-seconds (`"120"`) or an HTTP date, which
+ * is measured against the server's clock when `serverOffsetMs` (see {@link serverClockOffset}) is
+ * known. Undefined when absent or unreadable; never negative.
+ */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number, serverOffsetMs = 0): number | undefined {
   if (value == null || !value.trim()) return undefined;
   const text = value.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
@@ -41,25 +53,36 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   if (!/[a-z]/i.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowMs);
+  return Math.max(0, date - (nowMs + serverOffsetMs));
 }
 
 export interface RateLimitHeaders {
   limit: number;
   remaining: number;
-  /** Epoch milliseconds at which the reported window resets. */
+  /** Epoch milliseconds, on our clock, at which the reported window resets. */
   resetAtMs: number;
+  /** The window as the server named it (`X-Rate-Limit-Reset`, Unix seconds on its clock): the
+   * identity of the window, free of the jitter of translating it to our clock. */
+  window?: number;
 }
 
-/** `X-Rate-Limit-Limit/-Remaining/-Reset` (Reset in Unix seconds), when all three are present. */
-export function parseRateLimitHeaders(headers: {
-  get(name: string): string | null;
-}): RateLimitHeaders | undefined {
+/**
+ * `X-Rate-Limit-Limit/-Remaining/-Reset` (Reset in Unix seconds), when all three are present.
+ * Reset is the server's clock: with `nowMs` and a `Date` header it is moved onto ours (reset − Date
+ * + now), so a server clock ahead of or behind ours neither stretches nor shortens the wait.
+ */
+export function parseRateLimitHeaders(
+  headers: {
+    get(name: string): string | null;
+  },
+  nowMs?: number,
+): RateLimitHeaders | undefined {
   const limit = parseCountHeader(headers.get('x-rate-limit-limit'));
   const remaining = parseCountHeader(headers.get('x-rate-limit-remaining'));
   const reset = parseCountHeader(headers.get('x-rate-limit-reset'));
   if (limit === undefined || remaining === undefined || reset === undefined) return undefined;
-  return { limit, remaining, resetAtMs: reset * 1000 };
+  const offset = nowMs === undefined ? undefined : serverClockOffset(headers.get('date'), nowMs);
+  return { limit, remaining, resetAtMs: reset * 1000 - (offset ?? 0), window: reset };
 }
 
 /**

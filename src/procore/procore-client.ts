@@ -5,6 +5,7 @@ import {
   parseLinkHeader,
   parseRateLimitHeaders,
   parseRetryAfter,
+  serverClockOffset,
 } from './http-headers';
 import {
   ProcoreApiError,
@@ -590,7 +591,8 @@ export class ProcoreClient {
       const response = exchange.response;
       const ok = response !== undefined && response.status >= 200 && response.status < 300;
       this.limiter.release(
-        response ? (parseRateLimitHeaders(response.headers) ?? (ok ? null : undefined)) : undefined,
+        response ? (parseRateLimitHeaders(response.headers, this.now()) ?? (ok ? null : undefined)) : undefined,
+        response?.status === 429 ? this.retryAt(response.headers) : undefined,
       );
 
       if (exchange.failure !== undefined || !response) {
@@ -634,27 +636,35 @@ export class ProcoreClient {
     }
   }
 
-  /** Delay before retrying after an HTTP error: 429 until `X-Rate-Limit-Reset`, 503 after
-   * `Retry-After`, both plus jitter; otherwise exponential backoff with full jitter. */
+  /**
+   * Delay before retrying after an HTTP error, plus jitter: a 429 waits `Retry-After` when Procore
+   * sends one, else until `X-Rate-Limit-Reset` — both measured against the response's `Date`, so a
+   * server clock that differs from ours neither stretches nor shortens the wait; a 503 waits
+   * `Retry-After`; otherwise exponential backoff with full jitter.
+   */
   private retryDelay(status: number, headers: Headers, failures: number): number {
     const jitter = backoffDelay(failures, this.baseDelayMs, this.maxDelayMs, this.random);
     const now = this.now();
+    const offset = serverClockOffset(headers.get('date'), now) ?? 0;
+    const retryAfter = parseRetryAfter(headers.get('retry-after'), now, offset);
     if (status === 429) {
-      const retryAfter = parseRetryAfter(headers.get('retry-after'), now);
-      const limits = parseRateLimitHeaders(headers);
-      const untilReset = limits ? limits.resetAtMs + RESET_MARGIN_MS - now : undefined;
-      const wait = Math.max(0, untilReset ?? 0, retryAfter ?? 0);
+      if (retryAfter !== undefined) return retryAfter + jitter;
+      const limits = parseRateLimitHeaders(headers, now);
       // Without any hint of when to come back, wait at least the base delay.
-      const told = limits !== undefined || retryAfter !== undefined;
-      return wait + (told ? jitter : Math.max(jitter, this.baseDelayMs));
+      if (!limits) return Math.max(jitter, this.baseDelayMs);
+      return Math.max(0, limits.resetAtMs + RESET_MARGIN_MS - now) + jitter;
     }
-    if (status === 503) {
-      const retryAfter = parseRetryAfter(headers.get('retry-after'), now);
-      if (retryAfter !== undefined) {
-        return retryAfter + Math.floor(this.random() * Math.min(this.baseDelayMs, 1000));
-      }
+    if (status === 503 && retryAfter !== undefined) {
+      return retryAfter + Math.floor(this.random() * Math.min(this.baseDelayMs, 1000));
     }
     return jitter;
+  }
+
+  /** When a 429's `Retry-After` (measured against its `Date`) says to come back, on our clock. */
+  private retryAt(headers: Headers): number | undefined {
+    const now = this.now();
+    const after = parseRetryAfter(headers.get('retry-after'), now, serverClockOffset(headers.get('date'), now) ?? 0);
+    return after === undefined ? undefined : now + after;
   }
 
   private async backOff(where: string, what: string, failures: number, delay?: number): Promise<void> {

@@ -109,4 +109,12 @@ describe('RateLimiter', () => {
     await next; // waited for that window's reset too
     expect(limiter.snapshot().inFlight).toBe(1);
   });
+
+  it('a 429’s Retry-After holds every caller until then, whatever Reset said, then the window is fresh', async () => {
+    const { limiter, sleeps, clock } = fakeLimiter({ maxWaitMs: 60_000 });
+    await limiter.acquire();
+    limiter.release({ limit: 25, remaining: 0, resetAtMs: clock.now + 600_000, window: 1 }, clock.now + 2_000);
+    await limiter.acquire();
+    expect(sleeps).toEqual([2_100]);
+  });
 });

@@ -33,8 +33,10 @@ export class RateLimiter {
   private mode: 'unknown' | 'unlimited' | 'limited' = 'unknown';
   private limit = 0;
   private remaining = 0;
-  /** Reset of the current window; undefined after a reset until the next headers arrive. */
+  /** Reset of the current window (our clock); undefined after a reset until the next headers arrive. */
   private resetAtMs?: number;
+  /** The current window as the server names it. */
+  private window?: number;
   private inFlight = 0;
   private waiters: Array<() => void> = [];
   private totalWaitMs = 0;
@@ -85,11 +87,18 @@ export class RateLimiter {
   }
 
   /** Returns a permit. `headers`: the response's rate-limit headers; `null`: a response without
-   * them; `undefined`: no response at all (network error). */
-  release(headers: RateLimitHeaders | null | undefined): void {
+   * them; `undefined`: no response at all (network error). `retryAtMs`: a 429's `Retry-After` (our
+   * clock): every caller waits until then, whatever Reset says, then the window counts as fresh. */
+  release(headers: RateLimitHeaders | null | undefined, retryAtMs?: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (headers) this.observe(headers);
     else if (headers === null && this.mode === 'unknown') this.mode = 'unlimited';
+    if (retryAtMs !== undefined) {
+      this.mode = 'limited';
+      this.limit = Math.max(this.limit, 1);
+      this.remaining = 0;
+      this.resetAtMs = retryAtMs;
+    }
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -97,9 +106,12 @@ export class RateLimiter {
 
   private observe(headers: RateLimitHeaders): void {
     const estimate = Math.max(0, headers.remaining - this.inFlight);
-    if (this.mode === 'limited' && this.resetAtMs !== undefined) {
-      if (headers.resetAtMs < this.resetAtMs) return; // late answer from an older window
-      if (headers.resetAtMs === this.resetAtMs) {
+    // Windows are told apart by the server's own name for them (its Reset), not by our translation
+    // of it, which varies by a few milliseconds from one response to the next.
+    const window = headers.window ?? headers.resetAtMs;
+    if (this.mode === 'limited' && this.resetAtMs !== undefined && this.window !== undefined) {
+      if (window < this.window) return; // late answer from an older window
+      if (window === this.window) {
         // Same window: answers arrive out of order; never let one raise the budget.
         this.limit = headers.limit;
         this.remaining = Math.min(this.remaining, estimate);
@@ -110,6 +122,7 @@ export class RateLimiter {
     this.limit = headers.limit;
     this.remaining = estimate;
     this.resetAtMs = headers.resetAtMs;
+    this.window = window;
   }
 
   private take(counted: boolean): void {

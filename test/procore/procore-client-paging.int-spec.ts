@@ -42,6 +42,19 @@ describe('ProcoreClient paging (real HTTP against the Procore stand-in)', () => 
     }
   });
 
+  it.each([
+    { lines: 250, headers: { link: false, total: false }, requests: 3, why: 'no Link, no Total: a short page ends it' },
+    { lines: 200, headers: { link: false, total: false }, requests: 3, why: 'no Link, no Total: an empty page ends it' },
+    { lines: 250, headers: { link: false, total: false, perPage: false }, requests: 3, why: 'no Per-Page either: the requested size counts' },
+    { lines: 200, headers: { link: false }, requests: 2, why: 'no Link: Total ends it' },
+  ])('without paging headers ($why) every line is read once, in $requests requests', async ({ lines, headers, requests }) => {
+    const seeded = standIn.setBudgetLines(projectId, generateBudgetLines(lines, 13));
+    standIn.setPagingHeaders(headers);
+    const rows = await client({ perPage: 100 }).listDetailRows(viewId, projectId);
+    expect(rows.map((row) => row.id)).toEqual(seeded.map((line) => line.id));
+    expect(standIn.detailRowPageRequests(viewId)).toBe(requests);
+  });
+
   it('yields pages with their number, size and Total', async () => {
     standIn.setBudgetLines(projectId, generateBudgetLines(25, 3));
     const pages = [];

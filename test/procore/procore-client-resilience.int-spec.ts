@@ -91,6 +91,44 @@ describe('ProcoreClient resilience (real HTTP against the Procore stand-in)', ()
       },
     );
 
+    it('a 429 with Retry-After waits that, not for a far X-Rate-Limit-Reset', async () => {
+      standIn.failNext(1, 429, { path: projectPath, resetInSeconds: 600, retryAfterSeconds: 1 });
+      // Waiting for the reset (600 s) would exceed maxWaitMs and fail the call.
+      const procore = client({ maxWaitMs: 5000 });
+      expect((await procore.getProject(projectId)).id).toBe(projectId);
+      const [refused, retried] = standIn.requests.filter((entry) => entry.path === projectPath);
+      expect(refused.status).toBe(429);
+      expect(retried.at - refused.at).toBeGreaterThanOrEqual(1000);
+    });
+
+    it('a server clock an hour ahead: the 429 wait is X-Rate-Limit-Reset measured from Date, not from our clock', async () => {
+      standIn.setClockSkew(3_600_000);
+      standIn.failNext(1, 429, { path: projectPath, resetInSeconds: 2 });
+      // Measured from our clock the reset is an hour away: beyond maxWaitMs, the call would fail.
+      const procore = client({ maxWaitMs: 10_000 });
+      expect((await procore.getProject(projectId)).id).toBe(projectId);
+      expect(standIn.rateLimitedResponses).toBe(1);
+    });
+
+    it('a server clock an hour behind: the client still waits for the reset instead of retrying at once', async () => {
+      standIn.setClockSkew(-3_600_000);
+      standIn.failNext(1, 429, { path: projectPath, resetInSeconds: 2 });
+      const procore = client();
+      expect((await procore.getProject(projectId)).id).toBe(projectId);
+      const [refused, retried] = standIn.requests.filter((entry) => entry.path === projectPath);
+      // Reset is 2–3 s after the refusal's Date; measured from our clock it lies an hour in the past.
+      expect(retried.at - refused.at).toBeGreaterThanOrEqual(1500);
+    });
+
+    it.each([3_600_000, -3_600_000])('with the server clock off by %i ms, a spike limit of 5 per second still meets no 429 and no give-up', async (skew) => {
+      standIn.setClockSkew(skew);
+      standIn.setRateLimits({ spike: { limit: 5, windowSeconds: 1 } });
+      const procore = client({ maxWaitMs: 10_000 });
+      for (let i = 0; i < 12; i += 1) await procore.getProject(projectId);
+      expect(standIn.rateLimitedResponses).toBe(0);
+      expect(procore.stats.rateLimitWaitMs).toBeGreaterThan(0);
+    });
+
     it('fails fast with ProcoreRateLimitError when the reset is further away than maxWaitMs', async () => {
       standIn.setRateLimits({ spike: { limit: 2, windowSeconds: 60 } });
       const procore = client({ maxWaitMs: 500 });
@@ -136,16 +174,20 @@ describe('ProcoreClient resilience (real HTTP against the Procore stand-in)', ()
       expect(standIn.tokenRequests).toBe(2);
     });
 
-    it('refreshes a short-lived token before it expires during a long read', async () => {
-      const shortLived = new ProcoreStandIn({ tokenTtlSeconds: 1, latencyMs: 60 });
+    it('refreshes a short-lived token before it expires during a long read: no 401 is ever answered', async () => {
+      // A 3 s token (refreshed 300 ms before expiry) and a read of 40 pages of 100 ms each.
+      const shortLived = new ProcoreStandIn({ tokenTtlSeconds: 3, latencyMs: 100 });
       await shortLived.start();
       try {
         shortLived.addProject({ id: projectId, name: 'Short tokens', budgetViewId: viewId });
-        shortLived.setBudgetLines(projectId, generateBudgetLines(1500, 2));
+        shortLived.setBudgetLines(projectId, generateBudgetLines(2000, 2));
         const procore = new ProcoreClient({ ...shortLived.clientOptions(), perPage: 50, baseDelayMs: 5 });
         const rows = await procore.listDetailRows(viewId, projectId);
-        expect(rows).toHaveLength(1500);
+        expect(rows).toHaveLength(2000);
         expect(shortLived.tokenRequests).toBeGreaterThanOrEqual(2);
+        // Refreshed ahead of time, not after Procore refused an expired token.
+        expect(shortLived.countRequests({ status: 401 })).toBe(0);
+        expect(procore.stats.reauthentications).toBe(0);
       } finally {
         await shortLived.stop();
       }
