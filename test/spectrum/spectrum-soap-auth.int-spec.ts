@@ -56,15 +56,27 @@ describe('Spectrum SOAP client: authentication', () => {
     });
 
     it('refreshes the token before it expires', async () => {
-      standIn.configure({ tokenTtlSeconds: 1 });
-      const client = clientFor();
-      await client.getJobs();
-      await new Promise((resolve) => setTimeout(resolve, 950));
-      // Due for refresh (within a tenth of its life): the call still uses it while a new one is fetched.
-      await client.getJobs();
-      await client.getJobs();
-      expect(standIn.tokenRequests).toBe(2);
-      expect(standIn.requests('GetJob').every((r) => r.status === 200)).toBe(true);
+      // Only the clock is faked (the client and the stand-in both read Date.now), and it stands
+      // still unless moved: no real waiting, so a loaded machine cannot push a call past the expiry.
+      jest.useFakeTimers({
+        doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+      });
+      try {
+        standIn.configure({ tokenTtlSeconds: 1 });
+        const client = clientFor();
+        await client.getJobs();
+        jest.setSystemTime(Date.now() + 950);
+        // Due for refresh (within a tenth of its life): the call still uses it while a new one is fetched.
+        await client.getJobs();
+        await client.getJobs();
+        expect(standIn.tokenRequests).toBe(2);
+        expect(standIn.requests('GetJob').map((r) => r.status)).toEqual([200, 200, 200]);
+        const tokens = standIn.requests('GetJob').map((r) => r.headers.authorization);
+        // The due token is still used while the new one is fetched, never an expired one.
+        expect(tokens[1]).toBe(tokens[0]);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it('fails permanently, without retrying and without echoing the secret, when the credentials are wrong', async () => {
