@@ -256,6 +256,39 @@ describe('approver console over HTTP', () => {
     expect((await offered(approver, synced.id)).actions).toEqual([]);
   });
 
+  it('shows Spectrum\'s message on each failed row, and the reconciliation\'s variances highlighted, with downloads', async () => {
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const submission = await createSubmission(t.em(), { status: 'out_of_sync' });
+    await sql(
+      `update submission_row set export_state = 'failed', export_error = $2::jsonb where submission_id = $1 and phase = '03300'`,
+      [submission.id, JSON.stringify({ code: 'A', message: 'Cost type M is not valid for this phase', column: 'Cost_Type' })],
+    );
+    await sql(
+      `insert into reconciliation (submission_id, ran_at, outcome, company_code, job, procore_revised_total, spectrum_estimated_total, variance_count, tolerance, explanation, rows)
+       values ($1, now(), 'out_of_sync', 'ABC', '26-101', 99891.93, 1275.50, 1, 0, 'Spectrum does not match the exported budget on 1 row.', $2::jsonb)`,
+      [
+        submission.id,
+        JSON.stringify([
+          { job: '26-101', phase: '01100', costType: 'L', description: 'General Conditions', procoreRevised: '1275.50', spectrumEstimated: '1275.50', variance: '0.00', status: 'matched' },
+          { job: '26-101', phase: '03300', costType: 'M', description: 'Cast-in-Place Concrete', procoreRevised: '98765.43', spectrumEstimated: null, variance: '-98765.43', status: 'missing_in_spectrum' },
+        ]),
+      ],
+    );
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(viewer.token);
+    const page = await client.get(`/console/budgets/${submission.id}?rows=failed`);
+    expect(page.text).toContain('Spectrum: [A] Cost type M is not valid for this phase (column Cost_Type)');
+    expect(page.text).toContain('1–1 of 1 row');
+    expect(page.text).toMatch(/<tr class="variance">(?:(?!<\/tr>)[\s\S])*Missing in Spectrum/);
+    expect(page.text).not.toMatch(/<tr class="variance">(?:(?!<\/tr>)[\s\S])*01100/);
+    expect(page.text).toContain('<span class="money negative">-98,765.43</span>');
+    const csv = await client.get(`/console/budgets/${submission.id}/reconciliation.csv`);
+    expect(csv.text.split('\r\n')[0]).toMatch(/^job,phase,costType,description,procoreRevised,spectrumEstimated,variance,status/);
+    const printable = await client.get(`/console/budgets/${submission.id}/reconciliation.html`);
+    expect(printable.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(printable.text).toContain('Missing in Spectrum');
+  });
+
   it('the Budgets list filters like Procore\'s tool, with counts, search and paging', async () => {
     const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
     for (let i = 0; i < 27; i++) await createSubmission(t.em(), { status: 'synced' });
