@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 
 /**
  * Debian's Chromium driven by playwright-core (Playwright's own browser download cannot be reached
@@ -39,10 +39,10 @@ export async function newPage(browser: Browser, viewport = LAPTOP): Promise<{ co
  * CONSOLE_SCREENSHOTS=docs (how the README's pictures are refreshed), else to `tmp/console-screenshots/`,
  * so an ordinary test run leaves the working tree unchanged.
  */
-export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
+export async function screenshot(page: Page, name: string, fullPage = true, mask: Locator[] = []): Promise<string> {
   const dir = process.env.CONSOLE_SCREENSHOTS === 'docs' ? join(__dirname, '..', '..', 'docs') : join(__dirname, '..', '..', 'tmp', 'console-screenshots');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
-  await page.screenshot({ path, fullPage, animations: 'disabled' });
+  await page.screenshot({ path, fullPage, animations: 'disabled', mask });
   return path;
 }

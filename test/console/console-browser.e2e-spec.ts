@@ -317,7 +317,22 @@ describe('approver console in Chromium', () => {
     await row.getByLabel('Robin Reyes is active').uncheck();
     await row.getByRole('button', { name: 'Save' }).click();
     await expect(adminPage.page.locator('.flash').innerText()).resolves.toBe('Saved Robin Reyes.');
-    await screenshot(adminPage.page, 'console-users');
+    // Tokens: issued (shown once), listed by prefix, revoked.
+    const tokens = adminPage.page.locator(`#user-${reader.user.id} + tr.tokens-row`);
+    await tokens.locator('summary').click();
+    await tokens.getByLabel('Label').fill('month-end laptop');
+    await tokens.getByLabel('Expires after (days)').fill('30');
+    await tokens.getByRole('button', { name: 'Issue a token' }).click();
+    const issued = await adminPage.page.locator('#new-token').inputValue();
+    expect(issued).toMatch(/^psc_/);
+    const issuedRow = adminPage.page.locator(`#user-${reader.user.id} + tr.tokens-row tr`, { hasText: 'month-end laptop' });
+    await adminPage.page.locator(`#user-${reader.user.id} + tr.tokens-row summary`).click();
+    await expect(issuedRow.innerText()).resolves.toMatch(/active, expires/);
+    // The token is masked in the picture: even a test token does not belong in docs/.
+    await screenshot(adminPage.page, 'console-users', true, [adminPage.page.locator('#new-token')]);
+    await issuedRow.getByRole('button', { name: /^Revoke token/ }).click();
+    await expect(adminPage.page.locator('.flash').innerText()).resolves.toContain('is revoked');
+    await expect((await fetch(`${url}/api/v1/users/me`, { headers: { authorization: `Bearer ${issued}` } })).status).toBe(401);
     await deactivated.page.getByRole('link', { name: 'Budgets' }).click();
     await deactivated.page.waitForURL(/\/console\/sign-in/);
     await deactivated.context.close();
