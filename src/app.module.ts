@@ -13,6 +13,7 @@ import { JobName } from './queue/queue.contract';
 import { QueueModule } from './queue/queue.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
+import { SecurityModule } from './security/security.module';
 import { SpectrumExportModule } from './spectrum/spectrum-export.module';
 import { SpectrumModule } from './spectrum/spectrum.module';
 import { UsersModule } from './users/users.module';
@@ -47,6 +48,7 @@ export class AppModule {
           stuckAfterMinutes: config.schedules.stuckAfterMinutes,
         }),
         AuditModule,
+        SecurityModule,
         NotificationsModule,
         SchedulerModule.forRoot({ enabled: options.runScheduler }),
         UsersModule,

@@ -7,6 +7,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBodyGuard } from './common/json-body-guard';
 import { AppConfig } from './config/app-config';
+import { securityHeaders } from './security/security-headers';
 import { WEBHOOK_PATH } from './procore/webhooks/procore-webhook.controller';
 
 export const BODY_LIMIT = '100kb';
@@ -33,10 +34,14 @@ export async function createHttpApp(config: AppConfig, options: StartOptions = {
     abortOnError: false,
     logger: options.logger ?? ['log', 'warn', 'error'],
   });
+  // First, so that every response carries them, even a refused body.
+  app.use(securityHeaders());
   // The console posts HTML forms; the API itself takes JSON only.
   app.use('/console', urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
   app.use(exceptWebhooks(json({ limit: BODY_LIMIT })), bodyParserErrors, jsonBodyGuard);
   app.disable('x-powered-by');
+  // Which proxies' X-Forwarded-For names the client (rate limits count per client address).
+  app.set('trust proxy', config.security.trustProxy);
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(
     new ValidationPipe({

@@ -71,6 +71,44 @@ describe('loadAppConfig', () => {
     }
   });
 
+  it('refuses http:// to Procore or Spectrum unless the host is this machine or ALLOW_INSECURE_HTTP=true', () => {
+    const insecure = {
+      ...valid,
+      PROCORE_API_URL: 'http://procore.example.com',
+      PROCORE_LOGIN_URL: 'http://10.0.0.8:8080',
+      SPECTRUM_URL: 'http://spectrum.internal:8482',
+    };
+    expect(problemsOf(insecure)).toEqual([
+      'PROCORE_API_URL uses http:// to a host other than this machine; use https://, or set ALLOW_INSECURE_HTTP=true (e.g. inside a private network)',
+      'PROCORE_LOGIN_URL uses http:// to a host other than this machine; use https://, or set ALLOW_INSECURE_HTTP=true (e.g. inside a private network)',
+      'SPECTRUM_URL uses http:// to a host other than this machine; use https://, or set ALLOW_INSECURE_HTTP=true (e.g. inside a private network)',
+    ]);
+    expect(problemsOf({ ...insecure, ALLOW_INSECURE_HTTP: 'true' })).toEqual([]);
+    expect(loadAppConfig({ ...insecure, ALLOW_INSECURE_HTTP: 'true' }).security.allowInsecureHttp).toBe(true);
+    for (const host of ['127.0.0.1:9', 'localhost:3000', '127.8.9.10', '[::1]:8482']) {
+      expect(problemsOf({ ...valid, PROCORE_API_URL: `http://${host}`, SPECTRUM_URL: `http://${host}` })).toEqual([]);
+    }
+    // Near misses are not this machine.
+    for (const host of ['127.0.0.1.example.com', 'localhost.example.com', '128.0.0.1']) {
+      expect(problemsOf({ ...valid, SPECTRUM_URL: `http://${host}` })).toHaveLength(1);
+    }
+    expect(problemsOf({ ...valid, ALLOW_INSECURE_HTTP: 'sure' })).toEqual(['ALLOW_INSECURE_HTTP must be true or false']);
+  });
+
+  it('reads the rate limits and TRUST_PROXY', () => {
+    expect(loadAppConfig(valid).security).toEqual({ allowInsecureHttp: false, trustProxy: false, authFailuresPerMinute: 20, fanOutPerMinute: 30 });
+    expect(loadAppConfig({ ...valid, TRUST_PROXY: '1', RATE_LIMIT_AUTH_FAILURES: '5', RATE_LIMIT_FAN_OUT: '10' }).security).toMatchObject({
+      trustProxy: 1,
+      authFailuresPerMinute: 5,
+      fanOutPerMinute: 10,
+    });
+    expect(loadAppConfig({ ...valid, TRUST_PROXY: 'loopback, 10.0.0.0/8' }).security.trustProxy).toBe('loopback,10.0.0.0/8');
+    expect(problemsOf({ ...valid, TRUST_PROXY: 'everyone!', RATE_LIMIT_FAN_OUT: '0' })).toEqual([
+      'TRUST_PROXY must be true, false, a number of proxies, or comma-separated addresses/subnets (e.g. loopback, 10.0.0.0/8)',
+      'RATE_LIMIT_FAN_OUT must be a whole number from 1 to 100000',
+    ]);
+  });
+
   it('names every missing required variable at once', () => {
     const problems = problemsOf({});
     for (const name of ['DATABASE_URL', 'PROCORE_CLIENT_ID', 'PROCORE_CLIENT_SECRET', 'PROCORE_COMPANY_ID', 'PROCORE_WEBHOOK_SECRET', 'SPECTRUM_URL', 'SPECTRUM_AUTHORIZATION_ID', 'SPECTRUM_COMPANY_CODE', 'SMTP_URL']) {

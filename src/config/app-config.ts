@@ -58,6 +58,16 @@ export class AppConfig {
   reconcileTolerance: Cents;
   /** REQUIRE_INDEPENDENT_APPROVER: the person who sent a budget cannot accept it. */
   requireIndependentApprover: boolean;
+  security: {
+    /** ALLOW_INSECURE_HTTP: plain http:// to Procore and Spectrum, and SMTP without TLS, to hosts other than this machine. */
+    allowInsecureHttp: boolean;
+    /** TRUST_PROXY, as Express reads it: which proxies' X-Forwarded-For names the client. */
+    trustProxy: boolean | number | string;
+    /** Failed authentications a client (IP address) may make per minute before it must wait. */
+    authFailuresPerMinute: number;
+    /** Previews and sends (calls that fan out to Spectrum or Procore) per user per minute, each. */
+    fanOutPerMinute: number;
+  };
   mail: { smtpUrl: string; from: string };
   console: {
     /** A session unused this long ends. */
@@ -124,6 +134,7 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
   if (webhookSecret && webhookSecret === text('PROCORE_WEBHOOK_SECRET_PREVIOUS')) {
     problems.push('PROCORE_WEBHOOK_SECRET_PREVIOUS equals PROCORE_WEBHOOK_SECRET; set it to the secret being rotated out, or leave it empty');
   }
+  problems.push(...insecureUrls(raw, text('ALLOW_INSECURE_HTTP')?.toLowerCase() === 'true'));
   const mappingFile = text('MAPPING_FILE');
   if (mappingFile && !existsSync(mappingFile)) {
     problems.push('MAPPING_FILE names a file that does not exist');
@@ -180,6 +191,12 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     mappingFile: env.MAPPING_FILE,
     reconcileTolerance: toCents(env.RECONCILE_TOLERANCE ?? '0.00'),
     requireIndependentApprover: env.REQUIRE_INDEPENDENT_APPROVER ?? false,
+    security: {
+      allowInsecureHttp: env.ALLOW_INSECURE_HTTP ?? false,
+      trustProxy: trustProxyOf(env.TRUST_PROXY),
+      authFailuresPerMinute: env.RATE_LIMIT_AUTH_FAILURES ?? 20,
+      fanOutPerMinute: env.RATE_LIMIT_FAN_OUT ?? 30,
+    },
     mail: {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM ?? 'Procore ERP Connector <erp-connector@localhost>',
@@ -225,4 +242,41 @@ function isTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Procore and Spectrum are reached over https://: their credentials and the company's budgets must
+ * not cross a network in clear. Plain http:// is taken only to this machine (a tunnel, a local
+ * stand-in) or with ALLOW_INSECURE_HTTP=true. (SMTP: see MailTransport's `requireTls`.)
+ */
+function insecureUrls(raw: Record<string, string | undefined>, allowed: boolean): string[] {
+  if (allowed) return [];
+  const problems: string[] = [];
+  for (const name of ['PROCORE_API_URL', 'PROCORE_LOGIN_URL', 'SPECTRUM_URL']) {
+    const value = raw[name]?.trim();
+    if (!value || !/^http:\/\//i.test(value)) continue;
+    let host: string;
+    try {
+      host = new URL(value).hostname;
+    } catch {
+      continue; // the format rule reports it
+    }
+    if (!isLoopbackHost(host)) {
+      problems.push(`${name} uses http:// to a host other than this machine; use https://, or set ALLOW_INSECURE_HTTP=true (e.g. inside a private network)`);
+    }
+  }
+  return problems;
+}
+
+/** localhost, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+function trustProxyOf(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((part) => part.trim()).join(',');
 }

@@ -24,6 +24,8 @@ const integer = () =>
     return /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
   });
 
+/** Express's "trust proxy": true/false, a hop count, or addresses, subnets and the names loopback/linklocal/uniquelocal. */
+const TRUST_PROXY_PATTERN = /^(true|false|\d{1,2}|[0-9A-Za-z.:/]{1,64}(\s*,\s*[0-9A-Za-z.:/]{1,64}){0,31})$/;
 /** `true` or `false` (any case); left out or empty: the default. Anything else is refused. */
 const flag = () =>
   Transform(({ value }) => {
@@ -224,6 +226,23 @@ export class EnvironmentVariables {
   // access
   @flag() @IsOptional() @IsBoolean({ message: 'REQUIRE_INDEPENDENT_APPROVER must be true or false' })
   REQUIRE_INDEPENDENT_APPROVER?: boolean;
+
+  @flag() @IsOptional() @IsBoolean({ message: 'ALLOW_INSECURE_HTTP must be true or false' })
+  ALLOW_INSECURE_HTTP?: boolean;
+
+  @trimmed() @IsOptional()
+  @Matches(TRUST_PROXY_PATTERN, { message: 'TRUST_PROXY must be true, false, a number of proxies, or comma-separated addresses/subnets (e.g. loopback, 10.0.0.0/8)' })
+  TRUST_PROXY?: string;
+
+  @integer() @IsOptional() @IsInt({ message: 'RATE_LIMIT_AUTH_FAILURES must be a whole number from 1 to 100000' })
+  @Min(1, { message: 'RATE_LIMIT_AUTH_FAILURES must be a whole number from 1 to 100000' })
+  @Max(100000, { message: 'RATE_LIMIT_AUTH_FAILURES must be a whole number from 1 to 100000' })
+  RATE_LIMIT_AUTH_FAILURES?: number;
+
+  @integer() @IsOptional() @IsInt({ message: 'RATE_LIMIT_FAN_OUT must be a whole number from 1 to 100000' })
+  @Min(1, { message: 'RATE_LIMIT_FAN_OUT must be a whole number from 1 to 100000' })
+  @Max(100000, { message: 'RATE_LIMIT_FAN_OUT must be a whole number from 1 to 100000' })
+  RATE_LIMIT_FAN_OUT?: number;
 }
 
 /** Validates the raw environment; returns the problems (each naming its variable, never a value). */

@@ -23,6 +23,7 @@ import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsolePages } from './console-pages';
 import { ActiveSession, ConsoleSessions } from './console-sessions.service';
 import { STATUS_LABELS } from './console-views';
+import { HTML_REPORT_CSP } from '../security/security-headers';
 
 const PREVIEW_PER_PAGE = 25;
 
@@ -212,7 +213,7 @@ export class BudgetsPagesController {
   @Get(':id/reconciliation.html')
   async reconciliationHtml(@Param('id', ParseIdPipe) id: string, @Res() response: Response) {
     const report = await this.reports.latest(id);
-    response.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    response.setHeader('Content-Security-Policy', HTML_REPORT_CSP);
     response.type('text/html; charset=utf-8').send(reportToHtml(report));
   }
 

@@ -17,6 +17,11 @@ export interface MailTransportOptions {
   smtpUrl: string;
   /** The From header, e.g. `Procore ERP Connector <erp-connector@example.com>`. */
   from: string;
+  /**
+   * smtp:// only: refuse to send unless the server upgrades the connection with STARTTLS (the
+   * password and the budgets in the emails never cross the network in clear).
+   */
+  requireTls?: boolean;
   /** Pooled connections kept open (default 3). */
   maxConnections?: number;
   /** Time to open the TCP connection (default 10 s). */
@@ -117,6 +122,7 @@ export class MailTransport {
       host: smtp.host,
       port: smtp.port,
       secure: smtp.secure,
+      requireTLS: !smtp.secure && options.requireTls === true,
       auth: smtp.auth,
       maxConnections: options.maxConnections ?? DEFAULTS.maxConnections,
       maxMessages: 100,
@@ -193,6 +199,15 @@ export class MailTransport {
   [inspect.custom](): string {
     return `MailTransport { server: '${this.server}' }`;
   }
+}
+
+/**
+ * Whether SMTP_URL must be upgraded with STARTTLS: smtp:// to a host other than this machine,
+ * unless ALLOW_INSECURE_HTTP=true. (smtps:// is TLS from the start.)
+ */
+export function smtpRequiresTls(smtpUrl: string, allowInsecure: boolean, isLoopback: (host: string) => boolean): boolean {
+  const smtp = parseSmtpUrl(smtpUrl);
+  return !smtp.secure && !allowInsecure && !isLoopback(smtp.host);
 }
 
 interface SmtpTarget {

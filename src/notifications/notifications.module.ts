@@ -1,8 +1,8 @@
 import { Global, Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, isLoopbackHost } from '../config/app-config';
 import { DailySummaryJob } from './daily-summary.job';
 import { EmailModelBuilder } from './email-models.builder';
-import { MailTransport } from './mail-transport';
+import { MailTransport, smtpRequiresTls } from './mail-transport';
 import { NotificationSender } from './notification-sender.service';
 import { Notifier } from './notifier';
 import { SendNotificationJob } from './send-notification.job';
@@ -30,7 +30,13 @@ import { TemplateRenderer } from './template-renderer';
     },
     {
       provide: MailTransport,
-      useFactory: (config: AppConfig) => new MailTransport({ smtpUrl: config.mail.smtpUrl, from: config.mail.from }),
+      // STARTTLS is required on smtp:// except to this machine or with ALLOW_INSECURE_HTTP=true.
+      useFactory: (config: AppConfig) =>
+        new MailTransport({
+          smtpUrl: config.mail.smtpUrl,
+          from: config.mail.from,
+          requireTls: smtpRequiresTls(config.mail.smtpUrl, config.security.allowInsecureHttp, isLoopbackHost),
+        }),
       inject: [AppConfig],
     },
   ],

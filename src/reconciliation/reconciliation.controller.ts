@@ -6,6 +6,7 @@ import { ParseIdPipe } from '../common/id';
 import { RequirePermission } from '../users/auth.decorators';
 import { reportToCsv, reportToHtml } from './reconciliation-report';
 import { ReconciliationReports } from './reconciliation-reports.service';
+import { HTML_REPORT_CSP } from '../security/security-headers';
 
 @ApiTags('budgets')
 @ApiBearerAuth()
@@ -30,7 +31,7 @@ export class ReconciliationController {
     }
     if (query.format === 'html') {
       response.setHeader('Content-Type', 'text/html; charset=utf-8');
-      response.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+      response.setHeader('Content-Security-Policy', HTML_REPORT_CSP);
       return reportToHtml(report);
     }
     return report;

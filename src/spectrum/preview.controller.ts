@@ -1,6 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ParseIdPipe } from '../common/id';
+import { FanOutRateLimit } from '../security/rate-limits';
 import { RequirePermission } from '../users/auth.decorators';
 import { BudgetPreview } from './budget-preview.service';
 
@@ -12,6 +13,7 @@ export class PreviewController {
 
   @Get(':id/preview')
   @RequirePermission('view')
+  @FanOutRateLimit()
   @ApiOperation({ summary: "Dry run: each row new / changed / unchanged against Spectrum's current values (GetPhase)" })
   preview(@Param('id', ParseIdPipe) id: string) {
     return this.previews.preview(id);

@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuthFailureLimiter, TooManyRequests } from '../security/rate-limits';
 import { ApiToken } from './api-token.entity';
 import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from './auth.decorators';
 import { can, Permission, REFUSALS } from './permissions';
@@ -8,29 +9,54 @@ import { findUsableToken } from './token-authentication';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/** Every route needs `Authorization: Bearer <token>` unless marked @Public(). */
+interface GuardedRequest {
+  headers: Record<string, string | undefined>;
+  ip?: string;
+  user?: unknown;
+}
+
+/**
+ * Every route needs `Authorization: Bearer <token>` unless marked @Public(). A client (IP address)
+ * that failed too often in the last minute is refused with 429 before its token is looked at.
+ */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly em: EntityManager,
+    private readonly limiter: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: unknown }>();
-    const match = BEARER.exec(request.headers.authorization ?? '');
-    if (!match) throw new UnauthorizedException('Send an API token as "Authorization: Bearer <token>"');
-    // Read on every request, never cached: a revoked or expired token, or a deactivated user, is refused at once.
-    const token = await findUsableToken(this.em, match[1]);
-    if (!token) throw new UnauthorizedException('The API token is not valid, has expired or has been revoked');
-    request.user = token.user;
-    if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
-      await this.em.nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: new Date() });
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const response = context.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>();
+    const client = request.ip ?? 'unknown';
+    try {
+      this.limiter.assertAllowed(client);
+      const match = BEARER.exec(request.headers.authorization ?? '');
+      if (!match) {
+        await this.limiter.failed(client);
+        throw new UnauthorizedException('Send an API token as "Authorization: Bearer <token>"');
+      }
+      // Read on every request, never cached: a revoked or expired token, or a deactivated user, is refused at once.
+      const token = await findUsableToken(this.em, match[1]);
+      if (!token) {
+        await this.limiter.failed(client);
+        throw new UnauthorizedException('The API token is not valid, has expired or has been revoked');
+      }
+      request.user = token.user;
+      if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
+        await this.em.nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: new Date() });
+      }
+      const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
+      if (permission && !can(token.user, permission)) throw new ForbiddenException(REFUSALS[permission]);
+      return true;
+    } catch (error) {
+      const retryAfter = (error as { retryAfter?: number }).retryAfter;
+      if (error instanceof TooManyRequests && retryAfter) response.setHeader('Retry-After', String(retryAfter));
+      throw error;
     }
-    const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
-    if (permission && !can(token.user, permission)) throw new ForbiddenException(REFUSALS[permission]);
-    return true;
   }
 }

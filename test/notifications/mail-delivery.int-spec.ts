@@ -1,6 +1,7 @@
 import { createServer, Server, Socket } from 'node:net';
 import { EMAIL_KINDS, EmailKind } from '../../src/notifications/email-content';
-import { MailDeliveryError, MailTransport } from '../../src/notifications/mail-transport';
+import { isLoopbackHost } from '../../src/config/app-config';
+import { MailDeliveryError, MailTransport, smtpRequiresTls } from '../../src/notifications/mail-transport';
 import { TemplateRenderer } from '../../src/notifications/template-renderer';
 import { SmtpStandIn } from '../stand-ins/smtp/smtp-stand-in';
 import { HOSTILE_REASON, PUBLIC_URL, rejected, SAMPLES, TIME_ZONE } from './email-samples';
@@ -75,6 +76,25 @@ describe('mail delivery over SMTP', () => {
     expect(message.authUser).toBe(CREDENTIALS.user);
     expect(message.html?.trim()).toBe(email.html.trim());
     expect(message.text?.trim()).toBe(email.text.trim());
+  });
+
+  it('with STARTTLS required, a server that does not offer it gets nothing, and the password is never sent', async () => {
+    const strict = new MailTransport({ smtpUrl, from: FROM, requireTls: true, connectionTimeoutMs: TIMEOUT_MS, greetingTimeoutMs: TIMEOUT_MS });
+    try {
+      const error = await failure(strict.send({ to: 'dana.ruiz@builder.example.com', subject: 'x', html: '<p>x</p>', text: 'x' }));
+      expect(error).toBeInstanceOf(MailDeliveryError);
+      expect(error.message).toMatch(/STARTTLS|TLS/i);
+      expect(error.message).not.toContain(CREDENTIALS.pass);
+      expect(smtp.messages).toHaveLength(0);
+    } finally {
+      strict.close();
+    }
+    // Whether it is required: smtp:// to another machine, unless ALLOW_INSECURE_HTTP=true; never for smtps:// or this machine.
+    expect(smtpRequiresTls('smtp://relay.example.com:587', false, isLoopbackHost)).toBe(true);
+    expect(smtpRequiresTls('smtp://relay.example.com:587', true, isLoopbackHost)).toBe(false);
+    expect(smtpRequiresTls('smtps://relay.example.com', false, isLoopbackHost)).toBe(false);
+    expect(smtpRequiresTls('smtp://127.0.0.1:25', false, isLoopbackHost)).toBe(false);
+    expect(smtpRequiresTls('smtp://localhost', false, isLoopbackHost)).toBe(false);
   });
 
   it('sends the daily summary under exactly its promised subject', async () => {

@@ -50,6 +50,9 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     SMTP_URL: 'smtp://127.0.0.1:9',
     MAIL_FROM: 'Connector <connector@example.com>',
     STUCK_AFTER_MINUTES: '15',
+    // Every test request comes from 127.0.0.1: the rate limits' own tests set small values.
+    RATE_LIMIT_AUTH_FAILURES: '100000',
+    RATE_LIMIT_FAN_OUT: '100000',
     ...overrides,
   };
 }

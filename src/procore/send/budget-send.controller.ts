@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { FanOutRateLimit } from '../../security/rate-limits';
 import { CurrentUser, RequirePermission } from '../../users/auth.decorators';
 import { User } from '../../users/user.entity';
 import { BudgetSender, SentBudget } from './budget-sender.service';
@@ -15,6 +16,7 @@ export class BudgetSendController {
   @Post()
   @HttpCode(202)
   @RequirePermission('send')
+  @FanOutRateLimit()
   @ApiOperation({
     summary: 'Send a project budget for acceptance ("Send to ERP"): 202 with the submission in ingesting',
     description:
