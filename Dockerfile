@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for every role: APP_ROLE=api (HTTP only), worker (queues and schedules) or all.
+# Node.js 24 LTS ("Krypton", security fixes until April 2028), pinned to an exact release: bump the
+# tag (both stages) when a new 24.x is out. The code also runs on Node.js 20 (package.json engines).
 
-FROM node:20-bookworm-slim AS build
+FROM node:24.17.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -9,7 +11,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24.17.0-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     APP_ROLE=all \
     PORT=3000
@@ -18,6 +20,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY config ./config
+# Never run as root: the image's unprivileged "node" user (uid 1000) owns nothing it could rewrite.
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \

@@ -58,6 +58,7 @@ describe('classifyMailError', () => {
     [{ message: 'Message failed: 554 spam', code: 'EMESSAGE', responseCode: 554, command: 'DATA' }, false, 'rejected'],
     [{ message: 'Invalid login: 535 bad credentials', code: 'EAUTH', responseCode: 535 }, false, 'auth'],
     [{ message: 'No recipients defined', code: 'EENVELOPE' }, false, 'message'],
+    [{ message: 'Authentication required, but no credentials configured', code: 'ENOAUTH' }, false, 'auth'],
     [{ message: 'Reached maximum number of retries after connection was closed' }, true, 'connection'],
     [{ message: 'something odd' }, true, 'unknown'],
   ])('%j → transient=%p (%s)', (fields, transient, reason) => {

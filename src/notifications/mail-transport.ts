@@ -267,6 +267,8 @@ const TRANSIENT_CODES: Record<string, MailFailureReason> = {
 
 const PERMANENT_CODES: Record<string, MailFailureReason> = {
   EAUTH: 'auth',
+  // nodemailer 8+: the server requires a login and SMTP_URL carries none.
+  ENOAUTH: 'auth',
   EOAUTH2: 'auth',
   EENVELOPE: 'message',
   EMESSAGE: 'message',

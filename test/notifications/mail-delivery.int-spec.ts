@@ -168,13 +168,34 @@ describe('mail delivery over SMTP', () => {
       }
     });
 
-    it.each([451, 421] as const)('a %i reply is transient, and the next message goes through', async (code) => {
-      smtp.failNext(1, code);
+    it('a 451 reply is transient, and the next message goes through', async () => {
+      smtp.failNext(1, 451);
       const error = await failure(transport.send(mail()));
-      expect(error).toMatchObject({ transient: true, reason: 'temporary-rejection', responseCode: code });
+      expect(error).toMatchObject({ transient: true, reason: 'temporary-rejection', responseCode: 451 });
       expect(smtp.messages).toHaveLength(0);
       await transport.send(mail());
       await smtp.waitForMessages(1);
+    });
+
+    // RFC 5321 4.2: 421 means the server closes the session. nodemailer (10+) ends it; depending on
+    // which of its events comes first, the pool either tries the message once more on a fresh
+    // connection (maxRequeues: 1; safe, nothing was accepted) or reports the 421. Either way the
+    // message is delivered exactly once (here, or by the queue's retry) — never lost, never twice.
+    it('a 421 reply: delivered once, either on a fresh connection or after a transient failure', async () => {
+      smtp.failNext(1, 421);
+      const first = { ...mail(), subject: 'After a 421' };
+      const outcome = await transport.send(first).then(
+        () => 'sent' as const,
+        (error: MailDeliveryError) => error,
+      );
+      if (outcome !== 'sent') {
+        expect(outcome).toMatchObject({ transient: true, reason: 'temporary-rejection', responseCode: 421 });
+        expect(smtp.messages).toHaveLength(0);
+        await transport.send(first); // what the queue's retry does
+      }
+      await transport.send({ ...mail(), subject: 'Marker' });
+      await smtp.waitForMessages(2);
+      expect(smtp.messages.map((message) => message.subject)).toEqual(['After a 421', 'Marker']);
     });
 
     it('a rejected recipient is permanent; with other recipients it is reported, not thrown', async () => {
