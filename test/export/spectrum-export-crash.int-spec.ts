@@ -120,7 +120,11 @@ describe('export survives a killed worker and a flushed Redis', () => {
 
     // PostgreSQL dropped the dead worker's session and its export lock at once.
     await waitUntil(
-      () => sql<{ count: string }>(`select count(*) as count from pg_locks where locktype = 'advisory'`),
+      // Only this database's: other suites (and other test runs) on the same server hold advisory locks of their own.
+      () =>
+        sql<{ count: string }>(
+          `select count(*) as count from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`,
+        ),
       ([row]) => row.count === '0',
       'the dead worker to lose its advisory lock',
     );
