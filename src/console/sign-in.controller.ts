@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { Request, Response } from 'express';
 import { AuditService } from '../audit/audit.service';
+import { AuthFailureLimiter, TooManyRequests } from '../security/rate-limits';
 import { Public } from '../users/auth.decorators';
 import { can } from '../users/permissions';
 import { findUsableToken } from '../users/token-authentication';
@@ -41,6 +42,7 @@ export class SignInController {
     private readonly pages: ConsolePages,
     private readonly procore: ProcoreSignIn,
     private readonly audit: AuditService,
+    private readonly limiter: AuthFailureLimiter,
   ) {}
 
   @Get('sign-in')
@@ -57,9 +59,22 @@ export class SignInController {
     if (!sameSecret(typeof body._signin === 'string' ? body._signin : undefined, readCookie(request, SIGN_IN_COOKIE))) {
       return this.renderForm(request, response, 403, next, { kind: 'error', text: 'The sign-in form expired. Try again.' });
     }
+    // Failed token sign-ins count against the client's address like the API's (AuthFailureLimiter).
+    const client = request.ip ?? 'unknown';
+    try {
+      this.limiter.assertAllowed(client);
+    } catch (error) {
+      if (error instanceof TooManyRequests) return this.renderForm(request, response, 429, next, { kind: 'error', text: String(error.message) });
+      throw error;
+    }
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const record = token ? await findUsableToken(this.em.fork(), token) : null;
     if (!record) {
+      const tooMany = await this.limiter.failed(client).then(
+        () => null,
+        (error: unknown) => (error instanceof TooManyRequests ? error : Promise.reject(error)),
+      );
+      if (tooMany) return this.renderForm(request, response, 429, next, { kind: 'error', text: tooMany.message });
       return this.renderForm(request, response, 401, next, { kind: 'error', text: 'That API token is not valid, or it has been revoked.' });
     }
     if (!can(record.user, 'view')) {

@@ -3,6 +3,7 @@ import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser } from '../support/factories';
 import { api, request } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
+import { ConsoleClient } from '../console/console-kit';
 
 const expectHardened = (headers: Headers, csp: string, what: string) => {
   expect({ what, nosniff: headers.get('x-content-type-options'), frame: headers.get('x-frame-options'), csp: headers.get('content-security-policy') }).toEqual({
@@ -140,6 +141,29 @@ describe('hardened edges', () => {
       expect((await send(second.token)).status).toBe(429);
       expect((await send(first.token)).status).not.toBe(429); // sends and previews are counted apart
     });
+  });
+
+  describe('failed console sign-ins', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      await resetDatabase();
+      t = await startTestApp({ env: { RATE_LIMIT_AUTH_FAILURES: '3' } });
+    });
+    afterAll(() => t?.close());
+
+    it("the console's token sign-in counts as authentication too", async () => {
+      const { token } = await createUser(t.em(), { erpPermission: 'read_only' });
+      const browser = new ConsoleClient(t.url);
+      const statuses = [];
+      for (const guess of ['psc_a', 'psc_b', 'psc_c', 'psc_d']) statuses.push((await browser.signInWithToken(guess)).status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      const refused = await browser.signInWithToken(token);
+      expect(refused.status).toBe(429);
+      expect(refused.text).toMatch(/Too many failed authentications/);
+      // The console's address is the same client as the API's: the API refuses it too now.
+      expect((await request(t.url, 'GET', '/api/v1/budgets', { token })).status).toBe(429);
+    });
+
   });
 
   describe('without TRUST_PROXY a client cannot pick its own address', () => {

@@ -2,6 +2,7 @@ import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ConsoleClient } from './console-kit';
+import { HTML_REPORT_CSP } from '../../src/security/security-headers';
 
 /**
  * The console over plain HTTP: sign-in with a token, sessions (expiry, deactivation, revocation,
@@ -285,7 +286,7 @@ describe('approver console over HTTP', () => {
     const csv = await client.get(`/console/budgets/${submission.id}/reconciliation.csv`);
     expect(csv.text.split('\r\n')[0]).toMatch(/^job,phase,costType,description,procoreRevised,spectrumEstimated,variance,status/);
     const printable = await client.get(`/console/budgets/${submission.id}/reconciliation.html`);
-    expect(printable.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(printable.headers.get('content-security-policy')).toBe(HTML_REPORT_CSP);
     expect(printable.text).toContain('Missing in Spectrum');
   });
 
