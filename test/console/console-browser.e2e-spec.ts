@@ -180,6 +180,12 @@ describe('approver console in Chromium', () => {
     const b = await newPage(browser);
     await signIn(a.page, admin, `/console/budgets/${sampleId}`);
     await signIn(b.page, approver, `/console/budgets/${sampleId}`);
+    // Keyboard: the confirmation opens with Enter, takes the focus, and Escape closes it.
+    await a.page.getByRole('button', { name: 'Accept…' }).focus();
+    await a.page.keyboard.press('Enter');
+    await expect(a.page.evaluate(() => (globalThis as any).document.activeElement.closest('dialog')?.id ?? null)).resolves.toBe('accept-dialog');
+    await a.page.keyboard.press('Escape');
+    await expect(a.page.locator('#accept-dialog').isVisible()).resolves.toBe(false);
     for (const { page } of [a, b]) {
       await page.getByRole('button', { name: 'Accept…' }).click();
       const dialog = page.locator('#accept-dialog');
