@@ -14,6 +14,7 @@ import { ReconciliationReports } from '../reconciliation/reconciliation-reports.
 import { csvField, reportToCsv, reportToHtml, text as spreadsheetSafe } from '../reconciliation/reconciliation-report';
 import { BudgetPreview } from '../spectrum/budget-preview.service';
 import { BudgetRemap } from '../procore/remap/budget-remap.service';
+import { FanOutRateLimit } from '../security/rate-limits';
 import { Public } from '../users/auth.decorators';
 import { ACTION_PERMISSIONS, barredAsSender, BudgetAction, can, REFUSALS } from '../users/permissions';
 import { offeredActions, PAST_TENSE } from './budget-actions';
@@ -164,8 +165,12 @@ export class BudgetsPagesController {
     return { ...progress, statusLabel: STATUS_LABELS[progress.status] };
   }
 
-  /** The preview against Spectrum, as a fragment the page loads (it reads Spectrum, so it is not part of the page). */
+  /**
+   * The preview against Spectrum, as a fragment the page loads (it reads Spectrum, so it is not part
+   * of the page). Limited per user like the API's preview (RATE_LIMIT_FAN_OUT).
+   */
   @Get(':id/preview')
+  @FanOutRateLimit()
   async preview(@Param('id', ParseIdPipe) id: string, @Query() query: Record<string, unknown>, @Res() response: Response) {
     let preview;
     try {

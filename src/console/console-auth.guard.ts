@@ -41,6 +41,8 @@ export class ConsoleAuthGuard implements CanActivate {
       if (!sameSecret(sent, session.csrfToken)) throw new CsrfRefused();
     }
     request.consoleSession = session;
+    // As the bearer guard does: per-user limits (the preview's fan-out limit) count this user.
+    (request as ConsoleRequest & { user?: unknown }).user = session.user;
     return true;
   }
 }

@@ -38,6 +38,11 @@ export class ConsoleExceptionFilter implements ExceptionFilter {
       response.status(status).json({ statusCode: status, error: status >= 500 ? 'Internal Server Error' : 'Error', message });
       return;
     }
+    if (request.headers['x-console-fragment']) {
+      // A part of a page the script loads (the preview): the message alone, in place.
+      response.status(status).type('html').send(this.pages.fragment('message', { kind: 'error', text: message }));
+      return;
+    }
     response
       .status(status)
       .type('html')

@@ -7,6 +7,7 @@ import { AuthFailureLimiter, TooManyRequests } from '../security/rate-limits';
 import { Public } from '../users/auth.decorators';
 import { can } from '../users/permissions';
 import { findUsableToken } from '../users/token-authentication';
+import { ApiToken } from '../users/api-token.entity';
 import { User } from '../users/user.entity';
 import { ConsoleAuthGuard } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
@@ -59,24 +60,26 @@ export class SignInController {
     if (!sameSecret(typeof body._signin === 'string' ? body._signin : undefined, readCookie(request, SIGN_IN_COOKIE))) {
       return this.renderForm(request, response, 403, next, { kind: 'error', text: 'The sign-in form expired. Try again.' });
     }
-    // Failed token sign-ins count against the client's address like the API's (AuthFailureLimiter).
+    // Failed token sign-ins count with the API's failed authentications (RATE_LIMIT_AUTH_FAILURES).
     const client = request.ip ?? 'unknown';
     try {
       this.limiter.assertAllowed(client);
+      const token = typeof body.token === 'string' ? body.token.trim() : '';
+      const record = token ? await findUsableToken(this.em.fork(), token) : null;
+      if (!record) {
+        await this.limiter.failed(client);
+        return this.renderForm(request, response, 401, next, { kind: 'error', text: 'That API token is not valid, has expired or has been revoked.' });
+      }
+      return await this.signInWithToken(record, request, response, next);
     } catch (error) {
-      if (error instanceof TooManyRequests) return this.renderForm(request, response, 429, next, { kind: 'error', text: String(error.message) });
-      throw error;
+      if (!(error instanceof TooManyRequests)) throw error;
+      const retryAfter = (error as TooManyRequests & { retryAfter?: number }).retryAfter;
+      if (retryAfter) response.setHeader('Retry-After', String(retryAfter));
+      return this.renderForm(request, response, 429, next, { kind: 'error', text: describeThrottle(error) });
     }
-    const token = typeof body.token === 'string' ? body.token.trim() : '';
-    const record = token ? await findUsableToken(this.em.fork(), token) : null;
-    if (!record) {
-      const tooMany = await this.limiter.failed(client).then(
-        () => null,
-        (error: unknown) => (error instanceof TooManyRequests ? error : Promise.reject(error)),
-      );
-      if (tooMany) return this.renderForm(request, response, 429, next, { kind: 'error', text: tooMany.message });
-      return this.renderForm(request, response, 401, next, { kind: 'error', text: 'That API token is not valid, or it has been revoked.' });
-    }
+  }
+
+  private async signInWithToken(record: ApiToken, request: Request, response: Response, next: string) {
     if (!can(record.user, 'view')) {
       return this.renderForm(request, response, 403, next, { kind: 'error', text: noPermission(record.user) });
     }
@@ -173,4 +176,9 @@ function noPermission(user: User): string {
   return user.active
     ? `${user.name} has no permission to view budgets in the connector (ERP permission "${user.erpPermission}"). Ask an admin.`
     : `${user.name} is deactivated in the connector. Ask an admin.`;
+}
+
+function describeThrottle(error: TooManyRequests): string {
+  const body = error.getResponse() as { message?: string } | string;
+  return typeof body === 'string' ? body : (body.message ?? 'Too many failed sign-ins; wait a minute and try again.');
 }

@@ -1,8 +1,8 @@
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
-import { ConsoleClient } from './console-kit';
 import { HTML_REPORT_CSP } from '../../src/security/security-headers';
+import { ConsoleClient } from './console-kit';
 
 /**
  * The console over plain HTTP: sign-in with a token, sessions (expiry, deactivation, revocation,
@@ -392,5 +392,49 @@ describe('approver console: separation of duties (REQUIRE_INDEPENDENT_APPROVER)'
     const asOther = new ConsoleClient(t.url);
     await asOther.signInWithToken(other.token);
     expect((await asOther.get(`/console/budgets/${submission.id}`)).text).toContain('data-dialog="accept-dialog"');
+  });
+});
+
+describe('approver console: rate limits shared with the API', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    await resetDatabase();
+    await resetRedis();
+    t = await startTestApp({ env: { RATE_LIMIT_AUTH_FAILURES: '3', RATE_LIMIT_FAN_OUT: '2' } });
+  });
+  afterAll(() => t?.close());
+
+  it('counts failed token sign-ins with failed authentications: past the limit, 429 (even with a good token)', async () => {
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const client = new ConsoleClient(t.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await client.signInWithToken(`psc_guess${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const refused = await client.signInWithToken(viewer.token);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(refused.text).toContain('Too many failed authentications');
+    expect(await sql(`select * from console_session`)).toEqual([]);
+  });
+
+  it('limits the preview (it reads Spectrum) per user, as the API does', async () => {
+    // Failed sign-ins above came from this address too; wait out nothing: the limiter keys by client and this test signs in fresh.
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const submission = await createSubmission(t.em());
+    const [{ id }] = await sql<{ id: string }>(`select id from api_token where user_id = $1`, [viewer.user.id]);
+    const client = new ConsoleClient(t.url);
+    const secret = 'console-test-session-secret';
+    await sql(
+      `insert into console_session (id, user_id, method, api_token_id, csrf_token, created_at, last_seen_at, expires_at)
+       values (encode(sha256($1::bytea), 'hex'), $2, 'token', $3, 'csrf', now(), now(), now() + interval '1 hour')`,
+      [secret, viewer.user.id, id],
+    );
+    client.cookies.set('connector_session', secret);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await client.get(`/console/budgets/${submission.id}/preview`, { 'x-console-fragment': '1' })).status);
+    // Spectrum is not reachable in this test (503 in place), then the limit answers.
+    expect(statuses).toEqual([503, 503, 429]);
+    const limited = await client.get(`/console/budgets/${submission.id}/preview`, { 'x-console-fragment': '1' });
+    expect(limited.text).toMatch(/^<p class="flash error" role="alert">Too many previews or sends/);
   });
 });

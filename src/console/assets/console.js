@@ -50,7 +50,7 @@
   function loadPreview(container, url) {
     container.setAttribute('aria-busy', 'true');
     container.innerHTML = '<p class="muted">Reading Spectrum…</p>';
-    fetch(url, { headers: { accept: 'text/html' }, credentials: 'same-origin' })
+    fetch(url, { headers: { accept: 'text/html', 'x-console-fragment': '1' }, credentials: 'same-origin' })
       .then(function (response) {
         if (response.status === 401) { window.location.reload(); return ''; }
         return response.text();
