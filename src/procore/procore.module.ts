@@ -12,6 +12,7 @@ import { MappingStore } from './mapping/mapping-store';
 import { ProjectPoller } from './polling/project-poller.service';
 import { ProcoreClient, ProcoreClientOptions } from './procore-client';
 import { procoreClientOptions } from './procore-client.options';
+import { ProjectScope } from './project-scope';
 import { ProcoreJobs } from './procore.jobs';
 import { BudgetRemapController } from './remap/budget-remap.controller';
 import { BudgetRemap } from './remap/budget-remap.service';
@@ -43,6 +44,7 @@ import { WebhookRetention } from './webhooks/webhook-retention.service';
     // Read and checked at start (a bad file stops the process, naming the problem), then again on change or SIGHUP.
     { provide: MappingStore, useFactory: (config: AppConfig) => MappingStore.fromConfig(config), inject: [AppConfig] },
     ProjectLock,
+    ProjectScope,
     BudgetCreator,
     BudgetReader,
     SnapshotStore,

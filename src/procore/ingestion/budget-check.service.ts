@@ -8,6 +8,7 @@ import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
 import { SubmissionStateMachine } from '../../budgets/submission-state-machine';
 import { BudgetDataError, mapBudget, MappedBudget } from '../mapping/budget-mapping';
 import { MappingStore } from '../mapping/mapping-store';
+import { ProjectScope } from '../project-scope';
 import { ProcoreUserSync } from '../users/procore-user-sync.service';
 import { BudgetCreator } from './budget-creator.service';
 import { BudgetRead, BudgetReader } from './budget-reader.service';
@@ -54,9 +55,11 @@ export class BudgetCheck {
     private readonly mapping: MappingStore,
     private readonly projectLock: ProjectLock,
     private readonly stateMachine: SubmissionStateMachine,
+    private readonly scope: ProjectScope,
   ) {}
 
   async check(projectId: number, trigger: CheckTrigger): Promise<CheckResult> {
+    if (!this.scope.includes(projectId)) return { outcome: `ignored: ${this.scope.refusal(projectId)}` };
     // Decided without Procore and without waiting for the project's lock.
     const busy = await this.busySubmission(projectId);
     if (busy) return busyOutcome(busy);

@@ -11,6 +11,7 @@ import { mapBudget, MappedBudget } from '../mapping/budget-mapping';
 import { MappingStore } from '../mapping/mapping-store';
 import { ProcoreClient } from '../procore-client';
 import { ProcoreRateLimitError } from '../procore-errors';
+import { ProjectScope } from '../project-scope';
 import { ProcoreUserSync } from '../users/procore-user-sync.service';
 import { BudgetCreator } from './budget-creator.service';
 import { BudgetRead, BudgetReader } from './budget-reader.service';
@@ -67,6 +68,7 @@ export class BudgetIngestion {
     private readonly mapping: MappingStore,
     private readonly creators: BudgetCreator,
     private readonly projectLock: ProjectLock,
+    private readonly scope: ProjectScope,
   ) {}
 
   async ingest(submissionId: string, context: Pick<JobContext, 'finalAttempt'>): Promise<IngestionResult> {
@@ -78,6 +80,10 @@ export class BudgetIngestion {
     if (!submission) return { submissionId, skipped: 'the submission does not exist' };
     if (submission.status !== 'ingesting') return { submissionId, skipped: `the submission is already ${submission.status}` };
     const projectId = Number(submission.procore_project_id);
+    // Sent before PROCORE_PROJECT_IDS changed: ended without asking Procore anything.
+    if (!this.scope.includes(projectId)) {
+      return (await this.fail(submissionId, this.scope.refusal(projectId))) ?? { submissionId, skipped: 'the submission changed meanwhile' };
+    }
 
     try {
       // One piece of work per project at a time: an unlock in flight lands before this looks at the lock.

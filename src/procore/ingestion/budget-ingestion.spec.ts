@@ -1,6 +1,7 @@
 import { EMPTY_MAPPING } from '../mapping/mapping-file';
 import { MappingStore } from '../mapping/mapping-store';
 import { ProcoreNetworkError, ProcoreRateLimitError } from '../procore-errors';
+import { ProjectScope } from '../project-scope';
 import { BudgetIngestion } from './budget-ingestion.service';
 
 /** The give-up rule of a send that keeps meeting transient Procore failures (the rest is in test/procore). */
@@ -11,7 +12,7 @@ describe('BudgetIngestion: transient failures', () => {
     const reader = { isLocked: async () => Promise.reject(error) };
     const none = {} as never;
     const projectLock = { run: (_projectId: number, work: (held: { assertHeld(): void }) => Promise<unknown>) => work({ assertHeld: () => undefined }) };
-    return new BudgetIngestion(em as never, none, reader as never, none, none, none, none, none, MappingStore.fixed(EMPTY_MAPPING), none, projectLock as never);
+    return new BudgetIngestion(em as never, none, reader as never, none, none, none, none, none, MappingStore.fixed(EMPTY_MAPPING), none, projectLock as never, new ProjectScope({ procore: { projectIds: [] } } as never));
   }
 
   it('a spent rate limit with a known reset is waited out, however old the send', async () => {

@@ -27,6 +27,17 @@ export interface OpenedSubmission {
   id: string;
   /** The `ready_to_export` submission it superseded, if any. */
   supersededId: string | null;
+  /** About the superseded submission, when there was one. */
+  superseded?: SupersededFacts;
+}
+
+export interface SupersededFacts {
+  /** Whoever sent it; null when nobody did (the polling sweep, an unknown webhook user). */
+  sentBy: { id: string; name: string; email: string } | null;
+  /** Its sender is not the sender of the new one: said in the answer and the audit trail. */
+  byAnotherPerson: boolean;
+  /** The sentence that says so. */
+  notice: string;
 }
 
 /** An explicit send of the budget the open `ready_to_export` submission already holds (a double click). */
@@ -75,17 +86,22 @@ export class SubmissionIntake {
       );
       if (last?.fingerprint === request.unlessFingerprint) throw new BudgetUnchangedError(String(last.id), last.status);
     }
-    const [open] = await em.execute<Array<{ id: string; status: SubmissionStatus; fingerprint: string | null }>>(
-      `select id, status, fingerprint from submission where procore_project_id = ? and status in (${OPEN_STATUSES.map(() => '?').join(',')})`,
+    const [open] = await em.execute<Array<OpenRow>>(
+      `select s.id, s.status, s.fingerprint, s.sent_at, u.id as sender_id, u.name as sender_name, u.email as sender_email
+         from submission s left join app_user u on u.id = s.sent_by_id
+        where s.procore_project_id = ? and s.status in (${OPEN_STATUSES.map(() => '?').join(',')})`,
       [projectId, ...OPEN_STATUSES],
     );
+    let superseded: SupersededFacts | undefined;
     if (open) {
       if (open.status !== 'ready_to_export') throw busy(projectId, String(open.id), open.status);
       if (request.unlessOpenHolds && open.fingerprint === request.unlessOpenHolds) throw new OpenSubmissionUnchangedError(String(open.id));
+      superseded = supersededFacts(open, request.senderId);
       await this.stateMachine.transition(em, String(open.id), {
         event: 'supersede',
         actor: request.actor,
-        note: `A newer version of the budget was sent (${request.note})`,
+        note: `A newer version of the budget was sent (${request.note})${superseded.byAnotherPerson ? `. ${superseded.notice}` : ''}`,
+        data: superseded.byAnotherPerson ? { supersededSentBy: superseded.sentBy, newSenderId: request.senderId } : undefined,
       });
     }
 
@@ -110,10 +126,35 @@ export class SubmissionIntake {
       }
       throw error;
     }
-    this.audit.record(em, { submissionId: submission.id, actor: request.actor, action: 'send', from: null, to: 'ingesting', note: request.note });
+    const note = superseded?.byAnotherPerson ? `${request.note}. ${superseded.notice}` : request.note;
+    this.audit.record(em, { submissionId: submission.id, actor: request.actor, action: 'send', from: null, to: 'ingesting', note });
     await em.flush();
-    return { id: submission.id, supersededId: open ? String(open.id) : null };
+    return { id: submission.id, supersededId: open ? String(open.id) : null, superseded };
   }
+}
+
+interface OpenRow {
+  id: string;
+  status: SubmissionStatus;
+  fingerprint: string | null;
+  sent_at: Date;
+  sender_id: string | null;
+  sender_name: string | null;
+  sender_email: string | null;
+}
+
+/**
+ * Whose `ready_to_export` submission a send replaces. Someone else's — or one nobody sent (found by
+ * the polling sweep) — is never replaced silently: the answer and both audit events say so.
+ */
+function supersededFacts(open: OpenRow, newSenderId: string | null): SupersededFacts {
+  const sentBy = open.sender_id ? { id: String(open.sender_id), name: open.sender_name ?? '', email: open.sender_email ?? '' } : null;
+  const byAnotherPerson = !sentBy || sentBy.id !== (newSenderId === null ? null : String(newSenderId));
+  const when = new Date(open.sent_at).toISOString();
+  const notice = sentBy
+    ? `This replaces budget submission ${open.id}, which ${sentBy.name} <${sentBy.email}> sent at ${when} and which was awaiting acceptance`
+    : `This replaces budget submission ${open.id}, which the connector found in Procore at ${when} and which was awaiting acceptance`;
+  return { sentBy, byAnotherPerson, notice };
 }
 
 function busy(projectId: string, submissionId: string, status: SubmissionStatus): ConflictError {

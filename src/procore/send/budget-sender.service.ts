@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
+import { ForbiddenError } from '../../common/app-error';
 import { Submission } from '../../budgets/submission.entity';
 import { presentSubmission } from '../../budgets/submission.presenter';
 import { JobName } from '../../queue/queue.contract';
@@ -11,12 +12,17 @@ import { describeFailure } from '../ingestion/ingestion-errors';
 import { OpenedSubmission, OpenSubmissionUnchangedError, SubmissionIntake } from '../ingestion/submission-intake.service';
 import { mapBudget } from '../mapping/budget-mapping';
 import { MappingStore } from '../mapping/mapping-store';
+import { ProjectScope } from '../project-scope';
 
 export type SentBudget = ReturnType<typeof presentSubmission> & {
   /** True when the open submission already held this very budget: nothing was created (200). */
   unchanged: boolean;
   /** The `ready_to_export` submission the new one superseded (202), if any. */
   supersededSubmissionId?: string | null;
+  /** Set when that submission was someone else's (or had no sender): who sent it. */
+  supersededSentBy?: { id: string; name: string; email: string } | null;
+  /** Set when it was someone else's: says, in words, whose submission this send replaced. */
+  notice?: string;
 };
 
 /**
@@ -37,9 +43,11 @@ export class BudgetSender {
     private readonly reader: BudgetReader,
     private readonly mapping: MappingStore,
     private readonly audit: AuditService,
+    private readonly scope: ProjectScope,
   ) {}
 
   async send(procoreProjectId: string, user: User): Promise<SentBudget> {
+    if (!this.scope.includes(procoreProjectId)) throw new ForbiddenError(this.scope.refusal(procoreProjectId));
     const current = await this.currentFingerprintIfReady(procoreProjectId);
     let works: RecordedWork[] = [];
     let opened: OpenedSubmission;
@@ -61,7 +69,14 @@ export class BudgetSender {
       throw error;
     }
     await this.workQueue.dispatch(this.em.fork(), works);
-    return { ...(await this.present(opened.id)), unchanged: false, supersededSubmissionId: opened.supersededId };
+    return {
+      ...(await this.present(opened.id)),
+      unchanged: false,
+      supersededSubmissionId: opened.supersededId,
+      ...(opened.superseded?.byAnotherPerson
+        ? { supersededSentBy: opened.superseded.sentBy, notice: opened.superseded.notice }
+        : {}),
+    };
   }
 
   /**

@@ -4,6 +4,7 @@ import { JobContext } from '../../queue/job-handler.decorator';
 import { BudgetCheck } from '../ingestion/budget-check.service';
 import { describeFailure, isPermanent } from '../ingestion/ingestion-errors';
 import { describeDuration } from '../ingestion/durations';
+import { ProjectScope } from '../project-scope';
 import { WebhookEventStatus } from '../webhook-event.entity';
 import { ProjectHookRegistrar } from './project-hook-registrar.service';
 import { KNOWN_RESOURCES } from './webhook-resources';
@@ -54,6 +55,7 @@ export class WebhookProcessor {
     private readonly em: EntityManager,
     private readonly check: BudgetCheck,
     private readonly projectHooks: ProjectHookRegistrar,
+    private readonly scope: ProjectScope,
   ) {}
 
   async process(webhookEventId: string, context: Pick<JobContext, 'finalAttempt'> = { finalAttempt: false }): Promise<ProcessedWebhook> {
@@ -73,6 +75,10 @@ export class WebhookProcessor {
     const projectId = Number(projectText);
     if (!Number.isSafeInteger(projectId)) {
       return this.conclude([webhookEventId], 'unusable', `project ${projectText} is beyond the ids the connector can address`);
+    }
+    // Acknowledged (stored, 2xx) and ignored: Procore is not asked anything about such a project.
+    if (!this.scope.includes(projectId)) {
+      return this.conclude([webhookEventId], 'processed', `ignored: ${this.scope.refusal(projectId)}`);
     }
 
     // Events of the project still waiting: the latest one's check covers all of them.
