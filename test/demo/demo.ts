@@ -50,6 +50,8 @@ async function main(): Promise<void> {
   const procore = (running.procore = new ProcoreStandIn());
   await procore.start();
   const sample = seedSampleProject(procore, { locked: false });
+  // The second project of the walk-through; both are in PROCORE_PROJECT_IDS, the connector's scope.
+  const harbor = procore.addProject({ id: 1002, name: 'Harbor Logistics Warehouse', project_number: '25-044', active: true });
   info(`Procore   ${procore.url}  — project ${SAMPLE_PROJECT.id} "${SAMPLE_PROJECT.name}", ${sample.lines.length} budget lines`);
   const spectrum = (running.spectrum = await SpectrumStandIn.start({ authorizationId: 'API', companyCode: 'ABC', latencyMs: 5 }));
   seedSpectrumForSampleProject(spectrum);
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
     PROCORE_CLIENT_SECRET: procore.clientOptions().clientSecret,
     PROCORE_COMPANY_ID: String(procore.companyId),
     PROCORE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    PROCORE_PROJECT_IDS: String(SAMPLE_PROJECT.id),
+    PROCORE_PROJECT_IDS: `${SAMPLE_PROJECT.id},${harbor.id}`,
     // "Sign in with Procore" for the console, against the stand-in's authorization-code grant.
     PROCORE_OAUTH_CLIENT_ID: 'demo-console',
     PROCORE_OAUTH_CLIENT_SECRET: 'demo-console-secret',
@@ -175,7 +177,6 @@ async function main(): Promise<void> {
   if (written !== undefined) info(`Spectrum job 26-101 now has ${written} phase rows`);
 
   step(`A second project: ${SAMPLE_USERS.projectManager.name} sends "Harbor Logistics Warehouse", Alex rejects it`);
-  const harbor = procore.addProject({ id: 1002, name: 'Harbor Logistics Warehouse', project_number: '25-044', active: true });
   procore.setBudgetLines(harbor.id, [
     { costCode: '01-100', costCodeName: 'General Conditions', category: 'L', originalBudget: '182400.00' },
     { costCode: '03-300', costCodeName: 'Cast-in-Place Concrete', category: 'M', originalBudget: '264150.00' },
