@@ -11,7 +11,7 @@
  * bench/results/console-pages.json.
  *
  * Environment: BENCH_PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL
- * (redis://127.0.0.1:6379/14), BENCH_REQUESTS (100), BENCH_KEEP_DB=1 to keep the database.
+ * (redis://127.0.0.1:6379/14), BENCH_REQUESTS (100), BENCH_KEEP_DB=1 to keep the database, BENCH_DATABASE (connector_bench_console) its name.
  */
 import 'reflect-metadata';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -25,7 +25,7 @@ import { generateToken, hashToken, tokenPrefix } from '../src/users/token';
 const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
-const DATABASE = 'connector_bench_console';
+const DATABASE = process.env.BENCH_DATABASE ?? 'connector_bench_console';
 const DATABASE_URL = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${DATABASE}`);
 const ROOT = join(__dirname, '..');
 

@@ -16,7 +16,7 @@
  * benchmark itself (ts-node, with the TypeScript compiler in memory) is not what is measured.
  *
  * Environment: BENCH_LINES (20000), BENCH_PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_REDIS_URL (redis://127.0.0.1:6379/14), BENCH_KEEP_DB=1 to keep the connector_bench database.
+ * BENCH_REDIS_URL (redis://127.0.0.1:6379/14), BENCH_KEEP_DB=1 to keep the database, BENCH_DATABASE (connector_bench) its name.
  */
 import 'reflect-metadata';
 import { execFileSync, fork } from 'node:child_process';
@@ -37,7 +37,7 @@ import { UsersService } from '../src/users/users.service';
 const LINES = Number(process.env.BENCH_LINES ?? 20_000);
 const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
-const DATABASE = 'connector_bench';
+const DATABASE = process.env.BENCH_DATABASE ?? 'connector_bench';
 const DATABASE_URL = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${DATABASE}`);
 const PREFIX = `bench-procore-${process.pid}`;
 const PROJECT_ID = 1001;

@@ -11,7 +11,7 @@
  *
  * Environment: BENCH_ROWS (20000), BENCH_LATENCY_MS (20), BENCH_CONCURRENCY (8),
  * BENCH_PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL
- * (redis://127.0.0.1:6379), BENCH_KEEP_DB=1 to keep the connector_bench_spectrum database.
+ * (redis://127.0.0.1:6379), BENCH_KEEP_DB=1 to keep the database, BENCH_DATABASE (connector_bench_spectrum) its name.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
@@ -31,7 +31,7 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE = 'connector_bench_spectrum';
+const DATABASE = process.env.BENCH_DATABASE ?? 'connector_bench_spectrum';
 const DATABASE_URL = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${DATABASE}`);
 const PREFIX = `bench-spectrum-${process.pid}`;
 const JOB = 'B-1';
