@@ -4,7 +4,7 @@ import { JobContext, JobHandler } from '../queue/job-handler.decorator';
 import { JobName, JobPayloads } from '../queue/queue.contract';
 import { BudgetIngestion } from './ingestion/budget-ingestion.service';
 import { ProjectPoller } from './polling/project-poller.service';
-import { ProcoreRateLimitError } from './procore-errors';
+import { ProcoreRateLimitError } from './client/procore-errors';
 import { BudgetUnlock } from './unlock/budget-unlock.service';
 import { ProcoreUserSync } from './users/procore-user-sync.service';
 import { WebhookProcessor } from './webhooks/webhook-processor.service';

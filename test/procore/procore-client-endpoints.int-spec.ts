@@ -1,6 +1,6 @@
 import { formatMoney, parseMoney } from '../../src/common/money';
-import { ProcoreClient } from '../../src/procore/procore-client';
-import { ProcoreApiError } from '../../src/procore/procore-errors';
+import { ProcoreClient } from '../../src/procore/client/procore-client';
+import { ProcoreApiError } from '../../src/procore/client/procore-errors';
 import {
   ProcoreStandIn,
   SAMPLE_BUDGET_LINES,

@@ -1,6 +1,6 @@
 import { parseMoney } from '../../src/common/money';
-import { ProcoreClient, ProcoreClientOptions } from '../../src/procore/procore-client';
-import { ProcoreDataError } from '../../src/procore/procore-errors';
+import { ProcoreClient, ProcoreClientOptions } from '../../src/procore/client/procore-client';
+import { ProcoreDataError } from '../../src/procore/client/procore-errors';
 import { ProcoreStandIn, generateBudgetLines } from '../stand-ins/procore';
 
 describe('ProcoreClient paging (real HTTP against the Procore stand-in)', () => {

@@ -1,11 +1,11 @@
-import { ProcoreClient, ProcoreClientOptions, ProcoreLogger } from '../../src/procore/procore-client';
+import { ProcoreClient, ProcoreClientOptions, ProcoreLogger } from '../../src/procore/client/procore-client';
 import {
   ProcoreApiError,
   ProcoreAuthError,
   ProcoreDataError,
   ProcoreNetworkError,
   ProcoreRateLimitError,
-} from '../../src/procore/procore-errors';
+} from '../../src/procore/client/procore-errors';
 import { ProcoreStandIn, generateBudgetLines } from '../stand-ins/procore';
 
 describe('ProcoreClient resilience (real HTTP against the Procore stand-in)', () => {

@@ -8,10 +8,10 @@
  * by default) fails here.
  */
 import { parseMoney } from '../../src/common/money';
-import { parseLinkHeader, parseRateLimitHeaders } from '../../src/procore/http-headers';
+import { parseLinkHeader, parseRateLimitHeaders } from '../../src/procore/client/http-headers';
 import { mapBudget } from '../../src/procore/mapping/budget-mapping';
 import { EMPTY_MAPPING } from '../../src/procore/mapping/mapping-file';
-import { ProcoreClient } from '../../src/procore/procore-client';
+import { ProcoreClient } from '../../src/procore/client/procore-client';
 import { canonicalEventType, sameSecret } from '../../src/procore/webhooks/webhook-registration';
 import { procoreFixture } from '../fixtures/procore';
 import { ProcoreStandIn } from '../stand-ins/procore';

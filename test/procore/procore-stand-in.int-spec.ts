@@ -1,6 +1,6 @@
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { parseLinkHeader } from '../../src/procore/http-headers';
+import { parseLinkHeader } from '../../src/procore/client/http-headers';
 import { procoreFixture } from '../fixtures/procore';
 import {
   ProcoreStandIn,

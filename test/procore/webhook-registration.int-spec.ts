@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ProcoreClient } from '../../src/procore/procore-client';
+import { ProcoreClient } from '../../src/procore/client/procore-client';
 import {
   RegistrationResult,
   WEBHOOK_NAMESPACE,

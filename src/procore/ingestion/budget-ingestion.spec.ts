@@ -1,6 +1,6 @@
 import { EMPTY_MAPPING } from '../mapping/mapping-file';
 import { MappingStore } from '../mapping/mapping-store';
-import { ProcoreNetworkError, ProcoreRateLimitError } from '../procore-errors';
+import { ProcoreNetworkError, ProcoreRateLimitError } from '../client/procore-errors';
 import { ProjectScope } from '../project-scope';
 import { BudgetIngestion } from './budget-ingestion.service';
 

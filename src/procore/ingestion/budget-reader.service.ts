@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { BudgetSource, needsCostCodeList } from '../mapping/budget-mapping';
-import { ProcoreClient } from '../procore-client';
-import { ProcoreApiError } from '../procore-errors';
+import { ProcoreClient } from '../client/procore-client';
+import { ProcoreApiError } from '../client/procore-errors';
 import { BudgetChangedWhileReadError, IngestionError } from './ingestion-errors';
 
 export interface BudgetRead {

@@ -1,4 +1,4 @@
-import { ProcoreApiError, ProcoreAuthError, ProcoreError } from '../procore-errors';
+import { ProcoreApiError, ProcoreAuthError, ProcoreError } from '../client/procore-errors';
 import { BudgetDataError } from '../mapping/budget-mapping';
 
 /** A budget the connector cannot ingest, for a reason a person can act on. Not retried. */

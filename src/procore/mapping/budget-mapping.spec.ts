@@ -1,5 +1,5 @@
 import { formatMoney } from '../../common/money';
-import type { ProcoreDetailRow, ProcoreLineItemType } from '../procore.types';
+import type { ProcoreDetailRow, ProcoreLineItemType } from '../client/procore.types';
 import { BudgetDataError, BudgetSource, mapBudget, needsCostCodeList, parseCostCodeText } from './budget-mapping';
 import { EMPTY_MAPPING, parseMapping } from './mapping-file';
 

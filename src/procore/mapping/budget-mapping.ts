@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Cents, MoneyFormatError, formatMoney, parseMoney } from '../../common/money';
-import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreProject } from '../procore.types';
+import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreProject } from '../client/procore.types';
 import { MappingOverrides } from './mapping-file';
 import { checkCostType, checkJob, checkPhase, cutDescription, fitsSpectrumAmount, SPECTRUM_LIMITS, superSelectProblem } from '../../spectrum/spectrum-limits';
 

@@ -1,4 +1,4 @@
-import type { ProcoreDetailRow, ProcoreLineItemType } from '../procore.types';
+import type { ProcoreDetailRow, ProcoreLineItemType } from '../client/procore.types';
 import { BudgetSource, mapBudget } from './budget-mapping';
 import { EMPTY_MAPPING, parseMapping } from './mapping-file';
 

@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { BudgetCheck } from '../ingestion/budget-check.service';
 import { describeFailure } from '../ingestion/ingestion-errors';
-import { ProcoreClient } from '../procore-client';
-import { ProcoreRateLimitError } from '../procore-errors';
+import { ProcoreClient } from '../client/procore-client';
+import { ProcoreRateLimitError } from '../client/procore-errors';
 import { WebhookRetention } from '../webhooks/webhook-retention.service';
 
 export interface PollResult {

@@ -2,8 +2,8 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, SYSTEM } from '../../audit/audit.service';
 import { OPEN_STATUSES } from '../../budgets/submission-status';
-import { ProcoreClient } from '../procore-client';
-import { ProcoreError } from '../procore-errors';
+import { ProcoreClient } from '../client/procore-client';
+import { ProcoreError } from '../client/procore-errors';
 import { HeldProjectLock, ProjectLock } from '../ingestion/project-lock';
 
 export interface UnlockResult {

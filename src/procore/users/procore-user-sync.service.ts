@@ -4,9 +4,9 @@ import { isEmail } from 'class-validator';
 import { Actor, AuditService } from '../../audit/audit.service';
 import { LAST_ADMIN_REASON, lockActiveAdmins } from '../../users/active-admins';
 import { ErpPermission, LocallyOverridable, User } from '../../users/user.entity';
-import { ProcoreClient } from '../procore-client';
-import { ProcoreError } from '../procore-errors';
-import type { ProcoreCompanyUser } from '../procore.types';
+import { ProcoreClient } from '../client/procore-client';
+import { ProcoreError } from '../client/procore-errors';
+import type { ProcoreCompanyUser } from '../client/procore.types';
 
 export interface UserSyncResult {
   /** Procore users read. */

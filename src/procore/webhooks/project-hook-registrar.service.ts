@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { ProcoreClient } from '../procore-client';
-import { ProcoreError } from '../procore-errors';
+import { ProcoreClient } from '../client/procore-client';
+import { ProcoreError } from '../client/procore-errors';
 import { registerProjectWebhook } from './webhook-registration';
 
 /**

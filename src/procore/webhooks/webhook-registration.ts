@@ -1,5 +1,5 @@
-import { ProcoreClient } from '../procore-client';
-import type { ProcoreWebhookHook, ProcoreWebhookResource, WebhookScope } from '../procore.types';
+import { ProcoreClient } from '../client/procore-client';
+import type { ProcoreWebhookHook, ProcoreWebhookResource, WebhookScope } from '../client/procore.types';
 
 /** The namespace of the connector's hooks in Procore (one hook per namespace and scope). */
 export const WEBHOOK_NAMESPACE = 'procore-spectrum-connector';

@@ -84,17 +84,3 @@ export function parseRateLimitHeaders(
   const offset = nowMs === undefined ? undefined : serverClockOffset(headers.get('date'), nowMs);
   return { limit, remaining, resetAtMs: reset * 1000 - (offset ?? 0), window: reset };
 }
-
-/**
- * Exponential backoff with full jitter: a random delay in [0, min(maxMs, baseMs · 2^(attempt−1))].
- * `attempt` is 1 for the first retry.
- */
-export function backoffDelay(
-  attempt: number,
-  baseMs: number,
-  maxMs: number,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
-}

@@ -1,5 +1,4 @@
 import {
-  backoffDelay,
   parseCountHeader,
   parseLinkHeader,
   parseRateLimitHeaders,
@@ -102,15 +101,5 @@ describe('rate-limit and count headers', () => {
     expect(parseCountHeader('1e3')).toBeUndefined();
     expect(parseCountHeader('')).toBeUndefined();
     expect(parseCountHeader(undefined)).toBeUndefined();
-  });
-});
-
-describe('backoffDelay', () => {
-  it('grows exponentially up to the cap, with full jitter', () => {
-    const top = () => 0.999999;
-    expect(backoffDelay(1, 100, 10_000, top)).toBe(99);
-    expect(backoffDelay(3, 100, 10_000, top)).toBe(399);
-    expect(backoffDelay(20, 100, 10_000, top)).toBe(9999);
-    expect(backoffDelay(5, 100, 10_000, () => 0)).toBe(0);
   });
 });

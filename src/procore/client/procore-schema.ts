@@ -3,7 +3,7 @@
  * or throws a {@link ShapeError} naming the path of the offending field. Objects keep the fields
  * they do not declare, so view columns and newer Procore fields pass through.
  */
-import { MoneyFormatError, parseMoney } from '../common/money';
+import { MoneyFormatError, parseMoney } from '../../common/money';
 import type {
   ProcoreBudgetChange,
   ProcoreBudgetLineItem,
