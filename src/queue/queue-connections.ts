@@ -1,15 +1,17 @@
 import Bull, { Queue } from 'bull';
 import Redis, { RedisOptions } from 'ioredis';
+import { backoffDelay } from '../common/retry-policy';
 import { QUEUE_NAMES, QueueName } from './queue.contract';
 import { QueueModuleOptions } from './queue.tokens';
 
 const MAX_BACKOFF_MS = 10 * 60_000;
 
-/** Exponential backoff with jitter: delay·2^(n−1), scaled by a random factor in [0.5, 1). */
+/**
+ * The connector's retry policy for jobs: delay·2^(n−1) up to 10 minutes, with half jitter (a job
+ * never comes back at once).
+ */
 export function jitterBackoff(attemptsMade: number, _error: unknown, options?: { delay?: number }): number {
-  const base = options?.delay ?? 1000;
-  const exponential = Math.min(MAX_BACKOFF_MS, base * 2 ** Math.max(0, attemptsMade - 1));
-  return Math.round(exponential * (0.5 + Math.random() * 0.5));
+  return backoffDelay({ baseDelayMs: options?.delay ?? 1000, maxDelayMs: MAX_BACKOFF_MS }, attemptsMade, Math.random, 'half');
 }
 
 /** Bull queues on one Redis: the command and subscriber connections are shared by every queue. */

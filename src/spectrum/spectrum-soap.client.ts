@@ -25,7 +25,7 @@ import {
   toPhaseEnhanced,
 } from './spectrum-records';
 import { RawRecord, scanSpectrumResponse } from './spectrum-response.parser';
-import { withRetries } from './spectrum-retry';
+import { withSpectrumRetries } from './spectrum-retry';
 import { SpectrumTokenProvider } from './spectrum-token.provider';
 import {
   SpectrumAuthError,
@@ -238,7 +238,7 @@ export class SpectrumSoapClient {
   private async call(service: SpectrumService, params: Record<string, string | undefined>): Promise<RawRecord[]> {
     const binding = this.ready?.get(service) ?? (await this.loadBindings()).get(service)!;
     const args = this.buildArgs(binding, params);
-    return withRetries(service, this.options.retry, () => this.attempt(binding, args), {
+    return withSpectrumRetries(service, this.options.retry, () => this.attempt(binding, args), {
       onRetry: (error, attempt, delay) =>
         this.logger.warn(`${service} attempt ${attempt} failed (${error.name}); retrying in ${delay} ms: ${error.message}`),
     });
