@@ -125,7 +125,7 @@ function buildConnector(): string {
   const dir = mkdtempSync(join(tmpdir(), 'connector-bench-'));
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dir], { cwd: ROOT, stdio: 'inherit' });
   cpSync(join(ROOT, 'src', 'notifications', 'templates'), join(dir, 'notifications', 'templates'), { recursive: true });
-  cpSync(join(ROOT, 'src', 'spectrum', 'wsdl'), join(dir, 'spectrum', 'wsdl'), { recursive: true });
+  cpSync(join(ROOT, 'src', 'spectrum', 'client', 'wsdl'), join(dir, 'spectrum', 'client', 'wsdl'), { recursive: true });
   // The console's pages and assets (nest-cli.json copies them in `npm run build`).
   cpSync(join(ROOT, 'src', 'console', 'views'), join(dir, 'console', 'views'), { recursive: true });
   cpSync(join(ROOT, 'src', 'console', 'assets'), join(dir, 'console', 'assets'), { recursive: true });

@@ -24,7 +24,7 @@ import { loadAppConfig } from '../src/config/app-config';
 import { migrateUp } from '../src/database/migrate';
 import { ReconciliationService } from '../src/reconciliation/reconciliation.service';
 import { SpectrumExporter } from '../src/spectrum/spectrum-exporter.service';
-import { SpectrumSoapClient } from '../src/spectrum/spectrum-soap.client';
+import { SpectrumSoapClient } from '../src/spectrum/client/spectrum-soap.client';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);

@@ -1,5 +1,5 @@
 import { ExportRow } from '../spectrum/export-plan';
-import { SpectrumPhase } from '../spectrum/spectrum-records';
+import { SpectrumPhase } from '../spectrum/client/spectrum-records';
 import { compareWithSpectrum } from './reconciliation-comparer';
 
 let position = 0;

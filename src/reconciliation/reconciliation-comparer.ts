@@ -1,6 +1,6 @@
 import { absCents, Cents, formatMoney } from '../common/money';
 import { describeRow, ExportRow } from '../spectrum/export-plan';
-import { SpectrumPhase } from '../spectrum/spectrum-records';
+import { SpectrumPhase } from '../spectrum/client/spectrum-records';
 import { SpectrumRowIndex } from '../spectrum/spectrum-row-index';
 import { ReconciliationRowResult, VarianceStatus } from './reconciliation.entity';
 

@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SYSTEM } from '../audit/audit.service';
 import { SubmissionStateMachine } from '../budgets/submission-state-machine';
 import { SubmissionStatus } from '../budgets/submission-status';
@@ -8,11 +8,12 @@ import { formatMoney } from '../common/money';
 import { Notifier } from '../notifications/notifier';
 import { JobName } from '../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
+import { SPECTRUM_DRIVER, SpectrumDriver } from '../spectrum/drivers/spectrum-driver';
 import { ExportRow, loadExportRows } from '../spectrum/export-plan';
-import { SpectrumSemaphore } from '../spectrum/spectrum-concurrency';
-import { SpectrumPhase } from '../spectrum/spectrum-records';
-import { SpectrumSoapClient } from '../spectrum/spectrum-soap.client';
-import { SpectrumError } from '../spectrum/spectrum.errors';
+import { SpectrumSemaphore } from '../spectrum/client/spectrum-concurrency';
+import { SpectrumPhase } from '../spectrum/client/spectrum-records';
+import { SpectrumSoapClient } from '../spectrum/client/spectrum-soap.client';
+import { SpectrumError } from '../spectrum/client/spectrum.errors';
 import { compareWithSpectrum } from './reconciliation-comparer';
 import { ReconciliationOutcome } from './reconciliation.entity';
 import { SPECTRUM_UNREADABLE } from './reconciliation-gate';
@@ -52,6 +53,7 @@ export class ReconciliationService {
     private readonly config: AppConfig,
     private readonly client: SpectrumSoapClient,
     private readonly semaphore: SpectrumSemaphore,
+    @Inject(SPECTRUM_DRIVER) private readonly driver: SpectrumDriver,
     private readonly stateMachine: SubmissionStateMachine,
     private readonly workQueue: WorkQueue,
     private readonly notifier: Notifier,
@@ -90,11 +92,11 @@ export class ReconciliationService {
 
     let outcome: ReconciliationOutcome = comparison.outcome;
     let explanation = comparison.explanation;
-    // A transfer file gives no answer: until SPECTRUM_FILE_IMPORT_WAIT has passed, a budget that does
+    // A driver whose writes Spectrum imports later (transfer files): until then, a budget that does
     // not match yet is awaiting its import, never out of sync — even when some rows match already
     // (a re-sent budget's unchanged rows match before any import).
     const exportedAt = submission.exported_at === null ? null : new Date(submission.exported_at);
-    const waitUntil = submission.status === 'exported' ? this.fileImportDeadline(exportedAt) : null;
+    const waitUntil = submission.status === 'exported' ? this.driver.awaitingImportUntil(exportedAt) : null;
     if (outcome === 'out_of_sync' && waitUntil && Date.now() < waitUntil.getTime()) {
       outcome = 'awaiting_import';
       const shown =
@@ -262,11 +264,5 @@ export class ReconciliationService {
       for (const job of jobs) phases.push(...(await this.client.getPhases(job)));
       return phases;
     });
-  }
-
-  /** With the file transport: until when a budget Spectrum shows none of is still awaiting import. */
-  private fileImportDeadline(exportedAt: Date | null | undefined): Date | null {
-    if (this.config.spectrum.transport !== 'file' || !exportedAt) return null;
-    return new Date(exportedAt.getTime() + this.config.spectrum.fileImportWaitMs);
   }
 }

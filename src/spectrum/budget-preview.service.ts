@@ -7,11 +7,11 @@ import { Submission } from '../budgets/submission.entity';
 import { AppConfig } from '../config/app-config';
 import { actionFor, checkRows, ExportRow, jobsOf, loadExportRows, planExport } from './export-plan';
 import { checkJobs, JobCheck } from './spectrum-check';
-import { SpectrumPermitTimeoutError, SpectrumSemaphore } from './spectrum-concurrency';
-import { SpectrumPhase } from './spectrum-records';
+import { SpectrumPermitTimeoutError, SpectrumSemaphore } from './client/spectrum-concurrency';
+import { SpectrumPhase } from './client/spectrum-records';
 import { SpectrumRowIndex } from './spectrum-row-index';
-import { SpectrumSoapClient } from './spectrum-soap.client';
-import { SpectrumError } from './spectrum.errors';
+import { SpectrumSoapClient } from './client/spectrum-soap.client';
+import { SpectrumError } from './client/spectrum.errors';
 
 export type PreviewChange = 'new' | 'changed' | 'unchanged' | 'removed';
 

@@ -1,6 +1,6 @@
 import { checkRows, ExportRow, planExport } from './export-plan';
-import { cutDescription } from './spectrum-limits';
-import { SpectrumPhase } from './spectrum-records';
+import { cutDescription } from './client/spectrum-limits';
+import { SpectrumPhase } from './client/spectrum-records';
 import { SpectrumRowIndex } from './spectrum-row-index';
 
 function row(position: number, phase: string, costType: string, description = '', original = 100n, revised = 150n): ExportRow {

@@ -1,8 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Cents, toCents } from '../common/money';
 import { RowExportState } from '../budgets/submission-row.entity';
-import { cutDescription } from './spectrum-limits';
-import { SpectrumJob } from './spectrum-records';
+import { cutDescription } from './client/spectrum-limits';
+import { SpectrumJob } from './client/spectrum-records';
 import { normalizeCode, phaseKey, rowKey, SpectrumRowIndex } from './spectrum-row-index';
 
 /**

@@ -6,7 +6,7 @@ import {
   SpectrumError,
   SpectrumMessage,
   SpectrumResponseFormatError,
-} from './spectrum.errors';
+} from './client/spectrum.errors';
 
 /** Another worker is exporting this submission right now; the queue tries again later. */
 export class ExportBusyError extends Error {
@@ -72,10 +72,9 @@ export function rowErrorFromSpectrum(error: SpectrumError): RowExportError {
 
 /**
  * The row error of the queue's last attempt for a row that never got through: what kept going
- * wrong. `transport` picks the words (Spectrum, or the transfer file folder).
+ * wrong. `what` is the driver's words ("Spectrum kept failing", …).
  */
-export function keptFailingError(transport: 'soap' | 'file', reason: Error): RowExportError {
-  const what = transport === 'file' ? 'Writing the transfer file kept failing' : 'Spectrum kept failing';
+export function keptFailingError(what: string, reason: Error): RowExportError {
   return {
     code: EXPORT_ERROR_CODES.unavailable,
     message: `${what}: ${reason.message}. The row was not written; retry the export once Spectrum answers again.`,

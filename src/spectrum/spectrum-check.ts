@@ -1,8 +1,8 @@
 import { EXPORT_ERROR_CODES } from './export.errors';
 import { findJob } from './export-plan';
-import { superSelectProblem } from './spectrum-limits';
-import { SpectrumJob } from './spectrum-records';
-import { SpectrumSoapClient } from './spectrum-soap.client';
+import { superSelectProblem } from './client/spectrum-limits';
+import { SpectrumJob } from './client/spectrum-records';
+import { SpectrumSoapClient } from './client/spectrum-soap.client';
 
 /**
  * "Check Spectrum before writing" (issue 8; DECISIONS.md "Flagged at accept"): the job of every

@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SYSTEM } from '../audit/audit.service';
 import { Submission } from '../budgets/submission.entity';
 import { SubmissionStateMachine } from '../budgets/submission-state-machine';
@@ -7,11 +7,10 @@ import { AppConfig } from '../config/app-config';
 import { Notifier } from '../notifications/notifier';
 import { JobName } from '../queue/queue.contract';
 import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
-import { ExportBusyError, ExportIncompleteError, keptFailingError } from './export.errors';
+import { SPECTRUM_DRIVER, SpectrumDriver, WriteOutcome } from './drivers/spectrum-driver';
+import { ExportBusyError, ExportIncompleteError } from './export.errors';
 import { ExportLedger } from './export-ledger';
-import { ExportRow, loadExportRows } from './export-plan';
-import { FileExportWriter } from './file-export.writer';
-import { SoapExportWriter, WriteOutcome } from './soap-export.writer';
+import { loadExportRows } from './export-plan';
 import { SubmissionExportLock } from './submission-export-lock';
 
 export interface ExportAttempt {
@@ -32,11 +31,11 @@ export interface ExportSummary {
 }
 
 /**
- * Exports an accepted submission (ExportSubmission). The ledger on submission_row is the truth:
- * over SOAP a run sends only the rows still `pending`, so a retry or a run after a crash resumes
- * where the last one stopped and never sends a `written` row again. (A transfer file holds a whole
- * job, so the file transport rewrites the file of each job that still has a pending row with all
- * of that job's rows; see rowsToWrite.) A PostgreSQL advisory lock keeps two
+ * Exports an accepted submission (ExportSubmission) through the Spectrum driver in force (SOAP or
+ * transfer files). The ledger on submission_row is the truth: the driver picks the rows a run
+ * writes from it (over SOAP only the rows still `pending`, so a retry or a run after a crash
+ * resumes where the last one stopped and never sends a `written` row again; a transfer file holds
+ * a whole job). A PostgreSQL advisory lock keeps two
  * workers from exporting the same submission at once. The run ends the submission `exported`
  * (and records its reconciliation) or `failed_to_export` (and records the emails), or — when
  * Spectrum kept failing and queue attempts remain — throws so the queue retries with backoff.
@@ -48,8 +47,7 @@ export class SpectrumExporter {
   constructor(
     private readonly em: EntityManager,
     private readonly config: AppConfig,
-    private readonly soap: SoapExportWriter,
-    private readonly files: FileExportWriter,
+    @Inject(SPECTRUM_DRIVER) private readonly driver: SpectrumDriver,
     private readonly stateMachine: SubmissionStateMachine,
     private readonly workQueue: WorkQueue,
     private readonly notifier: Notifier,
@@ -77,15 +75,12 @@ export class SpectrumExporter {
       if (!submission) return summary({ skipped: 'the submission no longer exists' });
       if (submission.status !== 'exporting') return summary({ skipped: `the submission is ${submission.status}, not exporting` });
 
-      const rows = await this.rowsToWrite(em, submissionId);
+      const rows = await this.driver.rowsToWrite((states) => loadExportRows(em, submissionId, states));
       let outcome: WriteOutcome = { notes: [] };
       if (rows.length) {
         const ledger = new ExportLedger(em);
         try {
-          outcome =
-            this.config.spectrum.transport === 'file'
-              ? await this.files.write({ id: submissionId, projectName: submission.projectName }, rows, ledger, lock)
-              : await this.soap.write(rows, ledger, attempt, lock);
+          outcome = await this.driver.write({ id: submissionId, projectName: submission.projectName }, rows, ledger, attempt, lock);
         } finally {
           // Every outcome seen is committed before the run ends, fails, or reads the ledger again
           // (the ledger changes only pending rows, so this is safe even once the lock is lost).
@@ -111,25 +106,12 @@ export class SpectrumExporter {
     }
   }
 
-  /**
-   * What this run writes. SOAP: the rows still `pending`, nothing else. File: every row that is not
-   * failed of each job that still has a pending row — a job's transfer file is rewritten whole under
-   * the same name, so it must hold the rows a previous run already marked written, not only the
-   * pending ones (the writer marks only the pending ones written).
-   */
-  private async rowsToWrite(em: EntityManager, submissionId: string): Promise<ExportRow[]> {
-    if (this.config.spectrum.transport !== 'file') return loadExportRows(em, submissionId, ['pending']);
-    const rows = await loadExportRows(em, submissionId, ['pending', 'written']);
-    const jobsWithPending = new Set(rows.filter((row) => row.exportState === 'pending').map((row) => row.job));
-    return rows.filter((row) => jobsWithPending.has(row.job));
-  }
-
   /** The queue's last attempt: rows Spectrum never took are failed with what kept going wrong. */
   private async giveUp(em: EntityManager, submissionId: string, reason: Error): Promise<void> {
     await em.execute(
       `update submission_row set export_state = 'failed', export_error = ?::jsonb
         where submission_id = ? and export_state = 'pending'`,
-      [JSON.stringify(keptFailingError(this.config.spectrum.transport, reason)), submissionId],
+      [JSON.stringify(this.driver.keptFailing(reason)), submissionId],
     );
   }
 

@@ -1,4 +1,4 @@
-import { SpectrumPhase } from './spectrum-records';
+import { SpectrumPhase } from './client/spectrum-records';
 
 /**
  * Spectrum's rows of the jobs read, indexed so that export planning, the preview and

@@ -1,9 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { spectrumClientOptionsFromConfig } from './spectrum-client.options';
-import { SpectrumSemaphore } from './spectrum-concurrency';
-import { DEFAULT_RETRY_POLICY, RetryPolicy } from './spectrum-retry';
-import { SpectrumSoapClient } from './spectrum-soap.client';
+import { spectrumClientOptionsFromConfig } from './client/spectrum-client.options';
+import { SpectrumSemaphore } from './client/spectrum-concurrency';
+import { DEFAULT_RETRY_POLICY, RetryPolicy } from './client/spectrum-retry';
+import { SpectrumSoapClient } from './client/spectrum-soap.client';
+import { FileDriver } from './drivers/file.driver';
+import { SoapDriver } from './drivers/soap.driver';
+import { SPECTRUM_DRIVER, SpectrumDriver } from './drivers/spectrum-driver';
 
 export interface SpectrumModuleOptions {
   /** Redis key prefix of the concurrency semaphore. Default `connector:spectrum`. */
@@ -24,10 +27,16 @@ export interface SpectrumModuleOptions {
  */
 export const EXPORT_RETRY_POLICY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, attempts: 6 };
 
+/** The one place SPECTRUM_TRANSPORT is read: the driver every export and reconciliation uses. */
+export function chooseSpectrumDriver(config: AppConfig, client: SpectrumSoapClient, semaphore: SpectrumSemaphore): SpectrumDriver {
+  return config.spectrum.transport === 'file' ? new FileDriver(config) : new SoapDriver(config, client, semaphore);
+}
+
 /**
- * The Spectrum client and the cross-process concurrency semaphore, built from AppConfig, for the
- * whole application (global: the exporter, the reconciliation and the preview share them). Both
- * close their connections when the application shuts down.
+ * The Spectrum client, the cross-process concurrency semaphore and the export driver in force
+ * (SPECTRUM_TRANSPORT, chosen here once), built from AppConfig, for the whole application (global:
+ * the exporter, the reconciliation and the preview share them). The client and the semaphore close
+ * their connections when the application shuts down.
  */
 @Module({})
 export class SpectrumModule {
@@ -59,8 +68,13 @@ export class SpectrumModule {
             }),
           inject: [AppConfig],
         },
+        {
+          provide: SPECTRUM_DRIVER,
+          useFactory: chooseSpectrumDriver,
+          inject: [AppConfig, SpectrumSoapClient, SpectrumSemaphore],
+        },
       ],
-      exports: [SpectrumSoapClient, SpectrumSemaphore],
+      exports: [SpectrumSoapClient, SpectrumSemaphore, SPECTRUM_DRIVER],
     };
   }
 }

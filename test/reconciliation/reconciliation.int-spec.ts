@@ -1,8 +1,8 @@
 import { JobName } from '../../src/queue/queue.contract';
 import { WorkQueue } from '../../src/queue/work-queue.service';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
-import { SpectrumRetriesExhaustedError } from '../../src/spectrum/spectrum.errors';
-import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
+import { SpectrumRetriesExhaustedError } from '../../src/spectrum/client/spectrum.errors';
+import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.client';
 import { resetDatabase, sql } from '../support/database';
 import { createSubmission, createUser, LineSpec, UserWithToken } from '../support/factories';
 import { api } from '../support/http';

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import Redis from 'ioredis';
-import { SpectrumPermitTimeoutError, SpectrumSemaphore } from '../../src/spectrum/spectrum-concurrency';
+import { SpectrumPermitTimeoutError, SpectrumSemaphore } from '../../src/spectrum/client/spectrum-concurrency';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -141,7 +141,7 @@ describe('SpectrumSemaphore (real Redis)', () => {
 
 /** A separate worker process that takes a permit and never gives it back. */
 function spawnHolder(prefix: string, leaseMs: number): ChildProcess {
-  const modulePath = path.resolve(__dirname, '../../src/spectrum/spectrum-concurrency.ts');
+  const modulePath = path.resolve(__dirname, '../../src/spectrum/client/spectrum-concurrency.ts');
   const script = `
     const { SpectrumSemaphore } = require(${JSON.stringify(modulePath)});
     const s = new SpectrumSemaphore({ redis: ${JSON.stringify(REDIS_URL)}, keyPrefix: ${JSON.stringify(prefix)}, limit: 1, leaseMs: ${leaseMs} });

@@ -1,5 +1,5 @@
-import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
-import { SpectrumAuthError } from '../../src/spectrum/spectrum.errors';
+import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.client';
+import { SpectrumAuthError } from '../../src/spectrum/client/spectrum.errors';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 
 const retry = { attempts: 3, baseDelayMs: 2, maxDelayMs: 10 };

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
+import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.client';
 import {
   SpectrumFaultError,
   SpectrumHttpError,
@@ -8,7 +8,7 @@ import {
   SpectrumResponseFormatError,
   SpectrumRetriesExhaustedError,
   SpectrumTimeoutError,
-} from '../../src/spectrum/spectrum.errors';
+} from '../../src/spectrum/client/spectrum.errors';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 
 const retry = { attempts: 3, baseDelayMs: 2, maxDelayMs: 10 };

@@ -1,11 +1,11 @@
 import { findJob } from '../../src/spectrum/export-plan';
-import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
+import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.client';
 import {
   SpectrumDataError,
   SpectrumIncompleteResponseError,
   SpectrumRequestError,
   SpectrumRetriesExhaustedError,
-} from '../../src/spectrum/spectrum.errors';
+} from '../../src/spectrum/client/spectrum.errors';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 
 const retry = { attempts: 3, baseDelayMs: 2, maxDelayMs: 10 };

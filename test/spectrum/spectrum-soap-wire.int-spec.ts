@@ -1,4 +1,4 @@
-import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
+import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.client';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 import { loadWsdl } from '../stand-ins/spectrum/spectrum-stand-in.xml';
 

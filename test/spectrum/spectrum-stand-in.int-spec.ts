@@ -1,6 +1,6 @@
 import { findJob } from '../../src/spectrum/export-plan';
-import { SpectrumSoapClient } from '../../src/spectrum/spectrum-soap.client';
-import type { AddPhaseFields } from '../../src/spectrum/spectrum-records';
+import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.client';
+import type { AddPhaseFields } from '../../src/spectrum/client/spectrum-records';
 import { DEMO_JOB, seedDemoSpectrum, SpectrumStandIn } from '../stand-ins/spectrum';
 
 const TYPES = 'http://www.northgate-is.com/proiv/webservices/types';

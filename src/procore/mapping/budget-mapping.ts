@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Cents, MoneyFormatError, formatMoney, parseMoney } from '../../common/money';
 import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreProject } from '../client/procore.types';
 import { MappingOverrides } from './mapping-file';
-import { checkCostType, checkJob, checkPhase, cutDescription, fitsSpectrumAmount, SPECTRUM_LIMITS, superSelectProblem } from '../../spectrum/spectrum-limits';
+import { checkCostType, checkJob, checkPhase, cutDescription, fitsSpectrumAmount, SPECTRUM_LIMITS, superSelectProblem } from '../../spectrum/client/spectrum-limits';
 
 /** numeric(18,2) holds less than 10^16; beyond it an amount cannot even be stored. */
 const STORABLE_CENTS = 10n ** 18n;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse, YAMLError } from 'yaml';
-import { checkCostType, checkJob, checkPhase, superSelectProblem } from '../../spectrum/spectrum-limits';
+import { checkCostType, checkJob, checkPhase, superSelectProblem } from '../../spectrum/client/spectrum-limits';
 
 /**
  * Job / phase / cost type overrides from the MAPPING_FILE (format: config/mapping.example.yaml).

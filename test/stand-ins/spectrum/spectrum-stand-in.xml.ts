@@ -9,7 +9,7 @@ import { Cents, formatMoney } from '../../../src/common/money';
  */
 
 export const TYPES_NAMESPACE = 'http://www.northgate-is.com/proiv/webservices/types';
-export const WSDL_DIR = path.resolve(__dirname, '../../../src/spectrum/wsdl');
+export const WSDL_DIR = path.resolve(__dirname, '../../../src/spectrum/client/wsdl');
 
 const ENVELOPE_OPEN =
   "<SOAP-ENV:Envelope SOAP-ENV:encodingStyle='http://schemas.xmlsoap.org/soap/encoding/' " +

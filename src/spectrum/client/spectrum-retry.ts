@@ -1,7 +1,7 @@
-import { backoffDelay, RetryLater, RetryPolicy, withRetries } from '../common/retry-policy';
+import { backoffDelay, RetryLater, RetryPolicy, withRetries } from '../../common/retry-policy';
 import { SpectrumError, SpectrumRetriesExhaustedError } from './spectrum.errors';
 
-export type { RetryPolicy } from '../common/retry-policy';
+export type { RetryPolicy } from '../../common/retry-policy';
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDelayMs: 8000 };
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Cents, formatMoney } from '../common/money';
-import { cutDescription } from './spectrum-limits';
+import { Cents, formatMoney } from '../../common/money';
+import { cutDescription } from '../client/spectrum-limits';
 import { encodeWindows1252 } from './windows-1252';
 
 /**

@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
-import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { EXPORT_ERROR_CODES } from './export.errors';
-import { ExportLedger } from './export-ledger';
-import { checkRows, ExportRow, jobsOf } from './export-plan';
-import { recordFlags, RunGuard, WriteOutcome } from './soap-export.writer';
-import { SpectrumRowIndex } from './spectrum-row-index';
+import type { RowExportError, RowExportState } from '../../budgets/submission-row.entity';
+import { AppConfig } from '../../config/app-config';
+import { EXPORT_ERROR_CODES, keptFailingError } from '../export.errors';
+import { ExportLedger } from '../export-ledger';
+import { checkRows, ExportRow, jobsOf } from '../export-plan';
+import { recordFlags } from './record-flags';
+import { ExportAttemptInfo, ExportSubmission, RunGuard, SpectrumDriver, WriteOutcome } from './spectrum-driver';
+import { SpectrumRowIndex } from '../spectrum-row-index';
 import { TransferFileError, writeTransferFile } from './transfer-file';
 
 /**
@@ -16,14 +17,37 @@ import { TransferFileError, writeTransferFile } from './transfer-file';
  * included), so a file rewritten after a crash or a partial ledger commit — same name, replaced
  * whole — still holds the whole job, never only the rows that were pending.
  */
-@Injectable()
-export class FileExportWriter {
+export class FileDriver implements SpectrumDriver {
   constructor(private readonly config: AppConfig) {}
 
+  /**
+   * Every row that is not failed of each job that still has a pending row: a job's transfer file is
+   * rewritten whole under the same name, so it must hold the rows a previous run already marked
+   * written, not only the pending ones (the driver marks only the pending ones written).
+   */
+  async rowsToWrite(load: (states: RowExportState[]) => Promise<ExportRow[]>): Promise<ExportRow[]> {
+    const rows = await load(['pending', 'written']);
+    const jobsWithPending = new Set(rows.filter((row) => row.exportState === 'pending').map((row) => row.job));
+    return rows.filter((row) => jobsWithPending.has(row.job));
+  }
+
+  keptFailing(reason: Error): RowExportError {
+    return keptFailingError('Writing the transfer file kept failing', reason);
+  }
+
+  /**
+   * A transfer file gives no answer: until SPECTRUM_FILE_IMPORT_WAIT after the export, a budget that
+   * does not match yet is awaiting Spectrum's import, never out of sync.
+   */
+  awaitingImportUntil(exportedAt: Date | null): Date | null {
+    return exportedAt ? new Date(exportedAt.getTime() + this.config.spectrum.fileImportWaitMs) : null;
+  }
+
   async write(
-    submission: { id: string; projectName: string },
+    submission: ExportSubmission,
     rows: ExportRow[],
     ledger: ExportLedger,
+    _attempt: ExportAttemptInfo,
     guard: RunGuard = { lostError: () => undefined },
   ): Promise<WriteOutcome> {
     const dir = this.config.spectrum.exportDir;

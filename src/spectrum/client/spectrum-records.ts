@@ -1,4 +1,4 @@
-import { Cents, MoneyFormatError, parseMoney } from '../common/money';
+import { Cents, MoneyFormatError, parseMoney } from '../../common/money';
 import { SpectrumMessage, SpectrumResponseFormatError } from './spectrum.errors';
 import { RawRecord } from './spectrum-response.parser';
 

@@ -1,5 +1,5 @@
 import type { Agent } from 'node:http';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from '../../config/app-config';
 import { DEFAULT_RETRY_POLICY, RetryPolicy } from './spectrum-retry';
 
 export type SpectrumAuthMode = 'none' | 'bearer' | 'basic';

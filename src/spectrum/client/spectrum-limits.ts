@@ -1,4 +1,4 @@
-import { Cents, formatMoney } from '../common/money';
+import { Cents, formatMoney } from '../../common/money';
 
 /** Spectrum's field limits for a job / phase / cost type row (PRODUCT.md, "Ingestion"). */
 export const SPECTRUM_LIMITS = {

@@ -1,21 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Agent, OutgoingHttpHeaders } from 'node:http';
 import * as path from 'node:path';
-import * as soap from 'soap';
-import { formatMoney } from '../common/money';
+import { formatMoney } from '../../common/money';
 import {
   ResolvedSpectrumClientOptions,
   resolveSpectrumClientOptions,
   SpectrumClientOptions,
   SpectrumLogger,
 } from './spectrum-client.options';
-import { createExchange, createSpectrumAgent, excerpt, HttpAnswer, SpectrumHttpTransport } from './spectrum-http.transport';
+import { createExchange, createSpectrumAgent, HttpAnswer, SpectrumHttpTransport } from './spectrum-http.transport';
 import {
   AddPhaseFields,
   AddPhaseResult,
-  field,
-  isErrorCode,
-  recordMessage,
   SpectrumJob,
   SpectrumPhase,
   SpectrumPhaseEnhanced,
@@ -24,60 +20,17 @@ import {
   toPhase,
   toPhaseEnhanced,
 } from './spectrum-records';
-import { RawRecord, scanSpectrumResponse } from './spectrum-response.parser';
+import { RawRecord } from './spectrum-response.parser';
 import { withSpectrumRetries } from './spectrum-retry';
+import { readAnswer, rowsOf } from './spectrum-soap.answers';
+import { buildArgs, createBinding, ServiceBinding, SPECTRUM_SERVICES, SpectrumService, toCapturedEnvelope } from './spectrum-soap.bindings';
 import { SpectrumTokenProvider } from './spectrum-token.provider';
-import {
-  SpectrumAuthError,
-  SpectrumDataError,
-  SpectrumFaultError,
-  SpectrumHttpError,
-  SpectrumIncompleteResponseError,
-  SpectrumMessage,
-  SpectrumRequestError,
-  SpectrumResponseFormatError,
-  SpectrumTruncation,
-} from './spectrum.errors';
+import { SpectrumAuthError, SpectrumMessage, SpectrumRequestError } from './spectrum.errors';
 import { superSelectProblem } from './spectrum-limits';
 
-export const SPECTRUM_SERVICES = ['GetJob', 'GetPhase', 'GetPhaseEnhanced', 'AddPhase'] as const;
-export type SpectrumService = (typeof SPECTRUM_SERVICES)[number];
-
-export const SPECTRUM_TYPES_NAMESPACE = 'http://www.northgate-is.com/proiv/webservices/types';
-
-/** The parameters the client fills per service; the WSDL must declare them (checked at start). */
-const REQUIRED_PARAMETERS: Record<SpectrumService, string[]> = {
-  GetJob: ['Authorization_ID', 'GUID', 'pCompany_Code', 'pStatus_Code'],
-  GetPhase: ['Authorization_ID', 'GUID', 'pCompany_Code', 'pJob_Number', 'pStatus_Code'],
-  GetPhaseEnhanced: ['Authorization_ID', 'GUID', 'pCompany_Code', 'pJob_Number', 'pStatus_Code'],
-  AddPhase: ['Authorization_ID', 'GUID', 'Company_Code', 'Job_Number', 'Phase_Code', 'Cost_Type'],
-};
-
-type SoapAsyncMethod = (args: unknown, options?: unknown, extraHeaders?: unknown) => Promise<unknown>;
-
-interface ServiceBinding {
-  service: SpectrumService;
-  endpoint: string;
-  /** Declared request parameters, in WSDL order. */
-  parameters: readonly string[];
-  invoke: SoapAsyncMethod;
-}
-
-// Characters XML 1.0 cannot carry at all; Spectrum could not store them either.
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-const XML_INVALID_ALL = new RegExp(XML_INVALID.source, 'g');
-/**
- * The one answer a read takes as "no rows" (item 5 of issue 9): a record with no key, no column
- * named, a code that is not an authorisation code, and exactly this text. No public capture of
- * Spectrum's empty answer exists (the help pages document only that every Get service ends each
- * record with Error_Code / Error_Description / Error_Column, with the example `E` "The web service
- * is not Authorized" on `Authorization_ID`), so the phrase is inferred and kept narrow: a whole-text
- * match, never a substring — "Job not found", "Authorization ID not found" and every other error
- * record stop the run with Spectrum's message. See docs/spectrum-reads.md.
- */
-const NO_RECORDS_TEXT = /^no (records?|data|rows?)( found)?\.?$/i;
-/** Codes that mean "not authorised": `A` (spectrum-sde.md) and `E` (the help page's example). */
-const AUTHORISATION_CODES = new Set(['A', 'E']);
+export { SPECTRUM_SERVICES, SPECTRUM_TYPES_NAMESPACE, toCapturedEnvelope } from './spectrum-soap.bindings';
+export type { SpectrumService } from './spectrum-soap.bindings';
+export { isNoRecordsAnswer } from './spectrum-soap.answers';
 
 /**
  * The Spectrum Data Exchange client: GetJob, GetPhase(Enhanced) and AddPhase over SOAP.
@@ -163,7 +116,7 @@ export class SpectrumSoapClient {
    */
   async getJobs(status: '' | 'C' = ''): Promise<SpectrumJob[]> {
     const records = await this.call('GetJob', { pCompany_Code: this.options.companyCode, pStatus_Code: status });
-    return this.rows('GetJob', records, 'Job_Number', (r, note) => toJob(r, note));
+    return rowsOf('GetJob', records, 'Job_Number', (r, note) => toJob(r, note));
   }
 
   /**
@@ -196,7 +149,7 @@ export class SpectrumSoapClient {
         pJob_Number: jobNumber,
         pStatus_Code: status,
       });
-      rows.push(...this.rows(service, records, 'Phase_Code', map).filter((row) => sameJob(row.jobNumber, jobNumber)));
+      rows.push(...rowsOf(service, records, 'Phase_Code', map).filter((row) => sameJob(row.jobNumber, jobNumber)));
     }
     return rows;
   }
@@ -237,7 +190,7 @@ export class SpectrumSoapClient {
   /** One call with retries; resolves with the records of a complete answer. */
   private async call(service: SpectrumService, params: Record<string, string | undefined>): Promise<RawRecord[]> {
     const binding = this.ready?.get(service) ?? (await this.loadBindings()).get(service)!;
-    const args = this.buildArgs(binding, params);
+    const args = buildArgs(binding, params, this.options.authorizationId);
     return withSpectrumRetries(service, this.options.retry, () => this.attempt(binding, args), {
       onRetry: (error, attempt, delay) =>
         this.logger.warn(`${service} attempt ${attempt} failed (${error.name}); retrying in ${delay} ms: ${error.message}`),
@@ -259,7 +212,7 @@ export class SpectrumSoapClient {
         binding.service,
       );
     }
-    return this.readAnswer(binding.service, answer);
+    return readAnswer(binding.service, answer);
   }
 
   private async send(binding: ServiceBinding, args: Record<string, string>): Promise<{ answer: HttpAnswer; token?: string }> {
@@ -285,75 +238,13 @@ export class SpectrumSoapClient {
     return { answer: exchange.answer!, token };
   }
 
-  /** Classifies an HTTP answer: fault, HTTP error, non-SOAP body, cut-off body, or records. */
-  private readAnswer(service: SpectrumService, answer: HttpAnswer): RawRecord[] {
-    const scanned = scanSpectrumResponse(answer.body);
-    if (scanned.fault) {
-      throw new SpectrumFaultError(scanned.fault.code, scanned.fault.message, answer.status, service);
-    }
-    if (answer.status < 200 || answer.status >= 300) {
-      throw new SpectrumHttpError(answer.status, excerpt(answer.body), service);
-    }
-    if (!scanned.soap) {
-      if (answer.partial || answer.body.trim() === '') {
-        throw new SpectrumIncompleteResponseError('before-records', 0, service);
-      }
-      throw new SpectrumResponseFormatError(
-        `answered HTTP ${answer.status} without a SOAP envelope: ${excerpt(answer.body)}`,
-        true,
-        service,
-      );
-    }
-    if (!scanned.complete) {
-      throw new SpectrumIncompleteResponseError(scanned.truncation as SpectrumTruncation, scanned.records.length, service);
-    }
-    return scanned.records;
-  }
-
-  /**
-   * Typed rows of a read. Every record with an error code (A, I, M, E, anything but the notes W, G
-   * and S) is an error that stops the read with Spectrum's message — except the one narrow "no
-   * records" answer (NO_RECORDS_TEXT), which means an empty list. A record with no key and a `W`
-   * note says the answer may be incomplete (a public integration saw a trailing W row when a list
-   * exceeded Spectrum's maximum: inferred), so it is an error too, never a shorter list. A record
-   * with no key and no code carries nothing and is skipped.
-   */
-  private rows<T>(
-    service: SpectrumService,
-    records: RawRecord[],
-    keyField: string,
-    map: (record: RawRecord, note?: SpectrumMessage) => T,
-  ): T[] {
-    const rows: T[] = [];
-    for (const record of records) {
-      const message = recordMessage(record);
-      const keyed = field(record, keyField) !== '';
-      if (message && isErrorCode(message.code)) {
-        if (!keyed && isNoRecordsAnswer(message)) continue;
-        throw new SpectrumDataError([message], service);
-      }
-      if (!keyed) {
-        if (message?.code === 'W') throw new SpectrumDataError([{ ...message, message: `${message.message} (the answer may be incomplete)` }], service);
-        if (!hasContent(record)) continue;
-      }
-      rows.push(map(record, message));
-    }
-    return rows;
-  }
-
-  /** Every declared parameter in WSDL order, blank when not given. */
-  private buildArgs(binding: ServiceBinding, params: Record<string, string | undefined>): Record<string, string> {
-    const args: Record<string, string> = {};
-    for (const name of binding.parameters) {
-      const value = name === 'Authorization_ID' ? this.options.authorizationId : params[name];
-      args[name] = value === undefined || value === null ? '' : safeValue(value);
-    }
-    return args;
-  }
-
   private loadBindings(): Promise<Map<SpectrumService, ServiceBinding>> {
     if (!this.bindings) {
-      this.bindings = Promise.all(SPECTRUM_SERVICES.map((service) => this.createBinding(service))).then(
+      this.bindings = Promise.all(
+        SPECTRUM_SERVICES.map((service) =>
+          createBinding(service, { wsdlDir: this.options.wsdlDir, endpoint: this.endpointOf(service), httpClient: this.transport.asSoapHttpClient(service) }),
+        ),
+      ).then(
         (list) => {
           this.ready = new Map(list.map((binding) => [binding.service, binding]));
           return this.ready;
@@ -366,78 +257,6 @@ export class SpectrumSoapClient {
     }
     return this.bindings;
   }
-
-  private async createBinding(service: SpectrumService): Promise<ServiceBinding> {
-    const wsdlPath = path.join(this.options.wsdlDir, `${service}.wsdl`);
-    const endpoint = this.endpointOf(service);
-    const client = await soap.createClientAsync(wsdlPath, {
-      httpClient: this.transport.asSoapHttpClient(service),
-      envelopeKey: 'soap',
-      // `<GetPhase xmlns="…types">` with unprefixed children that inherit it: the form known to work.
-      overrideRootElement: { namespace: '', xmlnsAttributes: [{ name: 'xmlns', value: SPECTRUM_TYPES_NAMESPACE }] },
-      // The WSDL cache is process-wide and soap writes client options into the cached WSDL.
-      disableCache: true,
-    });
-    client.setEndpoint(endpoint);
-    // The WSDL's soapAction is its endpoint URL; ours is the configured one.
-    client.setSOAPAction(endpoint);
-    const description = client.describe() as Record<string, Record<string, Record<string, { input?: object }>>>;
-    const input = description[`${service}Service`]?.[`${service}Port`]?.[service]?.input;
-    if (!input) throw new Error(`${wsdlPath} does not describe ${service}Service/${service}Port/${service}`);
-    const parameters = Object.keys(input);
-    const missing = REQUIRED_PARAMETERS[service].filter((name) => !parameters.includes(name));
-    if (missing.length) throw new Error(`${wsdlPath} lacks the parameter(s) ${missing.join(', ')}`);
-    const invoke = (client as unknown as Record<string, SoapAsyncMethod>)[`${service}Async`].bind(client);
-    return { service, endpoint, parameters, invoke };
-  }
-}
-
-const SOAP_ENVELOPE_OPEN = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">';
-const CDATA_SECTION = /(<!\[CDATA\[[\s\S]*?\]\]>)/;
-const EMPTY_ELEMENT = /<([A-Za-z_][\w.-]*)><\/\1>/g;
-
-/**
- * The request exactly as captured from integrations known to work: no XML declaration, only
- * `xmlns:soap` on the envelope, and blanks as `<GUID/>`. soap adds a declaration and xsi/tns/xsd
- * namespace declarations the request never uses; they are dropped (so is a SOAP header: the client
- * sends none). Text inside CDATA is untouched.
- */
-export function toCapturedEnvelope(xml: string): string {
-  const body = xml.indexOf('<soap:Body>');
-  if (body < 0) throw new Error('soap produced an envelope without <soap:Body>');
-  return (
-    SOAP_ENVELOPE_OPEN +
-    xml
-      .slice(body)
-      .split(CDATA_SECTION)
-      .map((part) => (part.startsWith('<![CDATA[') ? part : part.replace(EMPTY_ELEMENT, '<$1/>')))
-      .join('')
-  );
-}
-
-/**
- * Text as it must reach the soap serialiser, which escapes every value except one that looks like a
- * whole CDATA section (it passes that through raw, which would let such text inject markup). That
- * one value is sent as a proper CDATA section holding exactly the text.
- */
-function safeValue(value: string): string {
-  const text = XML_INVALID.test(value) ? value.replace(XML_INVALID_ALL, '') : value;
-  if (text.startsWith('<![CDATA[') && text.endsWith(']]>')) {
-    return `<![CDATA[${text.replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
-  }
-  return text;
-}
-
-/** True for the narrow "no records" answer: see NO_RECORDS_TEXT. */
-export function isNoRecordsAnswer(message: SpectrumMessage): boolean {
-  return !AUTHORISATION_CODES.has(message.code) && message.column === '' && NO_RECORDS_TEXT.test(message.message.trim());
-}
-
-/** A record with any non-blank field besides the company and the (blank) error fields. */
-function hasContent(record: RawRecord): boolean {
-  return Object.entries(record).some(
-    ([name, value]) => value.trim() !== '' && !/^(Company_Code|Error_Code|Error_Description|Error_Column|error_code|desc|column)$/.test(name),
-  );
 }
 
 /** A job number Spectrum would read as SuperSelect operators: refused before any read. */

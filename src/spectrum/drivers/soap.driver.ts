@@ -1,27 +1,17 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { EXPORT_ERROR_CODES, keptFailingError, rowErrorFromMessages, rowErrorFromSpectrum } from './export.errors';
-import { ExportLedger, LedgerEntry } from './export-ledger';
-import { checkRows, describeRow, ExportRow, jobsOf, PlannedWrite, planExport, RowFlag } from './export-plan';
-import { checkJobs, JobCheck } from './spectrum-check';
-import { SpectrumPermit, SpectrumSemaphore } from './spectrum-concurrency';
-import { SpectrumPhase } from './spectrum-records';
-import { SpectrumRowIndex } from './spectrum-row-index';
-import { SpectrumSoapClient } from './spectrum-soap.client';
-import { SpectrumError, SpectrumRetriesExhaustedError } from './spectrum.errors';
-
-/** Asked before every Spectrum call: an error to stop with (the export lock was lost), or undefined. */
-export interface RunGuard {
-  lostError(): Error | undefined;
-}
-
-/** What one pass over the pending rows left behind. */
-export interface WriteOutcome {
-  /** Set when a transient failure stopped the pass with rows still pending. */
-  interrupted?: Error;
-  /** One line each for the audit note (files written, …). */
-  notes: string[];
-}
+import { Logger } from '@nestjs/common';
+import type { RowExportError, RowExportState } from '../../budgets/submission-row.entity';
+import { AppConfig } from '../../config/app-config';
+import { EXPORT_ERROR_CODES, keptFailingError, rowErrorFromMessages, rowErrorFromSpectrum } from '../export.errors';
+import { ExportLedger, LedgerEntry } from '../export-ledger';
+import { checkRows, describeRow, ExportRow, jobsOf, PlannedWrite, planExport, RowFlag } from '../export-plan';
+import { recordFlags } from './record-flags';
+import { ExportAttemptInfo, ExportSubmission, RunGuard, SpectrumDriver, WriteOutcome } from './spectrum-driver';
+import { checkJobs, JobCheck } from '../spectrum-check';
+import { SpectrumPermit, SpectrumSemaphore } from '../client/spectrum-concurrency';
+import { SpectrumPhase } from '../client/spectrum-records';
+import { SpectrumRowIndex } from '../spectrum-row-index';
+import { SpectrumSoapClient } from '../client/spectrum-soap.client';
+import { SpectrumError, SpectrumRetriesExhaustedError } from '../client/spectrum.errors';
 
 /**
  * Export steps 1–3 over SOAP for the pending rows of one submission: GetJob, GetPhase per job,
@@ -34,9 +24,8 @@ export interface WriteOutcome {
  * other rows carry on. Permanent failures (data errors A/I/M, refused credentials) are kept on
  * their row at once and the other rows carry on.
  */
-@Injectable()
-export class SoapExportWriter {
-  private readonly logger = new Logger(SoapExportWriter.name);
+export class SoapDriver implements SpectrumDriver {
+  private readonly logger = new Logger(SoapDriver.name);
 
   constructor(
     private readonly config: AppConfig,
@@ -44,10 +33,25 @@ export class SoapExportWriter {
     private readonly semaphore: SpectrumSemaphore,
   ) {}
 
+  /** The rows still `pending`, nothing else: a retry or a run after a crash resumes where the last stopped. */
+  rowsToWrite(load: (states: RowExportState[]) => Promise<ExportRow[]>): Promise<ExportRow[]> {
+    return load(['pending']);
+  }
+
+  keptFailing(reason: Error): RowExportError {
+    return keptFailingError('Spectrum kept failing', reason);
+  }
+
+  /** Spectrum answers every AddPhase: reconciliation judges at once. */
+  awaitingImportUntil(): Date | null {
+    return null;
+  }
+
   async write(
+    _submission: ExportSubmission,
     rows: ExportRow[],
     ledger: ExportLedger,
-    attempt: { finalAttempt: boolean } = { finalAttempt: false },
+    attempt: ExportAttemptInfo = { finalAttempt: false },
     guard: RunGuard = { lostError: () => undefined },
   ): Promise<WriteOutcome> {
     const permits = await this.semaphore.acquireUpTo(Math.max(1, Math.min(this.config.spectrum.concurrency, rows.length)));
@@ -153,7 +157,7 @@ export class SoapExportWriter {
           if (!(error instanceof SpectrumError)) throw error;
           if (finalAttempt && error instanceof SpectrumRetriesExhaustedError && error.repeatedIdentically) {
             // The queue's retries are spent too: the fault this row meets is reported as permanent.
-            entry = { rowId: write.row.id, outcome: 'failed', error: keptFailingError('soap', error) };
+            entry = { rowId: write.row.id, outcome: 'failed', error: this.keptFailing(error) };
             if (++keptFailingStreak >= KEPT_FAILING_STREAK) interrupted ??= error;
           } else if (error.transient) {
             interrupted ??= error;
@@ -184,26 +188,4 @@ const KEPT_FAILING_STREAK = 10;
 
 function failed(row: ExportRow, code: string, message: string, column: string | null = null): LedgerEntry {
   return { rowId: row.id, outcome: 'failed', error: { code, message, column } };
-}
-
-/**
- * The rows flagged before the first AddPhase fail with their reason; every other row fails as
- * `blocked`, naming the flags: nothing is written while any is left (the retry checks again).
- */
-export async function recordFlags(flags: RowFlag[], rows: ExportRow[], ledger: ExportLedger): Promise<void> {
-  const byRow = new Map<string, RowFlag[]>();
-  for (const flag of flags) byRow.set(flag.row.id, [...(byRow.get(flag.row.id) ?? []), flag]);
-  const reasons = [...new Set(flags.map((flag) => flag.message))];
-  const summary = `${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more` : ''}`;
-  for (const row of rows) {
-    const own = byRow.get(row.id);
-    const error = own
-      ? { code: own[0].code, message: own.map((flag) => flag.message).join('; '), column: own[0].column }
-      : {
-          code: EXPORT_ERROR_CODES.blocked,
-          message: `Not written: the export writes nothing while ${byRow.size} row(s) need fixing first (${summary})`,
-          column: null,
-        };
-    await ledger.record({ rowId: row.id, outcome: 'failed', error });
-  }
 }
