@@ -3,7 +3,7 @@
 # Node.js 24 LTS ("Krypton", security fixes until April 2028), pinned to an exact release: bump the
 # tag (both stages) when a new 24.x is out. The code also runs on Node.js 20 (package.json engines).
 
-FROM node:24.17.0-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -11,7 +11,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:24.17.0-bookworm-slim AS runtime
+FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     APP_ROLE=all \
     PORT=3000

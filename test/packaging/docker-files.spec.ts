@@ -37,7 +37,7 @@ function instructions(text: string): Instruction[] {
     });
 }
 
-/** `node:24.17.0-bookworm-slim`: a release number down to the patch (or minor for PostgreSQL), never a floating tag. */
+/** `node:24.21.0-bookworm-slim`: a release number down to the patch (or minor for PostgreSQL), never a floating tag. */
 const EXACT_TAG = /^[a-z0-9./-]+:\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?(@sha256:[0-9a-f]{64})?$/;
 
 describe('Dockerfile', () => {
