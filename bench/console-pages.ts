@@ -20,6 +20,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrateUp } from '../src/database/migrate';
+import { ENTITIES } from '../src/entities';
 import { generateToken, hashToken, tokenPrefix } from '../src/users/token';
 
 const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   }
   await recreateDatabase();
-  await migrateUp(DATABASE_URL);
+  await migrateUp(DATABASE_URL, ENTITIES);
   const db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
   const token = await seed(db);

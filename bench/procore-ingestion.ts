@@ -28,10 +28,13 @@ import { tmpdir } from 'node:os';
 import { MikroORM } from '@mikro-orm/postgresql';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { AuditService } from '../src/audit/audit.service';
 import { ormOptions } from '../src/database/mikro-orm.config';
 import { migrateUp } from '../src/database/migrate';
+import { ENTITIES } from '../src/entities';
 import { JobName } from '../src/queue/queue.contract';
+import { AuditEventRepository } from '../src/audit/audit-event.repository';
+import { LockRepository } from '../src/database/lock.repository';
+import { UserRepository } from '../src/users/user.repository';
 import { UsersService } from '../src/users/users.service';
 
 const LINES = Number(process.env.BENCH_LINES ?? 20_000);
@@ -96,7 +99,7 @@ async function recreateDatabase(): Promise<void> {
   } finally {
     await admin.end();
   }
-  await migrateUp(DATABASE_URL);
+  await migrateUp(DATABASE_URL, ENTITIES);
 }
 
 async function query<T extends Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -110,9 +113,9 @@ async function query<T extends Record<string, unknown>>(text: string, params: un
 }
 
 async function createSenderToken(): Promise<string> {
-  const orm = await MikroORM.init(ormOptions(DATABASE_URL));
+  const orm = await MikroORM.init(ormOptions(DATABASE_URL, ENTITIES));
   try {
-    const users = new UsersService(orm.em.fork(), new AuditService());
+    const users = new UsersService(new UserRepository(orm.em), new AuditEventRepository(orm.em), new LockRepository(orm.em, { databaseUrl: DATABASE_URL }));
     const user = await users.create({ email: 'bench.sender@example.com', name: 'Bench Sender', erpPermission: 'standard', canPushToAccounting: false }, { label: 'bench' });
     return (await users.createToken(user.id, { label: 'bench' })).token;
   } finally {

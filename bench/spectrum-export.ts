@@ -22,6 +22,7 @@ import { Client } from 'pg';
 import { createWorkerContext } from '../src/bootstrap';
 import { loadAppConfig } from '../src/config/app-config';
 import { migrateUp } from '../src/database/migrate';
+import { ENTITIES } from '../src/entities';
 import { ReconciliationService } from '../src/reconciliation/reconciliation.service';
 import { SpectrumExporter } from '../src/spectrum/spectrum-exporter.service';
 import { SpectrumSoapClient } from '../src/spectrum/client/spectrum-soap.client';
@@ -82,7 +83,7 @@ async function recreateDatabase(): Promise<void> {
   } finally {
     await admin.end();
   }
-  await migrateUp(DATABASE_URL);
+  await migrateUp(DATABASE_URL, ENTITIES);
 }
 
 async function dropDatabase(): Promise<void> {

@@ -1,12 +1,15 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { BudgetsApiModule } from './budgets/api/budgets-api.module';
 import { BudgetsModule } from './budgets/budgets.module';
 import { ConsoleModule } from './console/console.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
+import { runtimeOptions, Timings } from './config/runtime-options';
 import { ormOptions } from './database/mikro-orm.config';
-import { HealthController } from './health/health.controller';
+import { ENTITIES } from './entities';
+import { HealthModule } from './health/health.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { ProcoreModule } from './procore/procore.module';
 import { JobName } from './queue/queue.contract';
@@ -15,7 +18,6 @@ import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { SecurityModule } from './security/security.module';
 import { SpectrumExportModule } from './spectrum/spectrum-export.module';
-import { SpectrumModule } from './spectrum/spectrum.module';
 import { UsersModule } from './users/users.module';
 
 export interface AppModuleOptions {
@@ -29,38 +31,36 @@ export interface AppModuleOptions {
   backoffScale?: number;
   /** Restrict the workers of this process to these jobs (default: all). */
   jobs?: JobName[];
+  /** Timings tests shorten (give-up ages, lock waits, Procore retries). */
+  timings?: Timings;
 }
 
+/**
+ * The application: configuration (the one global module) and the ORM, then every feature module.
+ * Each module imports what it uses; this one only puts them together.
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(config),
-        MikroOrmModule.forRoot({ ...ormOptions(config.databaseUrl), registerRequestContext: true }),
-        QueueModule.forRoot({
-          redisUrl: config.redisUrl,
-          prefix: options.queuePrefix ?? 'connector',
-          runWorkers: options.runWorkers,
-          jobs: options.jobs,
-          backoffScale: options.backoffScale ?? 1,
-          stuckAfterMinutes: config.schedules.stuckAfterMinutes,
-        }),
+        AppConfigModule.forRoot(config, runtimeOptions(options)),
+        MikroOrmModule.forRoot({ ...ormOptions(config.databaseUrl, ENTITIES), registerRequestContext: true }),
+        QueueModule,
         AuditModule,
         SecurityModule,
-        NotificationsModule,
-        SchedulerModule.forRoot({ enabled: options.runScheduler }),
         UsersModule,
         BudgetsModule,
-        // The semaphore's keys live under the queue prefix, so deployments (and tests) sharing a Redis never share permits.
-        SpectrumModule.forRoot({ keyPrefix: `${options.queuePrefix ?? 'connector'}:spectrum`, backoffScale: options.backoffScale }),
+        NotificationsModule,
+        SchedulerModule.forRoot({ enabled: options.runScheduler }),
         SpectrumExportModule,
         ReconciliationModule,
         ProcoreModule,
+        BudgetsApiModule,
         ConsoleModule,
+        HealthModule,
       ],
-      controllers: [HealthController],
     };
   }
 }

@@ -4,7 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import { AppModule, AppModuleOptions } from './app.module';
-import { HttpExceptionFilter } from './common/http-exception.filter';
+import { HttpExceptionFilter } from './http/http-exception.filter';
 import { jsonBodyGuard } from './common/json-body-guard';
 import { AppConfig } from './config/app-config';
 import { securityHeaders } from './security/security-headers';
@@ -24,6 +24,7 @@ function moduleOptions(config: AppConfig, options: StartOptions): AppModuleOptio
     queuePrefix: options.queuePrefix,
     backoffScale: options.backoffScale,
     jobs: options.jobs,
+    timings: options.timings,
   };
 }
 

@@ -2,21 +2,24 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
-import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { AuditService } from './audit/audit.service';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { AuditEventRepository } from './audit/audit-event.repository';
 import { createWorkerContext } from './bootstrap';
 import { AppConfig, loadAppConfig } from './config/app-config';
-import { JobName } from './queue/queue.contract';
-import { WorkQueue } from './queue/work-queue.service';
-import { SchedulerService } from './scheduler/scheduler.service';
-import { ormOptions } from './database/mikro-orm.config';
 import { checkDatabase } from './database/database-check';
+import { LockRepository } from './database/lock.repository';
 import { migrateUp, pendingSchemaDiff } from './database/migrate';
+import { ormOptions } from './database/mikro-orm.config';
+import { ENTITIES } from './entities';
+import { Outbox } from './queue/outbox';
+import { JobName } from './queue/queue.contract';
+import { SchedulerService } from './scheduler/scheduler.service';
 import { ProcoreClient } from './procore/client/procore-client';
 import { procoreClientOptions } from './procore/client/procore-client.options';
 import { ProcoreUserSync } from './procore/users/procore-user-sync.service';
 import { registerWebhooks, WEBHOOK_NAMESPACE } from './procore/webhooks/webhook-registration';
 import { ERP_PERMISSIONS, ErpPermission } from './users/user.entity';
+import { UserRepository } from './users/user.repository';
 import { MAX_TOKEN_DAYS, presentToken, UsersService } from './users/users.service';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
@@ -68,14 +71,14 @@ const commands: Record<string, Command> = {
   'migration:up': async () => {
     const url = databaseUrl();
     await checkDatabase(url);
-    const applied = await migrateUp(url);
+    const applied = await migrateUp(url, ENTITIES);
     console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'The database is up to date');
   },
 
   'migration:check': async () => {
     const url = databaseUrl();
     await checkDatabase(url);
-    const diff = await pendingSchemaDiff(url);
+    const diff = await pendingSchemaDiff(url, ENTITIES);
     if (diff) {
       console.error(`The schema differs from the entities; create a migration:\n${diff}`);
       process.exitCode = 1;
@@ -88,7 +91,7 @@ const commands: Record<string, Command> = {
     const { values } = parseArgs({ args, options: { name: { type: 'string' } } });
     const url = databaseUrl();
     await checkDatabase(url);
-    const orm = await MikroORM.init(ormOptions(url));
+    const orm = await MikroORM.init(ormOptions(url, ENTITIES));
     try {
       const result = await orm.getMigrator().createMigration('src/database/migrations', false, false, values.name);
       console.log(result.fileName ? `Created src/database/migrations/${result.fileName}; add it to src/database/migrations/index.ts` : 'No changes');
@@ -117,9 +120,9 @@ const commands: Record<string, Command> = {
     if (problems.length) throw new UsageError(problems.join('; '));
     const url = databaseUrl();
     await checkDatabase(url);
-    const orm = await MikroORM.init(ormOptions(url));
+    const orm = await MikroORM.init(ormOptions(url, ENTITIES));
     try {
-      const users = new UsersService(orm.em.fork(), new AuditService());
+      const users = standaloneUsersService(orm, url);
       const actor = { label: 'cli' };
       const user = await users.create(
         {
@@ -223,9 +226,14 @@ const commands: Record<string, Command> = {
   'procore:sync-users': async () => {
     const config = appConfig();
     await checkDatabase(config.databaseUrl);
-    const orm = await MikroORM.init(ormOptions(config.databaseUrl));
+    const orm = await MikroORM.init(ormOptions(config.databaseUrl, ENTITIES));
     try {
-      const sync = new ProcoreUserSync(orm.em.fork(), new ProcoreClient(procoreClientOptions(config), cliLogger), new AuditService());
+      const sync = new ProcoreUserSync(
+        new UserRepository(orm.em),
+        new LockRepository(orm.em, config),
+        new ProcoreClient(procoreClientOptions(config), cliLogger),
+        new AuditEventRepository(orm.em),
+      );
       const result = await sync.sync({ label: 'cli' });
       console.log(
         `Read ${result.read} Procore user(s): ${result.created} created, ${result.updated} updated ` +
@@ -239,13 +247,18 @@ const commands: Record<string, Command> = {
   },
 };
 
+/** The users service on an ORM of its own, outside the application's container (no Redis, no full configuration). */
+function standaloneUsersService(orm: MikroORM, databaseUrl: string): UsersService {
+  return new UsersService(new UserRepository(orm.em), new AuditEventRepository(orm.em), new LockRepository(orm.em, { databaseUrl }));
+}
+
 /** Runs `work` with the users service on its own ORM (no Redis, no full configuration needed). */
 async function withUsers(work: (users: UsersService) => Promise<void>): Promise<void> {
   const url = databaseUrl();
   await checkDatabase(url);
-  const orm = await MikroORM.init(ormOptions(url));
+  const orm = await MikroORM.init(ormOptions(url, ENTITIES));
   try {
-    await work(new UsersService(orm.em.fork(), new AuditService()));
+    await work(standaloneUsersService(orm, url));
   } finally {
     await orm.close(true);
   }
@@ -270,7 +283,7 @@ commands['jobs:run'] = async (args) => {
     const work =
       jobName === JobName.DailySummary
         ? await app.get(SchedulerService).runDailySummaryNow(now)
-        : await app.get(WorkQueue).enqueue(app.get(EntityManager).fork(), jobName, { window: `manual:${now.toISOString()}` }, {
+        : await app.get(Outbox).enqueue(jobName, { window: `manual:${now.toISOString()}` }, {
             dedupeKey: `${jobName}:manual:${now.toISOString()}`,
           });
     console.log(`${work.created ? 'Queued' : 'Already queued'}: ${jobName} (pending work ${work.id}); a running worker processes it.`);

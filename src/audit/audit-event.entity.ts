@@ -1,9 +1,11 @@
 import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { Submission } from '../budgets/submission.entity';
-import { User } from '../users/user.entity';
+import type { Submission } from '../budgets/submission.entity';
+import type { User } from '../users/user.entity';
 
 /**
  * Append-only record of who did what and when. A database trigger refuses UPDATE and DELETE.
+ * It names the submission and the user by entity name: the audit trail sits below the modules it
+ * records (they all write to it), so it imports none of them at run time.
  */
 @Entity({ tableName: 'audit_event' })
 @Index({ properties: ['submission', 'createdAt'] })
@@ -12,10 +14,10 @@ export class AuditEvent {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id: string;
 
-  @ManyToOne(() => Submission, { nullable: true, deleteRule: 'no action', index: false })
+  @ManyToOne('Submission', { nullable: true, deleteRule: 'no action', index: false })
   submission?: Submission | null;
 
-  @ManyToOne(() => User, { nullable: true, deleteRule: 'no action' })
+  @ManyToOne('User', { nullable: true, deleteRule: 'no action' })
   actor?: User | null;
 
   /** Who acted when it was not a user: `system`, `procore`, `spectrum`, `cli`. */

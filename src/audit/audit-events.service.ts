@@ -1,8 +1,7 @@
-import { FilterQuery } from '@mikro-orm/core';
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { presentPerson } from '../budgets/submission.presenter';
+import { presentPerson } from './actor';
 import { AuditEvent } from './audit-event.entity';
+import { AuditEventRepository } from './audit-event.repository';
 
 export function presentAuditEvent(event: AuditEvent) {
   return {
@@ -21,23 +20,10 @@ export function presentAuditEvent(event: AuditEvent) {
 /** Reads the audit trail for admins, newest first. */
 @Injectable()
 export class AuditEvents {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly events: AuditEventRepository) {}
 
   async list(subject: string | undefined, page: number, perPage: number) {
-    const [events, total] = await this.em.findAndCount(AuditEvent, whereSubject(subject), {
-      populate: ['actor'],
-      orderBy: { id: 'desc' },
-      limit: perPage,
-      offset: (page - 1) * perPage,
-    });
+    const [events, total] = await this.events.page(subject, page, perPage);
     return { data: events.map(presentAuditEvent), page, perPage, total };
   }
-}
-
-function whereSubject(subject: string | undefined): FilterQuery<AuditEvent> {
-  if (!subject) return {};
-  const [kind, id] = subject.split(':');
-  if (kind === 'submission') return { submission: id };
-  if (kind === 'token') return { action: { $like: 'token.%' }, data: { tokenId: id } } as FilterQuery<AuditEvent>;
-  return { subject };
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequirePermission } from '../users/auth.decorators';
+import { RequirePermission } from '../common/auth.decorators';
 import { AuditEventsQueryDto } from './audit-events.dto';
 import { AuditEvents } from './audit-events.service';
 

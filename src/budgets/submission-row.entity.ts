@@ -12,9 +12,49 @@ export interface RowExportError {
   column?: string | null;
 }
 
+/** What the export did in Spectrum: created the phase, added a cost type to it, or updated a row. */
+export type SpectrumAction = 'new_phase' | 'new_row' | 'update';
+
 /**
- * One Spectrum job / phase / cost type: the sum of the lines that map to it. Its export state is
- * the export ledger: a row marked `written` is never sent again.
+ * A submission's Spectrum row — one job / phase / cost type, the sum of the lines that map to it —
+ * as all code works with it: the mapping produces it (without the export columns: `NewSpectrumRow`),
+ * the snapshot stores it, the export, the preview and reconciliation read it, the API and the
+ * console show it. The one type of `submission_row`; the entity below only maps it to the table.
+ */
+export interface SpectrumRow {
+  id: string;
+  position: number;
+  /** The row's job, or the submission's when the row names none ('' when neither does). */
+  job: string;
+  phase: string;
+  costType: string;
+  description: string;
+  originalBudget: Cents;
+  revisedEstimate: Cents;
+  lineCount: number;
+  /** Why the row cannot be exported as it is; empty when it can. */
+  problems: string[];
+  /** The export ledger: a row marked `written` is never sent again. */
+  exportState: RowExportState;
+  exportError: RowExportError | null;
+  writtenAt: Date | null;
+  /** What the export did in Spectrum (null until written, and for transfer files). */
+  spectrumAction: SpectrumAction | null;
+  /** A removed row: one an earlier export wrote that this version lacks; the export sets it to 0.00. */
+  removed: boolean;
+  /** For a removed row: the current estimate the earlier export wrote, which this row drops. */
+  removedEstimate: Cents | null;
+}
+
+/** A row as the mapping produces it, before it is stored. */
+export type NewSpectrumRow = Pick<SpectrumRow, 'position' | 'job' | 'phase' | 'costType' | 'description' | 'originalBudget' | 'revisedEstimate' | 'lineCount' | 'problems'>;
+
+/** A row an export wrote, as the removed rows of a later version need it. */
+export type WrittenRow = Pick<SpectrumRow, 'job' | 'phase' | 'costType' | 'description' | 'revisedEstimate' | 'removed'> & { writtenAt: Date };
+
+/**
+ * The table of SpectrumRow. Its export state is the export ledger: a row marked `written` is never
+ * sent again.
  */
 @Entity({ tableName: 'submission_row' })
 @Unique({ properties: ['submission', 'job', 'phase', 'costType'] })
@@ -82,7 +122,6 @@ export class SubmissionRow {
   @Property({ type: MoneyType, nullable: true })
   removedEstimate?: Cents | null;
 
-  /** What the export did in Spectrum: created the phase, added a cost type to it, or updated a row. */
   @Enum({ items: () => ['new_phase', 'new_row', 'update'], type: 'text', nullable: true })
-  spectrumAction?: 'new_phase' | 'new_row' | 'update' | null;
+  spectrumAction?: SpectrumAction | null;
 }

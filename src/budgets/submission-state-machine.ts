@@ -1,16 +1,19 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { Actor, AuditService } from '../audit/audit.service';
-import { ConflictError, NotFoundError } from '../common/app-error';
-import { Submission } from './submission.entity';
-import { SubmissionEvent, SubmissionStatus, TRANSITIONS } from './submission-status';
+import { Actor } from '../audit/actor';
+import { AuditEventRepository } from '../audit/audit-event.repository';
+import { BudgetsException, BudgetsExceptionCode } from './budgets.exception';
+import { SubmissionChanges, SubmissionRepository } from './submission.repository';
+import { statusInWords, SubmissionEvent, SubmissionStatus, TRANSITIONS } from './submission-status';
+import { TransitionWork } from './transition-work';
 
 export interface TransitionRequest {
   event: SubmissionEvent;
   actor: Actor;
   note?: string | null;
   /** Columns set together with the status, in the same conditional update. */
-  changes?: Partial<Pick<Submission, 'decidedBy' | 'decidedAt' | 'rejectionReason' | 'ingestError'>> & Record<string, unknown>;
+  changes?: SubmissionChanges;
+  /** Only if the budget was not unlocked yet (the unlock event). */
+  guard?: { notUnlocked?: boolean };
   data?: Record<string, unknown>;
 }
 
@@ -22,39 +25,41 @@ export interface TransitionResult {
 
 /**
  * The one place that changes a submission's status. A transition is a conditional update
- * (`… where status = :current`) plus an audit event, in the caller's transaction: of two
- * concurrent requests exactly one changes the row; the other gets a ConflictError (409).
+ * (`… where status = :current`), an audit event and the work the transitions table says the event
+ * causes, all in the caller's outbox transaction: of two concurrent requests exactly one changes the
+ * row; the other gets a BudgetsException (TransitionRefused or ChangedMeanwhile).
  */
 @Injectable()
 export class SubmissionStateMachine {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly submissions: SubmissionRepository,
+    private readonly audit: AuditEventRepository,
+    private readonly work: TransitionWork,
+  ) {}
 
   static allows(event: SubmissionEvent, status: SubmissionStatus): boolean {
     return (TRANSITIONS[event].from as readonly SubmissionStatus[]).includes(status);
   }
 
-  async transition(em: EntityManager, submissionId: string, request: TransitionRequest): Promise<TransitionResult> {
+  async transition(submissionId: string, request: TransitionRequest): Promise<TransitionResult> {
     const rule = TRANSITIONS[request.event];
-    const current = await em.findOne(Submission, submissionId, { fields: ['id', 'status'], disableIdentityMap: true });
-    if (!current) throw new NotFoundError(`Budget submission ${submissionId} does not exist`);
-    const from = current.status;
+    const from = await this.submissions.statusOf(submissionId);
+    if (!from) throw new BudgetsException(BudgetsExceptionCode.SubmissionNotFound, `Budget submission ${submissionId} does not exist`);
     if (!SubmissionStateMachine.allows(request.event, from)) {
-      throw new ConflictError(describeRefusal(request.event, from), { status: from });
+      throw new BudgetsException(BudgetsExceptionCode.TransitionRefused, describeRefusal(request.event, from), { status: from });
     }
-    const now = new Date();
-    const updated = await em.nativeUpdate(
-      Submission,
-      { id: submissionId, status: from },
-      { ...(request.changes ?? {}), status: rule.to, statusChangedAt: now, updatedAt: now },
-    );
-    if (updated !== 1) {
-      const latest = await em.findOne(Submission, submissionId, { fields: ['status'], disableIdentityMap: true });
-      throw new ConflictError(
-        `Budget submission ${submissionId} changed while this request ran; it is now ${latest?.status ?? 'gone'}`,
-        { status: latest?.status },
+    if (!(await this.submissions.changeStatus(submissionId, from, rule.to, request.changes, request.guard))) {
+      const latest = await this.submissions.statusOf(submissionId);
+      if (latest === from && request.guard?.notUnlocked) {
+        throw new BudgetsException(BudgetsExceptionCode.AlreadyUnlocked, 'This budget has already been unlocked', { status: from });
+      }
+      throw new BudgetsException(
+        BudgetsExceptionCode.ChangedMeanwhile,
+        `Budget submission ${submissionId} changed while this request ran; it is now ${latest ?? 'gone'}`,
+        { status: latest ?? undefined },
       );
     }
-    const event = this.audit.record(em, {
+    const event = await this.audit.record({
       submissionId,
       actor: request.actor,
       action: request.event,
@@ -63,7 +68,7 @@ export class SubmissionStateMachine {
       note: request.note ?? null,
       data: request.data ?? null,
     });
-    await em.flush();
+    await this.work.record(request.event, submissionId, event.id);
     return { from, to: rule.to, auditEventId: event.id };
   }
 }
@@ -81,9 +86,10 @@ const VERBS: Record<SubmissionEvent, string> = {
   reconciledSynced: 'mark as synced',
   reconciledOutOfSync: 'mark as out of sync',
   acknowledge: 'acknowledge the variance of',
+  unlock: 'unlock',
 };
 
 export function describeRefusal(event: SubmissionEvent, status: SubmissionStatus): string {
   const allowed = TRANSITIONS[event].from.join(' or ');
-  return `Cannot ${VERBS[event]} a budget that is ${status.replace(/_/g, ' ')}; only one that is ${allowed.replace(/_/g, ' ')}`;
+  return `Cannot ${VERBS[event]} a budget that is ${statusInWords(status)}; only one that is ${allowed.replace(/_/g, ' ')}`;
 }

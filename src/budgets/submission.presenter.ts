@@ -1,13 +1,11 @@
-import { formatMoney } from '../common/money';
+import { presentPerson } from '../audit/actor';
 import { AuditEvent } from '../audit/audit-event.entity';
-import { User } from '../users/user.entity';
+import { formatMoney } from '../common/money';
+import { LineOnPage } from './snapshot.repository';
 import { Submission } from './submission.entity';
-import { SubmissionLine } from './submission-line.entity';
-import { SubmissionRow } from './submission-row.entity';
+import { SpectrumRow } from './submission-row.entity';
 
-export function presentPerson(user: User | null | undefined) {
-  return user ? { id: user.id, name: user.name, email: user.email } : null;
-}
+export { presentPerson };
 
 /** The submission as integrators script against it: ids and money as strings. */
 export function presentSubmission(submission: Submission) {
@@ -39,7 +37,7 @@ export function presentSubmission(submission: Submission) {
   };
 }
 
-export function presentLine(line: SubmissionLine) {
+export function presentLine(line: LineOnPage) {
   return {
     procoreLineId: line.procoreLineId ?? null,
     costCode: line.costCode,
@@ -56,11 +54,11 @@ export function presentLine(line: SubmissionLine) {
   };
 }
 
-export function presentRow(row: SubmissionRow) {
+export function presentRow(row: SpectrumRow) {
   return {
-    job: row.job ?? null,
-    phase: row.phase ?? null,
-    costType: row.costType ?? null,
+    job: row.job || null,
+    phase: row.phase || null,
+    costType: row.costType || null,
     description: row.description,
     originalBudget: formatMoney(row.originalBudget),
     revisedEstimate: formatMoney(row.revisedEstimate),

@@ -1,5 +1,5 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
-import { BadRequestError } from './app-error';
+import { InputException, InputExceptionCode } from './connector.exception';
 
 const ID = /^[1-9]\d{0,17}$/;
 
@@ -11,7 +11,7 @@ export function isId(value: unknown): value is string {
 @Injectable()
 export class ParseIdPipe implements PipeTransform<unknown, string> {
   transform(value: unknown): string {
-    if (!isId(value)) throw new BadRequestError(`"${String(value).slice(0, 40)}" is not a valid id: ids are positive whole numbers`);
+    if (!isId(value)) throw new InputException(InputExceptionCode.InvalidId, `"${String(value).slice(0, 40)}" is not a valid id: ids are positive whole numbers`);
     return value;
   }
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CronTime, validateCronExpression } from 'cron';
-import { parseSmtpUrl } from '../notifications/mail-transport';
+import { parseSmtpUrl } from './smtp-url';
 import { Cents, toCents } from '../common/money';
 import { validateEnvironment } from './environment';
 

@@ -2,7 +2,7 @@ import { SubmissionStateMachine } from '../budgets/submission-state-machine';
 import { SubmissionEvent, SubmissionStatus } from '../budgets/submission-status';
 import { ACTION_PERMISSIONS, barredAsSender, BudgetAction, can, mayRetrieve } from '../users/permissions';
 import { User } from '../users/user.entity';
-import { REMAPPABLE_STATUSES } from '../procore/remap/budget-remap.service';
+import { REMAPPABLE_STATUSES } from '../budgets/submission-status';
 
 /** What the console offers on a budget: the state machine's rules and the API's permissions, nothing of its own. */
 export interface OfferedActions {

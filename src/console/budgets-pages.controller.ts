@@ -3,19 +3,27 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Response } from 'express';
-import { BudgetDecisions } from '../budgets/budget-decisions.service';
-import { ReasonDto } from '../budgets/budgets.dto';
+import { ReasonDto } from '../budgets/api/budgets.dto';
+import { BudgetsException, movedOnMeanwhile } from '../budgets/budgets.exception';
+import { AcceptSubmission } from '../budgets/use-cases/accept-submission';
+import { AcknowledgeVariance } from '../budgets/use-cases/acknowledge-variance';
+import { RejectSubmission } from '../budgets/use-cases/reject-submission';
+import { RetrieveSubmission } from '../budgets/use-cases/retrieve-submission';
+import { RetrySubmission } from '../budgets/use-cases/retry-submission';
+import { UnlockSubmission } from '../budgets/use-cases/unlock-submission';
 import { AppConfig } from '../config/app-config';
-import { AppError, BadRequestError, ConflictError, ForbiddenError } from '../common/app-error';
+import { ConnectorException, InputException, InputExceptionCode } from '../common/connector.exception';
 import { ParseIdPipe } from '../common/id';
 import { toCents } from '../common/money';
 import { displayDate } from '../notifications/template-renderer';
 import { ReconciliationReports } from '../reconciliation/reconciliation-reports.service';
 import { csvField, reportToCsv, reportToHtml, text as spreadsheetSafe } from '../reconciliation/reconciliation-report';
 import { BudgetPreview } from '../spectrum/budget-preview.service';
+import { SpectrumException } from '../spectrum/client/spectrum.errors';
+import { UsersException, UsersExceptionCode } from '../users/users.exception';
 import { BudgetRemap } from '../procore/remap/budget-remap.service';
+import { Public } from '../common/auth.decorators';
 import { FanOutRateLimit } from '../security/rate-limits';
-import { Public } from '../users/auth.decorators';
 import { ACTION_PERMISSIONS, barredAsSender, BudgetAction, can, REFUSALS } from '../users/permissions';
 import { offeredActions, PAST_TENSE } from './budget-actions';
 import { ConsoleAuthGuard, Session } from './console-auth.guard';
@@ -30,8 +38,8 @@ const PREVIEW_PER_PAGE = 25;
 
 /**
  * The budget pages of the console. Reads come from the same services as the API; every action
- * goes through BudgetDecisions (the state machine, its audit trail and the work it causes) after
- * the same permission check as the API's route.
+ * goes through the same use case as the API's route (the state machine, its audit trail and the
+ * work it causes), after the same permission check.
  */
 @ApiExcludeController()
 @Public() // Console sessions, not bearer tokens: ConsoleAuthGuard.
@@ -41,7 +49,12 @@ const PREVIEW_PER_PAGE = 25;
 export class BudgetsPagesController {
   constructor(
     private readonly reader: ConsoleBudgetsReader,
-    private readonly decisions: BudgetDecisions,
+    private readonly acceptSubmission: AcceptSubmission,
+    private readonly rejectSubmission: RejectSubmission,
+    private readonly retrySubmission: RetrySubmission,
+    private readonly retrieveSubmission: RetrieveSubmission,
+    private readonly acknowledgeVariance: AcknowledgeVariance,
+    private readonly unlockSubmission: UnlockSubmission,
     private readonly previews: BudgetPreview,
     private readonly remapper: BudgetRemap,
     private readonly reports: ReconciliationReports,
@@ -176,7 +189,8 @@ export class BudgetsPagesController {
     try {
       preview = await this.previews.preview(id);
     } catch (error) {
-      if (error instanceof AppError && error.statusCode === 503) {
+      // Spectrum busy or unreadable: the page says so where the preview would be.
+      if (error instanceof SpectrumException) {
         return this.html(response, this.pages.fragment('preview', { error: error.message }), 503);
       }
       throw error;
@@ -254,32 +268,32 @@ export class BudgetsPagesController {
 
   @Post(':id/accept')
   accept(@Session() s: ActiveSession, @Param('id', ParseIdPipe) id: string, @Res() r: Response) {
-    return this.act(s, id, 'accept', r, () => this.decisions.accept(id, s.user), 'Accepted: the budget is being exported to Spectrum.');
+    return this.act(s, id, 'accept', r, () => this.acceptSubmission.execute({ submissionId: id, user: s.user }), 'Accepted: the budget is being exported to Spectrum.');
   }
 
   @Post(':id/reject')
   async reject(@Session() s: ActiveSession, @Param('id', ParseIdPipe) id: string, @Body() body: Record<string, unknown>, @Res() r: Response) {
-    return this.act(s, id, 'reject', r, async () => this.decisions.reject(id, s.user, await reasonOf(body)), 'Rejected: the budget is unlocked in Procore and its sender is told why.');
+    return this.act(s, id, 'reject', r, async () => this.rejectSubmission.execute({ submissionId: id, user: s.user, reason: await reasonOf(body) }), 'Rejected: the budget is unlocked in Procore and its sender is told why.');
   }
 
   @Post(':id/retry')
   retry(@Session() s: ActiveSession, @Param('id', ParseIdPipe) id: string, @Res() r: Response) {
-    return this.act(s, id, 'retry', r, () => this.decisions.retry(id, s.user), 'Exporting again.');
+    return this.act(s, id, 'retry', r, () => this.retrySubmission.execute({ submissionId: id, user: s.user }), 'Exporting again.');
   }
 
   @Post(':id/retrieve')
   retrieve(@Session() s: ActiveSession, @Param('id', ParseIdPipe) id: string, @Res() r: Response) {
-    return this.act(s, id, 'retrieve', r, () => this.decisions.retrieve(id, s.user), 'Retrieved: the budget is unlocked in Procore.');
+    return this.act(s, id, 'retrieve', r, () => this.retrieveSubmission.execute({ submissionId: id, user: s.user }), 'Retrieved: the budget is unlocked in Procore.');
   }
 
   @Post(':id/acknowledge')
   async acknowledge(@Session() s: ActiveSession, @Param('id', ParseIdPipe) id: string, @Body() body: Record<string, unknown>, @Res() r: Response) {
-    return this.act(s, id, 'acknowledge', r, async () => this.decisions.acknowledge(id, s.user, await reasonOf(body)), 'Variance acknowledged: the budget counts as synced.');
+    return this.act(s, id, 'acknowledge', r, async () => this.acknowledgeVariance.execute({ submissionId: id, user: s.user, reason: await reasonOf(body) }), 'Variance acknowledged: the budget counts as synced.');
   }
 
   @Post(':id/unlock')
   unlock(@Session() s: ActiveSession, @Param('id', ParseIdPipe) id: string, @Res() r: Response) {
-    return this.act(s, id, 'unlock', r, () => this.decisions.unlock(id, s.user), 'Unlock requested: the budget is being unlocked in Procore.');
+    return this.act(s, id, 'unlock', r, () => this.unlockSubmission.execute({ submissionId: id, user: s.user }), 'Unlock requested: the budget is being unlocked in Procore.');
   }
 
   @Post(':id/remap')
@@ -300,19 +314,19 @@ export class BudgetsPagesController {
   private async act(session: ActiveSession, id: string, action: BudgetAction, response: Response, run: () => Promise<unknown>, done: string | (() => string)) {
     try {
       const permission = ACTION_PERMISSIONS[action];
-      if (!can(session.user, permission)) throw new ForbiddenError(REFUSALS[permission]);
+      if (!can(session.user, permission)) throw new UsersException(UsersExceptionCode.NotAllowed, REFUSALS[permission]);
       await run();
       await this.sessions.setFlash(session.id, 'notice', typeof done === 'string' ? done : done());
     } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      await this.sessions.setFlash(session.id, 'error', error instanceof ConflictError ? await this.explainConflict(id, error) : error.message);
+      if (!(error instanceof ConnectorException)) throw error;
+      await this.sessions.setFlash(session.id, 'error', movedOnMeanwhile(error) ? await this.explainConflict(id, error) : error.message);
     }
     response.redirect(303, `/console/budgets/${id}`);
   }
 
-  private async explainConflict(id: string, error: ConflictError): Promise<string> {
+  private async explainConflict(id: string, error: BudgetsException): Promise<string> {
     const latest = await this.reader.latestTransition(id).catch(() => null);
-    if (!latest?.to || !/changed while this request ran|Cannot /.test(error.message)) return error.message;
+    if (!latest?.to) return error.message;
     const who = latest.actor?.name && latest.actor.name !== 'user' ? latest.actor.name : 'The connector';
     const verb = PAST_TENSE[latest.action] ?? latest.action;
     const when = displayDate(new Date(latest.at), this.config.schedules.dailySummaryTz);
@@ -327,7 +341,7 @@ export class BudgetsPagesController {
 async function reasonOf(body: Record<string, unknown>): Promise<string> {
   const dto = plainToInstance(ReasonDto, { reason: body.reason });
   const errors = await validate(dto);
-  if (errors.length) throw new BadRequestError(Object.values(errors[0].constraints ?? {})[0] ?? 'reason is required');
+  if (errors.length) throw new InputException(InputExceptionCode.InvalidInput, Object.values(errors[0].constraints ?? {})[0] ?? 'reason is required');
   return dto.reason;
 }
 

@@ -1,6 +1,6 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppError } from '../common/app-error';
+import { describeException } from '../http/exception-status';
 import { ConsoleRequest, CsrfRefused, SignInRequired } from './console-auth.guard';
 import { ConsolePages } from './console-pages';
 import { signInPath } from './safe-next';
@@ -52,15 +52,9 @@ export class ConsoleExceptionFilter implements ExceptionFilter {
 
 function describe(exception: unknown): { status: number; message: string } {
   if (exception instanceof CsrfRefused) return { status: 403, message: exception.message };
-  if (exception instanceof AppError) return { status: exception.statusCode, message: exception.message };
-  if (exception instanceof HttpException) {
-    const body = exception.getResponse();
-    const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
-    return { status: exception.getStatus(), message: Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message) };
-  }
-  const status = (exception as { status?: number })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) return { status, message: (exception as Error).message };
-  return { status: 500, message: 'Something went wrong on our side; it has been logged. Try again, or use the API.' };
+  const { statusCode, message } = describeException(exception);
+  if (statusCode >= 500 && statusCode < 501) return { status: 500, message: 'Something went wrong on our side; it has been logged. Try again, or use the API.' };
+  return { status: statusCode, message };
 }
 
 function titleOf(status: number): string {

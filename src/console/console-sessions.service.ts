@@ -1,10 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { can } from '../users/permissions';
 import { User } from '../users/user.entity';
 import { ConsoleSession, SignInMethod } from './console-session.entity';
+import { ConsoleSessionRepository } from './console-session.repository';
 
 /** How often a session's last use is written: an idle expiry of at least a minute needs no more. */
 const TOUCH_EVERY_MS = 30_000;
@@ -43,7 +43,7 @@ export function sameSecret(a: string | undefined, b: string | undefined): boolea
 @Injectable()
 export class ConsoleSessions {
   constructor(
-    private readonly em: EntityManager,
+    private readonly sessions: ConsoleSessionRepository,
     private readonly config: AppConfig,
   ) {}
 
@@ -60,19 +60,15 @@ export class ConsoleSessions {
   async create(user: User, method: SignInMethod, apiTokenId?: string | null): Promise<string> {
     const secret = randomSecret();
     const now = new Date();
-    const em = this.em.fork();
-    em.create(ConsoleSession, {
+    await this.sessions.create({
       id: sha256(secret),
-      user: em.getReference(User, user.id),
+      userId: user.id,
       method,
-      apiToken: apiTokenId ? em.getReference('ApiToken', apiTokenId) : null,
+      apiTokenId: apiTokenId ?? null,
       csrfToken: randomSecret(),
       createdAt: now,
-      lastSeenAt: now,
       expiresAt: new Date(now.getTime() + this.config.console.sessionMaxMs),
-      flash: null,
-    } as never);
-    await em.flush();
+    });
     return secret;
   }
 
@@ -80,8 +76,7 @@ export class ConsoleSessions {
   async resolve(secret: string | undefined): Promise<ActiveSession | null> {
     if (!secret || secret.length > 100) return null;
     const id = sha256(secret);
-    const em = this.em.fork();
-    const session = await em.findOne(ConsoleSession, id, { populate: ['user', 'apiToken'] });
+    const session = await this.sessions.find(id);
     if (!session) return null;
     const now = Date.now();
     const ended =
@@ -90,33 +85,31 @@ export class ConsoleSessions {
       !can(session.user, 'view') ||
       (session.apiToken && (session.apiToken.revokedAt || (session.apiToken.expiresAt && session.apiToken.expiresAt.getTime() <= now)));
     if (ended) {
-      await em.nativeDelete(ConsoleSession, { id });
+      await this.sessions.delete(id);
       return null;
     }
     if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
-      await em.nativeUpdate(ConsoleSession, { id }, { lastSeenAt: new Date(now) });
+      await this.sessions.touch(id, new Date(now));
     }
     return { id, user: session.user, csrfToken: session.csrfToken, method: session.method, flash: session.flash ?? null };
   }
 
   async destroy(secret: string | undefined): Promise<void> {
     if (!secret) return;
-    await this.em.fork().nativeDelete(ConsoleSession, { id: sha256(secret) });
+    await this.sessions.delete(sha256(secret));
   }
 
   /** A message for the next page this session sees (after a redirect). */
   async setFlash(sessionId: string, kind: 'notice' | 'error', text: string): Promise<void> {
-    await this.em.fork().nativeUpdate(ConsoleSession, { id: sessionId }, { flash: { kind, text: text.slice(0, 2000) } });
+    await this.sessions.setFlash(sessionId, { kind, text: text.slice(0, 2000) });
   }
 
   async clearFlash(sessionId: string): Promise<void> {
-    await this.em.fork().nativeUpdate(ConsoleSession, { id: sessionId }, { flash: null });
+    await this.sessions.setFlash(sessionId, null);
   }
 
   /** Deletes sessions past their expiry (kept tidy; an expired session is refused regardless). */
   async deleteExpired(): Promise<number> {
-    return this.em.fork().nativeDelete(ConsoleSession, {
-      $or: [{ expiresAt: { $lte: new Date() } }, { lastSeenAt: { $lte: new Date(Date.now() - this.config.console.sessionIdleMs) } }],
-    });
+    return this.sessions.deleteEnded(new Date(Date.now() - this.config.console.sessionIdleMs));
   }
 }

@@ -1,7 +1,9 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { AuditModule } from '../audit/audit.module';
 import { BudgetsModule } from '../budgets/budgets.module';
 import { ReconciliationModule } from '../reconciliation/reconciliation.module';
+import { SecurityModule } from '../security/security.module';
 import { SpectrumExportModule } from '../spectrum/spectrum-export.module';
 import { UsersModule } from '../users/users.module';
 import { ProcoreModule } from '../procore/procore.module';
@@ -11,6 +13,7 @@ import { ConsoleBudgetsReader } from './console-budgets.reader';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsolePages } from './console-pages';
 import { ConsoleRootController } from './console-root.controller';
+import { ConsoleSessionRepository } from './console-session.repository';
 import { ConsoleSessions } from './console-sessions.service';
 import { ProcoreSignIn } from './procore-sign-in';
 import { SignInController } from './sign-in.controller';
@@ -22,9 +25,9 @@ import { WebhooksPageController } from './webhooks-page.controller';
  * one small script) over the same services as the REST API. Sessions live in PostgreSQL.
  */
 @Module({
-  imports: [BudgetsModule, UsersModule, ReconciliationModule, SpectrumExportModule, ProcoreModule],
+  imports: [AuditModule, BudgetsModule, UsersModule, ReconciliationModule, SecurityModule, SpectrumExportModule, ProcoreModule],
   controllers: [ConsoleRootController, SignInController, BudgetsPagesController, UsersPagesController, WebhooksPageController],
-  providers: [ConsoleSessions, ConsolePages, ConsoleAuthGuard, ConsoleExceptionFilter, ConsoleBudgetsReader, ProcoreSignIn],
+  providers: [ConsoleSessionRepository, ConsoleSessions, ConsolePages, ConsoleAuthGuard, ConsoleExceptionFilter, ConsoleBudgetsReader, ProcoreSignIn],
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

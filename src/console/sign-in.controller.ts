@@ -1,14 +1,13 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { EntityManager } from '@mikro-orm/postgresql';
 import type { Request, Response } from 'express';
-import { AuditService } from '../audit/audit.service';
+import { AuditEventRepository } from '../audit/audit-event.repository';
 import { AuthFailureLimiter, TooManyRequests } from '../security/rate-limits';
-import { Public } from '../users/auth.decorators';
+import { Public } from '../common/auth.decorators';
 import { can } from '../users/permissions';
-import { findUsableToken } from '../users/token-authentication';
 import { ApiToken } from '../users/api-token.entity';
 import { User } from '../users/user.entity';
+import { UserRepository } from '../users/user.repository';
 import { ConsoleAuthGuard } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsolePages } from './console-pages';
@@ -38,11 +37,11 @@ const REASONS: Record<string, string> = {
 @Controller('console')
 export class SignInController {
   constructor(
-    private readonly em: EntityManager,
+    private readonly users: UserRepository,
     private readonly sessions: ConsoleSessions,
     private readonly pages: ConsolePages,
     private readonly procore: ProcoreSignIn,
-    private readonly audit: AuditService,
+    private readonly audit: AuditEventRepository,
     private readonly limiter: AuthFailureLimiter,
   ) {}
 
@@ -65,7 +64,7 @@ export class SignInController {
     try {
       this.limiter.assertAllowed(client);
       const token = typeof body.token === 'string' ? body.token.trim() : '';
-      const record = token ? await findUsableToken(this.em.fork(), token) : null;
+      const record = token ? await this.users.findUsableToken(token) : null;
       if (!record) {
         await this.limiter.failed(client);
         return this.renderForm(request, response, 401, next, { kind: 'error', text: 'That API token is not valid, has expired or has been revoked.' });
@@ -118,7 +117,7 @@ export class SignInController {
       throw error;
     }
     // By Procore user id of a linked user only: an email match never grants a session.
-    const user = await this.em.fork().findOne(User, { procoreUserId: identity.id });
+    const user = await this.users.findByProcoreId(identity.id);
     const who = identity.name ?? identity.login ?? `Procore user ${identity.id}`;
     if (!user) {
       return fail(403, `${who} is not linked to a connector user. The Procore user sync links people by their Procore account; ask an admin.`);
@@ -140,9 +139,7 @@ export class SignInController {
     const secret = await this.sessions.create(user, method, apiTokenId);
     // Ended sessions are refused whether or not their rows remain; a sign-in tidies them away.
     await this.sessions.deleteExpired();
-    const em = this.em.fork();
-    this.audit.record(em, { actor: { user: em.getReference(User, user.id) }, action: 'console.sign_in', note: method });
-    await em.flush();
+    await this.audit.record({ actor: { user }, action: 'console.sign_in', note: method });
     writeCookie(response, this.sessions.cookieName, secret, { secure: this.sessions.secureCookies });
     clearCookie(response, SIGN_IN_COOKIE, { secure: this.sessions.secureCookies, path: '/console' });
     response.redirect(303, next);

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Param, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { EntityManager } from '@mikro-orm/postgresql';
 import type { Response } from 'express';
-import { AppError, BadRequestError, ForbiddenError } from '../common/app-error';
+import { Public } from '../common/auth.decorators';
+import { ConnectorException, InputException, InputExceptionCode } from '../common/connector.exception';
 import { ParseIdPipe } from '../common/id';
-import { ApiToken } from '../users/api-token.entity';
-import { Public } from '../users/auth.decorators';
 import { can, REFUSALS } from '../users/permissions';
 import { ERP_PERMISSIONS, ErpPermission } from '../users/user.entity';
+import { UserRepository } from '../users/user.repository';
+import { UsersException, UsersExceptionCode } from '../users/users.exception';
 import { presentToken, presentUser, UserChanges, UsersService } from '../users/users.service';
 import { ConsoleAuthGuard, Session } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
@@ -27,7 +27,7 @@ const USERS_PER_PAGE = 50;
 @Controller('console')
 export class UsersPagesController {
   constructor(
-    private readonly em: EntityManager,
+    private readonly userRecords: UserRepository,
     private readonly users: UsersService,
     private readonly pages: ConsolePages,
     private readonly sessions: ConsoleSessions,
@@ -46,7 +46,7 @@ export class UsersPagesController {
       requireAdmin(session);
       const permission = body.erpPermission;
       if (typeof permission !== 'string' || !(ERP_PERMISSIONS as readonly string[]).includes(permission)) {
-        throw new BadRequestError(`erpPermission must be one of ${ERP_PERMISSIONS.join(', ')}`);
+        throw new InputException(InputExceptionCode.InvalidInput, `erpPermission must be one of ${ERP_PERMISSIONS.join(', ')}`);
       }
       const changes: UserChanges = {
         erpPermission: permission as ErpPermission,
@@ -65,10 +65,10 @@ export class UsersPagesController {
   async issueToken(@Session() session: ActiveSession, @Param('id', ParseIdPipe) id: string, @Body() body: Record<string, unknown>, @Res() response: Response) {
     requireAdmin(session);
     const label = typeof body.label === 'string' ? body.label.trim() : '';
-    if (label.length > 100) throw new BadRequestError('label must be 1 to 100 characters');
+    if (label.length > 100) throw new InputException(InputExceptionCode.InvalidInput, 'label must be 1 to 100 characters');
     const days = typeof body.expiresInDays === 'string' ? body.expiresInDays.trim() : '';
     if (days && (!/^\d{1,4}$/.test(days) || Number(days) < 1 || Number(days) > 3650)) {
-      throw new BadRequestError('expiresInDays must be a whole number of days from 1 to 3650, or empty for no expiry');
+      throw new InputException(InputExceptionCode.InvalidInput, 'expiresInDays must be a whole number of days from 1 to 3650, or empty for no expiry');
     }
     const user = await this.users.get(id);
     const { token } = await this.users.createToken(id, { user: session.user }, { label: label || undefined, expiresInDays: days ? Number(days) : undefined });
@@ -114,9 +114,7 @@ export class UsersPagesController {
   private async model(page: number) {
     const result = await this.users.list(page, USERS_PER_PAGE);
     const ids = result.data.map((user) => user.id);
-    const tokens = ids.length
-      ? await this.em.fork().find(ApiToken, { user: { $in: ids } }, { orderBy: { createdAt: 'desc', id: 'desc' } })
-      : [];
+    const tokens = await this.userRecords.tokensOfUsers(ids);
     const byUser = new Map<string, Array<ReturnType<typeof presentToken>>>();
     for (const token of tokens) byUser.set(token.user.id, [...(byUser.get(token.user.id) ?? []), presentToken(token)]);
     const pages = Math.max(1, Math.ceil(result.total / USERS_PER_PAGE));
@@ -137,12 +135,12 @@ export class UsersPagesController {
     try {
       await this.sessions.setFlash(session.id, 'notice', await run());
     } catch (error) {
-      if (!(error instanceof AppError)) throw error;
+      if (!(error instanceof ConnectorException)) throw error;
       await this.sessions.setFlash(session.id, 'error', error.message);
     }
   }
 }
 
 function requireAdmin(session: ActiveSession): void {
-  if (!can(session.user, 'admin')) throw new ForbiddenError(REFUSALS.admin);
+  if (!can(session.user, 'admin')) throw new UsersException(UsersExceptionCode.NotAllowed, REFUSALS.admin);
 }

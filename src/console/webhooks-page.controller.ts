@@ -1,10 +1,10 @@
 import { Controller, Get, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ForbiddenError } from '../common/app-error';
+import { UsersException, UsersExceptionCode } from '../users/users.exception';
 import { WEBHOOK_EVENT_STATUSES, WebhookEventStatus } from '../procore/webhook-event.entity';
 import { WebhookEventQueries } from '../procore/webhooks/webhook-event-queries.service';
-import { Public } from '../users/auth.decorators';
+import { Public } from '../common/auth.decorators';
 import { can, REFUSALS } from '../users/permissions';
 import { ConsoleAuthGuard, Session } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
@@ -27,7 +27,7 @@ export class WebhooksPageController {
 
   @Get()
   async list(@Session() session: ActiveSession, @Query() query: Record<string, unknown>, @Res() response: Response) {
-    if (!can(session.user, 'admin')) throw new ForbiddenError(REFUSALS.admin);
+    if (!can(session.user, 'admin')) throw new UsersException(UsersExceptionCode.NotAllowed, REFUSALS.admin);
     const status: WebhookEventStatus | undefined =
       query.status === 'all' ? undefined : (WEBHOOK_EVENT_STATUSES as readonly string[]).includes(String(query.status)) ? (query.status as WebhookEventStatus) : 'unusable';
     const page = typeof query.page === 'string' && /^\d{1,5}$/.test(query.page) && Number(query.page) > 0 ? Number(query.page) : 1;

@@ -1,13 +1,15 @@
 import { defineConfig, Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
-/** ORM options for a database URL. Migrations are versioned files, never `schema:update`. */
-export function ormOptions(databaseUrl: string, overrides: Partial<Options> = {}) {
+/**
+ * ORM options for a database URL and the connector's entities (src/entities.ts: the application
+ * names them, the database layer knows none). Migrations are versioned files, never `schema:update`.
+ */
+export function ormOptions(databaseUrl: string, entities: NonNullable<Options['entities']>, overrides: Partial<Options> = {}) {
   return defineConfig({
     clientUrl: databaseUrl,
-    entities: ENTITIES,
+    entities,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: true },
     forceUtcTimezone: true,

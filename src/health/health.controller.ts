@@ -1,11 +1,11 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Queue } from 'bull';
 import type { Response } from 'express';
 import { QueueName } from '../queue/queue.contract';
 import { QUEUES } from '../queue/queue.tokens';
-import { Public } from '../users/auth.decorators';
+import { Public } from '../common/auth.decorators';
+import { HealthRepository } from './health.repository';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -14,7 +14,7 @@ const CHECK_TIMEOUT_MS = 2_000;
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly em: EntityManager,
+    private readonly database: HealthRepository,
     @Inject(QUEUES) private readonly queues: Map<QueueName, Queue>,
   ) {}
 
@@ -22,7 +22,7 @@ export class HealthController {
   @Public()
   async check(@Res() response: Response): Promise<void> {
     const [database, redis] = await Promise.all([
-      probe(() => this.em.getConnection().execute('select 1')),
+      probe(() => this.database.ping()),
       probe(() => this.queues.get('maintenance')!.client.ping()),
     ]);
     const ok = database.status === 'up' && redis.status === 'up';

@@ -1,12 +1,11 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
+import { Notifier } from '../budgets/notifier';
 import { AppConfig } from '../config/app-config';
 import { JobHandler } from '../queue/job-handler.decorator';
+import { Outbox } from '../queue/outbox';
 import { JobName, JobPayloads } from '../queue/queue.contract';
-import { WorkQueue } from '../queue/work-queue.service';
 import { Clock } from '../scheduler/clock';
 import { localDate } from '../scheduler/time-window';
-import { Notifier } from './notifier';
 
 const CALENDAR_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -20,9 +19,8 @@ export class DailySummaryJob {
   private readonly logger = new Logger(DailySummaryJob.name);
 
   constructor(
-    private readonly em: EntityManager,
+    private readonly outbox: Outbox,
     private readonly notifier: Notifier,
-    private readonly workQueue: WorkQueue,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
@@ -39,10 +37,8 @@ export class DailySummaryJob {
       this.logger.warn(`Daily summary of ${day} not sent: that day is over in ${this.config.schedules.dailySummaryTz}`);
       return { skipped: `the day ${day} is over` };
     }
-    const em = this.em.fork();
-    const works = await em.transactional((tx) => this.notifier.dailySummary(tx, day));
-    await this.workQueue.dispatch(em, works);
-    return { day, recorded: works.length };
+    const recorded = await this.outbox.transaction(() => this.notifier.dailySummary(day));
+    return { day, recorded };
   }
 }
 

@@ -1,5 +1,5 @@
 import { Cents } from '../common/money';
-import type { VarianceStatus } from '../reconciliation/reconciliation.entity';
+import type { VarianceStatus } from '../budgets/reconciliation.entity';
 
 export type { VarianceStatus };
 

@@ -1,12 +1,15 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditEvent } from '../audit/audit-event.entity';
+import { AuditEventRepository } from '../audit/audit-event.repository';
+import { Notification } from '../budgets/notification.entity';
+import { ReconciliationRepository } from '../budgets/reconciliation.repository';
+import { SnapshotRepository } from '../budgets/snapshot.repository';
 import { Submission } from '../budgets/submission.entity';
-import { SubmissionRow } from '../budgets/submission-row.entity';
+import { SubmissionRepository } from '../budgets/submission.repository';
 import { Cents, toCents } from '../common/money';
-import { Reconciliation } from '../reconciliation/reconciliation.entity';
 import { can } from '../users/permissions';
 import { User } from '../users/user.entity';
+import { UserRepository } from '../users/user.repository';
 import {
   DailySummaryEmail,
   EmailKind,
@@ -20,7 +23,6 @@ import {
   SubmissionSummary,
   VarianceRow,
 } from './email-content';
-import { Notification, NotificationKind } from './notification.entity';
 
 /** One email ready to render: the template kind and its view model. */
 export type EmailToRender = { [K in EmailKind]: { kind: K; model: EmailModels[K] } }[EmailKind];
@@ -43,24 +45,31 @@ export class EmailNotApplicableError extends Error {
  */
 @Injectable()
 export class EmailModelBuilder {
-  async build(em: EntityManager, notification: Notification, now: Date): Promise<EmailToRender> {
+  constructor(
+    private readonly submissions: SubmissionRepository,
+    private readonly snapshots: SnapshotRepository,
+    private readonly reconciliations: ReconciliationRepository,
+    private readonly audit: AuditEventRepository,
+    private readonly users: UserRepository,
+  ) {}
+
+  async build(notification: Notification, now: Date): Promise<EmailToRender> {
     const recipient = { name: notification.recipientName?.trim() || null };
     switch (notification.kind) {
       case 'daily_summary':
-        return { kind: 'daily-summary', model: await this.dailySummary(em, notification, recipient, now) };
+        return { kind: 'daily-summary', model: await this.dailySummary(notification, recipient, now) };
       case 'rejected':
-        return { kind: 'rejected', model: await this.rejected(em, notification, recipient) };
+        return { kind: 'rejected', model: await this.rejected(notification, recipient) };
       case 'resent':
-        return { kind: 're-sent', model: await this.reSent(em, notification, recipient) };
+        return { kind: 're-sent', model: await this.reSent(notification, recipient) };
       case 'export_failed':
-        return { kind: 'failed-to-export', model: await this.failedToExport(em, notification, recipient) };
+        return { kind: 'failed-to-export', model: await this.failedToExport(notification, recipient) };
       case 'out_of_sync':
-        return { kind: 'out-of-sync', model: await this.outOfSync(em, notification, recipient) };
+        return { kind: 'out-of-sync', model: await this.outOfSync(notification, recipient) };
     }
   }
 
   private async dailySummary(
-    em: EntityManager,
     notification: Notification,
     recipient: DailySummaryEmail['recipient'],
     now: Date,
@@ -69,56 +78,44 @@ export class EmailModelBuilder {
     // recorded does not get it.
     const userId = notification.recipient?.id;
     if (userId) {
-      const user = await em.findOne(User, userId);
+      const user = await this.users.findById(userId);
       if (!user || !isSubscribedApprover(user)) {
         throw new EmailNotApplicableError('not sent: the recipient is no longer a subscribed approver');
       }
     }
-    const submissions = await em.find(
-      Submission,
-      { status: 'ready_to_export' },
-      { populate: ['sentBy'], orderBy: { sentAt: 'asc', id: 'asc' } },
-    );
+    const submissions = await this.submissions.awaitingAcceptance();
     if (!submissions.length) throw new EmailNotApplicableError('not sent: no budget awaits acceptance any more');
-    const jobs = await this.jobsOf(em, submissions.map((s) => s.id));
+    const jobs = await this.jobsOf(submissions.map((s) => s.id));
     return { recipient, generatedAt: now, submissions: submissions.map((s) => summarize(s, jobs.get(s.id))) };
   }
 
-  private async rejected(em: EntityManager, notification: Notification, recipient: RejectedEmail['recipient']): Promise<RejectedEmail> {
-    const submission = await this.submission(em, notification, ['sentBy', 'decidedBy']);
-    const event = await this.cause(em, notification);
+  private async rejected(notification: Notification, recipient: RejectedEmail['recipient']): Promise<RejectedEmail> {
+    const submission = await this.submission(notification);
+    const event = await this.cause(notification);
     const by = event?.actor ?? submission.decidedBy ?? null;
     return {
       recipient,
-      submission: await this.summary(em, submission),
+      submission: await this.summary(submission),
       rejectedBy: person(by) ?? { name: event ? labelOf(event) : 'An approver', email: null },
       rejectedAt: event?.createdAt ?? submission.decidedAt ?? submission.statusChangedAt,
       reason: submission.rejectionReason ?? event?.note ?? '(no reason was recorded)',
     };
   }
 
-  private async reSent(em: EntityManager, notification: Notification, recipient: ReSentEmail['recipient']): Promise<ReSentEmail> {
-    const submission = await this.submission(em, notification, ['sentBy']);
-    const previous = await em.findOne(
-      Submission,
-      { procoreProjectId: submission.procoreProjectId, id: { $lt: submission.id }, status: { $in: ['rejected', 'retrieved'] } },
-      { populate: ['decidedBy'], orderBy: { id: 'desc' } },
-    );
+  private async reSent(notification: Notification, recipient: ReSentEmail['recipient']): Promise<ReSentEmail> {
+    const submission = await this.submission(notification);
+    const previous = await this.submissions.previousEnded(submission.id);
     if (!previous) {
       throw new EmailNotApplicableError(
         `cannot describe the re-send: project ${submission.procoreProjectId} has no earlier rejected or retrieved submission`,
       );
     }
     const status = previous.status as 'rejected' | 'retrieved';
-    const ended = await em.findOne(
-      AuditEvent,
-      { submission: previous.id, toStatus: status },
-      { populate: ['actor'], orderBy: { id: 'desc' } },
-    );
+    const ended = await this.audit.latestInto(previous.id, status);
     return {
       recipient,
       submission: {
-        ...(await this.summary(em, submission)),
+        ...(await this.summary(submission)),
         originalBudget: submission.originalBudget,
         budgetChanges: submission.budgetChanges,
       },
@@ -131,27 +128,23 @@ export class EmailModelBuilder {
     };
   }
 
-  private async failedToExport(
-    em: EntityManager,
-    notification: Notification,
-    recipient: FailedToExportEmail['recipient'],
-  ): Promise<FailedToExportEmail> {
-    const submission = await this.submission(em, notification, ['sentBy']);
-    const event = await this.cause(em, notification);
-    const rows = await em.find(SubmissionRow, { submission: submission.id }, { orderBy: { position: 'asc', id: 'asc' } });
+  private async failedToExport(notification: Notification, recipient: FailedToExportEmail['recipient']): Promise<FailedToExportEmail> {
+    const submission = await this.submission(notification);
+    const event = await this.cause(notification);
+    const rows = await this.snapshots.rows(submission.id);
     const errors: ExportRowError[] = rows
       .filter((row) => row.exportState === 'failed' || row.exportError)
       .map((row) => ({
-        job: row.job ?? submission.job ?? '',
-        phase: row.phase ?? '',
-        costType: row.costType ?? '',
+        job: row.job,
+        phase: row.phase,
+        costType: row.costType,
         code: row.exportError?.code || null,
         message: row.exportError?.message || 'not written (no error detail was recorded)',
         column: row.exportError?.column || null,
       }));
     return {
       recipient,
-      submission: await this.summary(em, submission),
+      submission: await this.summary(submission),
       failedAt: event?.createdAt ?? submission.statusChangedAt,
       rowsWritten: rows.filter((row) => row.exportState === 'written').length,
       rowsTotal: rows.length,
@@ -159,13 +152,9 @@ export class EmailModelBuilder {
     };
   }
 
-  private async outOfSync(em: EntityManager, notification: Notification, recipient: OutOfSyncEmail['recipient']): Promise<OutOfSyncEmail> {
-    const submission = await this.submission(em, notification, ['sentBy']);
-    const report = await em.findOne(
-      Reconciliation,
-      { submission: submission.id, outcome: 'out_of_sync' },
-      { orderBy: { ranAt: 'desc', id: 'desc' } },
-    );
+  private async outOfSync(notification: Notification, recipient: OutOfSyncEmail['recipient']): Promise<OutOfSyncEmail> {
+    const submission = await this.submission(notification);
+    const report = await this.reconciliations.latest(submission.id, 'out_of_sync');
     if (!report) throw new EmailNotApplicableError(`budget submission ${submission.id} has no out-of-sync reconciliation report`);
     const variances: VarianceRow[] = report.rows
       .filter((row) => row.status !== 'matched')
@@ -181,7 +170,7 @@ export class EmailModelBuilder {
       }));
     return {
       recipient,
-      submission: await this.summary(em, submission),
+      submission: await this.summary(submission),
       reconciledAt: report.ranAt,
       spectrumCompany: report.companyCode,
       variances,
@@ -194,32 +183,26 @@ export class EmailModelBuilder {
     };
   }
 
-  private async submission(em: EntityManager, notification: Notification, populate: Array<'sentBy' | 'decidedBy'>): Promise<Submission> {
+  private async submission(notification: Notification): Promise<Submission> {
     const id = notification.submission?.id;
-    const submission = id ? await em.findOne(Submission, id, { populate }) : null;
+    const submission = id ? await this.submissions.findWithPeople(id) : null;
     if (!submission) throw new EmailNotApplicableError(`the ${notification.kind} notification names no existing budget submission`);
     return submission;
   }
 
-  private async cause(em: EntityManager, notification: Notification): Promise<AuditEvent | null> {
+  private async cause(notification: Notification): Promise<AuditEvent | null> {
     if (!notification.auditEventId) return null;
-    return em.findOne(AuditEvent, notification.auditEventId, { populate: ['actor'] });
+    return this.audit.findById(notification.auditEventId);
   }
 
-  private async summary(em: EntityManager, submission: Submission): Promise<SubmissionSummary> {
-    return summarize(submission, (await this.jobsOf(em, [submission.id])).get(submission.id));
+  private async summary(submission: Submission): Promise<SubmissionSummary> {
+    return summarize(submission, (await this.jobsOf([submission.id])).get(submission.id));
   }
 
   /** The Spectrum jobs of each submission's rows, comma-separated (a budget may span several). */
-  private async jobsOf(em: EntityManager, submissionIds: string[]): Promise<Map<string, string>> {
-    if (!submissionIds.length) return new Map();
-    const rows = await em.execute<Array<{ submission_id: string; jobs: string }>>(
-      `select submission_id, string_agg(distinct job, ', ' order by job) as jobs
-       from submission_row where submission_id in (${submissionIds.map(() => '?').join(', ')}) and job is not null and job <> ''
-       group by submission_id`,
-      submissionIds,
-    );
-    return new Map(rows.map((row) => [String(row.submission_id), row.jobs]));
+  private async jobsOf(submissionIds: string[]): Promise<Map<string, string>> {
+    const jobs = await this.snapshots.jobsOf(submissionIds);
+    return new Map([...jobs].map(([id, list]) => [id, list.join(', ')]));
   }
 }
 

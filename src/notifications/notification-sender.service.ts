@@ -1,10 +1,9 @@
-import { LockMode } from '@mikro-orm/core';
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
+import { Notification, NotificationKind } from '../budgets/notification.entity';
+import { NotificationRepository } from '../budgets/notification.repository';
 import { AppConfig } from '../config/app-config';
 import { EmailModelBuilder, EmailNotApplicableError, EmailToRender } from './email-models.builder';
 import { classifyMailError, MailAddress, MailDeliveryError, MailTransport } from './mail-transport';
-import { Notification, NotificationKind } from './notification.entity';
 import { RenderedEmail, TemplateRenderer, TemplateRenderError } from './template-renderer';
 
 /** Header that ties a received email to its ledger row. */
@@ -55,7 +54,7 @@ export class NotificationSender {
   private readonly messageIdDomain: string;
 
   constructor(
-    private readonly em: EntityManager,
+    private readonly notifications: NotificationRepository,
     private readonly models: EmailModelBuilder,
     private readonly renderer: TemplateRenderer,
     private readonly transport: MailTransport,
@@ -65,16 +64,16 @@ export class NotificationSender {
   }
 
   async send(notificationId: string): Promise<SendResult> {
-    const step = await this.em.fork().transactional(async (em): Promise<Step> => {
-      const notification = await em.findOne(Notification, notificationId, { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE });
-      if (!notification) {
-        if (await em.count(Notification, { id: notificationId })) return { busy: true };
-        return { result: { outcome: 'skipped', reason: `notification ${notificationId} does not exist` } };
-      }
+    const step = await this.notifications.transaction(async (): Promise<Step> => {
+      const notification = await this.notifications.claim(notificationId);
+      if (notification === 'busy') return { busy: true };
+      if (!notification) return { result: { outcome: 'skipped', reason: `notification ${notificationId} does not exist` } };
       if (notification.state !== 'pending') {
         return { result: { outcome: 'skipped', reason: `notification ${notificationId} is already ${notification.state}` } };
       }
-      return this.deliver(em, notification);
+      const delivered = await this.deliver(notification);
+      await this.notifications.save();
+      return delivered;
     });
 
     if ('busy' in step) throw new NotificationBusyError(notificationId);
@@ -86,14 +85,14 @@ export class NotificationSender {
   }
 
   /** Renders and sends a locked, pending notification; records the outcome on it. */
-  private async deliver(em: EntityManager, notification: Notification): Promise<Step> {
+  private async deliver(notification: Notification): Promise<Step> {
     const now = new Date();
     const { kind } = notification;
     notification.attempts += 1;
 
     let email: RenderedEmail;
     try {
-      email = render(this.renderer, await this.models.build(em, notification, now));
+      email = render(this.renderer, await this.models.build(notification, now));
     } catch (error) {
       if (error instanceof EmailNotApplicableError || error instanceof TemplateRenderError) {
         return this.close(notification, error.message);

@@ -1,23 +1,26 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { BudgetsModule } from '../budgets/budgets.module';
 import { AppConfig, isLoopbackHost } from '../config/app-config';
+import { QueueModule } from '../queue/queue.module';
+import { ClockModule } from '../scheduler/clock.module';
+import { UsersModule } from '../users/users.module';
 import { DailySummaryJob } from './daily-summary.job';
 import { EmailModelBuilder } from './email-models.builder';
 import { MailTransport, smtpRequiresTls } from './mail-transport';
 import { NotificationSender } from './notification-sender.service';
-import { Notifier } from './notifier';
 import { SendNotificationJob } from './send-notification.job';
 import { TemplateRenderer } from './template-renderer';
 
 /**
- * Email notifications: Notifier records what a workflow event owes (in the caller's transaction);
- * the SendNotification and DailySummary jobs render and send it. The renderer compiles every
- * template once at start; the SMTP transport keeps one connection pool per process and closes it
- * on shutdown (MailTransport.onModuleDestroy).
+ * Email notifications: the SendNotification and DailySummary jobs render and send what the
+ * notification ledger holds (the budgets module's Notifier records what each workflow event owes,
+ * in its transaction). The renderer compiles every template once at start; the SMTP transport keeps
+ * one connection pool per process and closes it on shutdown (MailTransport.onModuleDestroy).
  */
-@Global()
 @Module({
+  imports: [AuditModule, BudgetsModule, ClockModule, QueueModule, UsersModule],
   providers: [
-    Notifier,
     EmailModelBuilder,
     NotificationSender,
     SendNotificationJob,
@@ -40,6 +43,6 @@ import { TemplateRenderer } from './template-renderer';
       inject: [AppConfig],
     },
   ],
-  exports: [Notifier, NotificationSender, TemplateRenderer, MailTransport],
+  exports: [NotificationSender, TemplateRenderer, MailTransport],
 })
 export class NotificationsModule {}

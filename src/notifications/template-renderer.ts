@@ -1,3 +1,7 @@
+/*
+ * Longer than 400 lines because the renderer, its Handlebars helpers and the start-up check of
+ * every template share one environment per format (HTML, text); each function is short.
+ */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';

@@ -1,6 +1,6 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { JobContext, JobHandler } from '../queue/job-handler.decorator';
+import { PendingWorkRepository } from '../queue/pending-work.repository';
 import { JobName, JobPayloads } from '../queue/queue.contract';
 import { BudgetIngestion } from './ingestion/budget-ingestion.service';
 import { ProjectPoller } from './polling/project-poller.service';
@@ -17,7 +17,7 @@ import { WebhookProcessor } from './webhooks/webhook-processor.service';
 @Injectable()
 export class ProcoreJobs {
   constructor(
-    private readonly em: EntityManager,
+    private readonly pendingWork: PendingWorkRepository,
     private readonly ingestion: BudgetIngestion,
     private readonly webhooks: WebhookProcessor,
     private readonly poller: ProjectPoller,
@@ -54,14 +54,7 @@ export class ProcoreJobs {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof ProcoreRateLimitError) {
-        await this.em
-          .fork()
-          .execute(`update pending_work set available_at = greatest(available_at, ?) where id = ? and state = 'pending'`, [
-            error.retryAt,
-            context.workId,
-          ]);
-      }
+      if (error instanceof ProcoreRateLimitError) await this.pendingWork.holdUntil(context.workId, error.retryAt);
       throw error;
     }
   }

@@ -1,12 +1,12 @@
 import { MikroORM, RequestContext } from '@mikro-orm/core';
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
 import { JOB_HANDLER, JobContext } from './job-handler.decorator';
 import { JOB_DEFINITIONS, JobName, QueueName } from './queue.contract';
+import { Outbox } from './outbox';
+import { PendingWorkRepository } from './pending-work.repository';
 import { QueueConnections } from './queue-connections';
-import { WorkQueue } from './work-queue.service';
 import { QUEUE_OPTIONS, QUEUES, QueueModuleOptions } from './queue.tokens';
 
 type BoundHandler = { owner: string; run: (payload: unknown, context: JobContext) => Promise<unknown> };
@@ -30,7 +30,8 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(QUEUES) private readonly queues: Map<QueueName, Queue>,
     @Inject(QUEUE_OPTIONS) private readonly options: QueueModuleOptions,
     private readonly connections: QueueConnections,
-    private readonly workQueue: WorkQueue,
+    private readonly pendingWork: PendingWorkRepository,
+    private readonly outbox: Outbox,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -92,31 +93,20 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
    * Marks the work done; when it was requested again while it ran, records it anew (same job,
    * payload and key) and puts that on the queue, so the request is served by a run that began after it.
    */
-  private async finish(em: EntityManager, workId: string): Promise<void> {
-    const again = await em.transactional(async (tx) => {
-      const [done] = await tx.execute<Array<{ job_name: JobName; payload: Record<string, unknown>; dedupe_key: string | null; rerun_requested: boolean }>>(
-        `update pending_work set state = 'done', finished_at = now(), last_error = null, updated_at = now()
-         where id = ? and state = 'pending'
-         returning job_name, payload, dedupe_key, rerun_requested`,
-        [workId],
-      );
-      if (!done?.rerun_requested) return null;
-      this.logger.log(`${done.job_name} #${workId} was requested again while it ran; running it once more`);
-      return this.workQueue.record(tx, done.job_name, done.payload as never, { dedupeKey: done.dedupe_key ?? undefined });
+  private async finish(workId: string): Promise<void> {
+    await this.outbox.transaction(async () => {
+      const done = await this.pendingWork.finish(workId);
+      if (!done?.rerunRequested) return;
+      this.logger.log(`${done.jobName} #${workId} was requested again while it ran; running it once more`);
+      await this.outbox.record(done.jobName, done.payload as never, { dedupeKey: done.dedupeKey ?? undefined });
     });
-    if (again) await this.workQueue.dispatch(em, [again]);
   }
 
   private async run(jobName: JobName, handler: BoundHandler, job: Job): Promise<unknown> {
     const { workId, ...payload } = job.data as { workId: string };
     return RequestContext.create(this.orm.em, async () => {
-      const em = this.orm.em.fork() as EntityManager;
-      const [work] = await em.execute<Array<{ state: string }>>(
-        // A request folded into this work from now on asks for another run (WorkQueue.record).
-        `update pending_work set attempts = attempts + 1, started_at = now(), rerun_requested = false, updated_at = now() where id = ? returning state`,
-        [workId],
-      );
-      if (!work || work.state !== 'pending') return { skipped: true };
+      // A request folded into this work from now on asks for another run (PendingWorkRepository.record).
+      if ((await this.pendingWork.begin(workId)) !== 'pending') return { skipped: true };
       const attempt = job.attemptsMade + 1;
       const context: JobContext = {
         workId,
@@ -126,13 +116,11 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
       };
       try {
         const result = await handler.run(payload, context);
-        await this.finish(em, workId);
+        await this.finish(workId);
         return result ?? null;
       } catch (error) {
         const message = (error as Error)?.message ?? String(error);
-        await em
-          .execute(`update pending_work set last_error = ?, updated_at = now() where id = ?`, [message.slice(0, 2000), workId])
-          .catch(() => undefined);
+        await this.pendingWork.recordError(workId, message).catch(() => undefined);
         this.logger.warn(`${jobName} #${workId} attempt ${attempt} failed: ${message}`);
         throw error;
       }

@@ -1,41 +1,48 @@
-import { DynamicModule, Global, Module, OnModuleDestroy } from '@nestjs/common';
+import { Module, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { Queue } from 'bull';
+import { AppConfig } from '../config/app-config';
+import { RUNTIME_OPTIONS, RuntimeOptions } from '../config/runtime-options';
+import { JobName } from './queue.contract';
+import { Outbox } from './outbox';
+import { PendingWorkRepository } from './pending-work.repository';
 import { PendingWorkSweeper } from './pending-work-sweeper';
-import { QueueName } from './queue.contract';
 import { QueueConnections } from './queue-connections';
 import { QUEUE_OPTIONS, QUEUES, QueueModuleOptions } from './queue.tokens';
 import { QueueWorker } from './queue-worker.service';
 import { WorkQueue } from './work-queue.service';
 
-@Global()
-@Module({})
+function queueOptions(config: AppConfig, runtime: RuntimeOptions): QueueModuleOptions {
+  return {
+    redisUrl: config.redisUrl,
+    prefix: runtime.queuePrefix,
+    runWorkers: runtime.runWorkers,
+    jobs: runtime.jobs as JobName[] | undefined,
+    backoffScale: runtime.backoffScale,
+    stuckAfterMinutes: config.schedules.stuckAfterMinutes,
+  };
+}
+
+/**
+ * The work queues (infrastructure): Bull queues on Redis, the `pending_work` outbox (Outbox is how
+ * every module records and dispatches work), the workers that run each job's one handler, and the
+ * sweeper. Built from AppConfig and the process's RuntimeOptions.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: QUEUE_OPTIONS, useFactory: queueOptions, inject: [AppConfig, RUNTIME_OPTIONS] },
+    { provide: QueueConnections, useFactory: (options: QueueModuleOptions) => new QueueConnections(options), inject: [QUEUE_OPTIONS] },
+    { provide: QUEUES, useFactory: (connections: QueueConnections) => connections.queues, inject: [QueueConnections] },
+    PendingWorkRepository,
+    WorkQueue,
+    Outbox,
+    QueueWorker,
+    PendingWorkSweeper,
+  ],
+  exports: [Outbox, WorkQueue, QUEUES, QUEUE_OPTIONS, PendingWorkRepository, PendingWorkSweeper],
+})
 export class QueueModule implements OnModuleDestroy {
   constructor(private readonly connections: QueueConnections) {}
-
-  static forRoot(options: QueueModuleOptions): DynamicModule {
-    return {
-      module: QueueModule,
-      imports: [DiscoveryModule],
-      providers: [
-        { provide: QUEUE_OPTIONS, useValue: options },
-        { provide: QueueConnections, useFactory: () => new QueueConnections(options) },
-        { provide: QUEUES, useFactory: (connections: QueueConnections) => connections.queues, inject: [QueueConnections] },
-        {
-          provide: WorkQueue,
-          useFactory: (queues: Map<QueueName, Queue>) => {
-            const workQueue = new WorkQueue(queues);
-            workQueue.backoffScale = options.backoffScale;
-            return workQueue;
-          },
-          inject: [QUEUES],
-        },
-        QueueWorker,
-        PendingWorkSweeper,
-      ],
-      exports: [WorkQueue, QUEUES, QUEUE_OPTIONS, PendingWorkSweeper, QueueWorker, QueueConnections],
-    };
-  }
 
   async onModuleDestroy(): Promise<void> {
     await this.connections.close();

@@ -1,14 +1,14 @@
-import { ExportRow } from '../spectrum/export-plan';
+import type { SpectrumRow } from '../budgets/submission-row.entity';
+import { spectrumRow } from '../../test/support/rows';
 import { SpectrumPhase } from '../spectrum/client/spectrum-records';
 import { compareWithSpectrum } from './reconciliation-comparer';
 
 let position = 0;
-function budget(phase: string, costType: string, revised: bigint, options: Partial<ExportRow> = {}): ExportRow {
+function budget(phase: string, costType: string, revised: bigint, options: Partial<SpectrumRow> = {}): SpectrumRow {
   position++;
-  return {
+  return spectrumRow({
     id: String(position),
     position,
-    job: '26-101',
     phase,
     costType,
     description: `Phase ${phase}`,
@@ -16,10 +16,8 @@ function budget(phase: string, costType: string, revised: bigint, options: Parti
     revisedEstimate: revised,
     exportState: 'written',
     spectrumAction: 'new_phase',
-    removed: false,
-    removedEstimate: null,
     ...options,
-  };
+  });
 }
 
 function spectrum(phaseCode: string, costType: string, current: bigint): SpectrumPhase {

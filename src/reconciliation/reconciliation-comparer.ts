@@ -1,8 +1,9 @@
 import { absCents, Cents, formatMoney } from '../common/money';
-import { describeRow, ExportRow } from '../spectrum/export-plan';
+import type { SpectrumRow } from '../budgets/submission-row.entity';
+import { describeRow } from '../spectrum/export-plan';
 import { SpectrumPhase } from '../spectrum/client/spectrum-records';
 import { SpectrumRowIndex } from '../spectrum/spectrum-row-index';
-import { ReconciliationRowResult, VarianceStatus } from './reconciliation.entity';
+import { ReconciliationRowResult, VarianceStatus } from '../budgets/reconciliation.entity';
 
 /**
  * The Job Cost Report check as a pure function: the budget's rows against Spectrum's rows of the
@@ -37,7 +38,7 @@ export interface Comparison {
 
 export interface ComparisonInput {
   /** The submission's rows (job, phase and cost type set), removed rows included. */
-  rows: ExportRow[];
+  rows: SpectrumRow[];
   /** Every row GetPhase returned for the submission's jobs (complete reads only). */
   spectrum: SpectrumPhase[];
   tolerance: Cents;
@@ -57,7 +58,7 @@ export function compareWithSpectrum(input: ComparisonInput): Comparison {
   const index = new SpectrumRowIndex(input.spectrum);
   const ordered = [...input.rows].sort((a, b) => a.position - b.position);
   const located = ordered.map((row) => index.locate(row.job, row.phase, row.costType));
-  const liveByKey = new Map<string, ExportRow[]>();
+  const liveByKey = new Map<string, SpectrumRow[]>();
   ordered.forEach((row, i) => {
     if (row.removed) return;
     const list = liveByKey.get(located[i].key);
@@ -76,10 +77,10 @@ export function compareWithSpectrum(input: ComparisonInput): Comparison {
   let spectrumTotal = 0n;
   let importedRows = 0;
   let nonZeroRows = 0;
-  const differing: ExportRow[] = [];
-  const showsOriginal: ExportRow[] = [];
+  const differing: SpectrumRow[] = [];
+  const showsOriginal: SpectrumRow[] = [];
   let matchedUpdates = 0;
-  const compared: ExportRow[] = [];
+  const compared: SpectrumRow[] = [];
 
   const addSpectrum = (key: string, records: SpectrumPhase[]) => {
     if (seen.has(key)) return;
@@ -215,7 +216,7 @@ function unreadableRow(record: SpectrumPhase): ReconciliationRowResult {
   };
 }
 
-function explain(c: Omit<Comparison, 'explanation'>, input: ComparisonInput, compared: ExportRow[], unreadable: SpectrumPhase[]): string {
+function explain(c: Omit<Comparison, 'explanation'>, input: ComparisonInput, compared: SpectrumRow[], unreadable: SpectrumPhase[]): string {
   const jobs = [...new Set(input.rows.map((row) => row.job))].join(', ') || 'of this budget';
   const tolerance = input.tolerance > 0n ? ` (within the tolerance of ${formatMoney(input.tolerance)})` : '';
   const removed = compared.filter((row) => row.removed).length;

@@ -1,5 +1,5 @@
 import { formatMoney } from '../common/money';
-import { Reconciliation, ReconciliationRowResult, VarianceStatus } from './reconciliation.entity';
+import { Reconciliation, ReconciliationRowResult, VarianceStatus } from '../budgets/reconciliation.entity';
 
 /** The reconciliation report as JSON, CSV and a printable HTML page. */
 

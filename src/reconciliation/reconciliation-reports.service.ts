@@ -1,24 +1,27 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '../common/app-error';
-import { Submission } from '../budgets/submission.entity';
-import { Reconciliation } from './reconciliation.entity';
+import { BudgetsException, BudgetsExceptionCode } from '../budgets/budgets.exception';
+import { ReconciliationRepository } from '../budgets/reconciliation.repository';
+import { SubmissionRepository } from '../budgets/submission.repository';
+import { statusInWords } from '../budgets/submission-status';
 import { presentReport, ReconciliationReport } from './reconciliation-report';
 
-/** Reads stored reconciliation reports for the API. */
+/** Reads stored reconciliation reports for the API and the console. */
 @Injectable()
 export class ReconciliationReports {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly submissions: SubmissionRepository,
+    private readonly reconciliations: ReconciliationRepository,
+  ) {}
 
-  /** The latest report of a submission; 404 when the submission or any report is missing. */
+  /** The latest report of a submission; SubmissionNotFound / NoReconciliationReport when missing. */
   async latest(submissionId: string): Promise<ReconciliationReport> {
-    const em = this.em.fork();
-    const submission = await em.findOne(Submission, submissionId, { fields: ['id', 'projectName', 'status'] });
-    if (!submission) throw new NotFoundError(`Budget submission ${submissionId} does not exist`);
-    const report = await em.findOne(Reconciliation, { submission: submissionId }, { orderBy: { ranAt: 'desc', id: 'desc' } });
+    const submission = await this.submissions.findById(submissionId);
+    if (!submission) throw new BudgetsException(BudgetsExceptionCode.SubmissionNotFound, `Budget submission ${submissionId} does not exist`);
+    const report = await this.reconciliations.latest(submissionId);
     if (!report) {
-      throw new NotFoundError(
-        `Budget submission ${submissionId} has no reconciliation report yet: Spectrum is read back after the budget is exported (it is ${submission.status.replace(/_/g, ' ')})`,
+      throw new BudgetsException(
+        BudgetsExceptionCode.NoReconciliationReport,
+        `Budget submission ${submissionId} has no reconciliation report yet: Spectrum is read back after the budget is exported (it is ${statusInWords(submission.status)})`,
       );
     }
     return presentReport(report, submission);

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { testConfig } from '../../test/support/test-env';
 import { AppConfig } from '../config/app-config';
-import { RecordedWork } from '../queue/work-queue.service';
+import { RecordedWork } from '../queue/pending-work.repository';
 import { Clock } from './clock';
 import { ScheduleRunner } from './schedule-runner.service';
 import { SchedulerService } from './scheduler.service';
@@ -16,7 +16,7 @@ class RecordingScheduler extends SchedulerService {
   readonly fired: Array<{ name: ScheduleName; at: string; work: ScheduledWork }> = [];
 
   constructor(config: AppConfig) {
-    super(null as never, null as never, config);
+    super(null as never, config);
   }
 
   override async enqueue(name: ScheduleName, at: Date): Promise<RecordedWork> {

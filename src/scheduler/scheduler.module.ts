@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { Clock } from './clock';
+import { QueueModule } from '../queue/queue.module';
+import { ClockModule } from './clock.module';
 import { ScheduleRunner } from './schedule-runner.service';
 import { SchedulerService } from './scheduler.service';
 
@@ -18,11 +19,9 @@ export class SchedulerModule {
   static forRoot(options: SchedulerModuleOptions): DynamicModule {
     return {
       module: SchedulerModule,
-      // The Clock is everyone's "now" (the daily summary job reads it too).
-      global: true,
-      imports: options.enabled ? [ScheduleModule.forRoot()] : [],
-      providers: [Clock, SchedulerService, ...(options.enabled ? [ScheduleRunner] : [])],
-      exports: [Clock, SchedulerService],
+      imports: [ClockModule, QueueModule, ...(options.enabled ? [ScheduleModule.forRoot()] : [])],
+      providers: [SchedulerService, ...(options.enabled ? [ScheduleRunner] : [])],
+      exports: [SchedulerService],
     };
   }
 }

@@ -1,8 +1,8 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { Outbox } from '../queue/outbox';
+import { RecordedWork } from '../queue/pending-work.repository';
 import { JobName } from '../queue/queue.contract';
-import { RecordedWork, WorkQueue } from '../queue/work-queue.service';
 import { connectorSchedules, Schedule, ScheduleName } from './schedules';
 import { localDate, previousFireTime } from './time-window';
 
@@ -17,8 +17,7 @@ export class SchedulerService {
   readonly schedules: ReadonlyMap<ScheduleName, Schedule>;
 
   constructor(
-    private readonly em: EntityManager,
-    private readonly workQueue: WorkQueue,
+    private readonly outbox: Outbox,
     config: AppConfig,
   ) {
     this.schedules = new Map(connectorSchedules(config.schedules).map((schedule) => [schedule.name, schedule]));
@@ -56,8 +55,7 @@ export class SchedulerService {
    */
   async runDailySummaryNow(at: Date): Promise<RecordedWork> {
     const day = localDate(at, this.schedule('daily-summary').timeZone);
-    const em = this.em.fork();
-    return this.workQueue.enqueue(em, JobName.DailySummary, { day }, { dedupeKey: `${JobName.DailySummary}:now:${day}` });
+    return this.outbox.enqueue(JobName.DailySummary, { day }, { dedupeKey: `${JobName.DailySummary}:now:${day}` });
   }
 
   /**
@@ -66,10 +64,7 @@ export class SchedulerService {
    */
   async enqueue(name: ScheduleName, at: Date): Promise<RecordedWork> {
     const work = this.schedule(name).workAt(at);
-    const em = this.em.fork();
-    const recorded = await this.workQueue.record(em, work.jobName, work.payload, { dedupeKey: work.dedupeKey, once: true });
-    if (recorded.created) await this.workQueue.dispatch(em, [recorded]);
-    return recorded;
+    return this.outbox.enqueue(work.jobName, work.payload, { dedupeKey: work.dedupeKey, once: true, onlyIfNew: true });
   }
 
   /**

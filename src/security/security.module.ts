@@ -1,10 +1,9 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { AuthFailureLimiter, FAN_OUT, FanOutThrottlerGuard, RATE_WINDOW_MS } from './rate-limits';
 
 /** Rate limits (per process): failed authentication, and the calls that fan out to Spectrum or Procore. */
-@Global()
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({

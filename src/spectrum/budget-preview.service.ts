@@ -1,17 +1,17 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { ServiceUnavailableError } from '../common/app-error';
-import { NotFoundError } from '../common/app-error';
+import { BudgetsException, BudgetsExceptionCode } from '../budgets/budgets.exception';
+import { SnapshotRepository } from '../budgets/snapshot.repository';
+import type { SpectrumRow } from '../budgets/submission-row.entity';
+import { SubmissionRepository } from '../budgets/submission.repository';
 import { formatMoney } from '../common/money';
-import { Submission } from '../budgets/submission.entity';
 import { AppConfig } from '../config/app-config';
-import { actionFor, checkRows, ExportRow, jobsOf, loadExportRows, planExport } from './export-plan';
+import { actionFor, checkRows, jobsOf, planExport } from './export-plan';
 import { checkJobs, JobCheck } from './spectrum-check';
 import { SpectrumPermitTimeoutError, SpectrumSemaphore } from './client/spectrum-concurrency';
 import { SpectrumPhase } from './client/spectrum-records';
 import { SpectrumRowIndex } from './spectrum-row-index';
 import { SpectrumSoapClient } from './client/spectrum-soap.client';
-import { SpectrumError } from './client/spectrum.errors';
+import { SpectrumError, SpectrumException, SpectrumExceptionCode } from './client/spectrum.errors';
 
 export type PreviewChange = 'new' | 'changed' | 'unchanged' | 'removed';
 
@@ -29,17 +29,17 @@ const PERMIT_WAIT_MS = 20_000;
 @Injectable()
 export class BudgetPreview {
   constructor(
-    private readonly em: EntityManager,
+    private readonly submissions: SubmissionRepository,
+    private readonly snapshots: SnapshotRepository,
     private readonly config: AppConfig,
     private readonly client: SpectrumSoapClient,
     private readonly semaphore: SpectrumSemaphore,
   ) {}
 
   async preview(submissionId: string) {
-    const em = this.em.fork();
-    const submission = await em.findOne(Submission, submissionId, { fields: ['id', 'status'] });
-    if (!submission) throw new NotFoundError(`Budget submission ${submissionId} does not exist`);
-    const rows = (await loadExportRows(em, submissionId)).filter((row) => row.job && row.phase && row.costType);
+    const status = await this.submissions.statusOf(submissionId);
+    if (!status) throw new BudgetsException(BudgetsExceptionCode.SubmissionNotFound, `Budget submission ${submissionId} does not exist`);
+    const rows = (await this.snapshots.rows(submissionId)).filter((row) => row.job && row.phase && row.costType);
     const jobs = jobsOf(rows);
     const { checks, phases } = await this.read(jobs);
     const index = new SpectrumRowIndex(phases);
@@ -95,7 +95,7 @@ export class BudgetPreview {
     const problems = [...new Set([...jobProblems.values(), ...flags.map((flag) => flag.message)])];
     return {
       submissionId,
-      status: submission.status,
+      status,
       spectrumCompany: this.client.companyCode,
       readAt: new Date().toISOString(),
       exportable: problems.length === 0,
@@ -116,7 +116,7 @@ export class BudgetPreview {
   }
 
   /** Hints that do not stop the export. */
-  private notes(row: ExportRow, records: SpectrumPhase[], index: SpectrumRowIndex, costTypes: ReadonlySet<string> | null): string[] {
+  private notes(row: SpectrumRow, records: SpectrumPhase[], index: SpectrumRowIndex, costTypes: ReadonlySet<string> | null): string[] {
     const notes: string[] = [];
     const resolved = index.resolvePhase(row.job, row.phase);
     if (resolved.filled && resolved.code) notes.push(`Spectrum stores phase ${row.phase} as ${resolved.code} (filled to the job's phase mask)`);
@@ -148,10 +148,10 @@ export class BudgetPreview {
       );
     } catch (error) {
       if (error instanceof SpectrumPermitTimeoutError) {
-        throw new ServiceUnavailableError('Spectrum is busy with exports right now; try the preview again in a minute');
+        throw new SpectrumException(SpectrumExceptionCode.Busy, 'Spectrum is busy with exports right now; try the preview again in a minute');
       }
       if (error instanceof SpectrumError) {
-        throw new ServiceUnavailableError(`Spectrum could not be read for the preview: ${error.message}`);
+        throw new SpectrumException(SpectrumExceptionCode.Unreadable, `Spectrum could not be read for the preview: ${error.message}`);
       }
       throw error;
     }

@@ -3,11 +3,10 @@ import { ExportLedger } from './export-ledger';
 /** A database whose commits finish only when the test lets them. */
 function slowDatabase() {
   const commits: Array<{ rows: number; finish: () => void }> = [];
-  const em = {
-    execute: (_sql: string, params: unknown[]) =>
-      new Promise<void>((resolve) => commits.push({ rows: params.length / 5, finish: resolve })),
+  const store = {
+    recordOutcomes: (batch: unknown[]) => new Promise<void>((resolve) => commits.push({ rows: batch.length, finish: resolve })),
   };
-  return { em: em as never, commits };
+  return { em: store, commits };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));

@@ -1,13 +1,11 @@
-import { EntityManager } from '@mikro-orm/postgresql';
-import { RowExportError } from '../budgets/submission-row.entity';
-import { SpectrumAction } from './export-plan';
+import type { LedgerEntry } from '../budgets/snapshot.repository';
 
-/** One row's outcome of one AddPhase. */
-export type LedgerEntry =
-  | { rowId: string; outcome: 'written'; action: SpectrumAction | null; at: Date }
-  | { rowId: string; outcome: 'failed'; error: RowExportError }
-  /** Tried, not written (a transient failure): stays pending with the attempt counted. */
-  | { rowId: string; outcome: 'attempted' };
+export type { LedgerEntry };
+
+/** Where the ledger's batches go (SnapshotRepository.recordOutcomes). */
+export interface LedgerStore {
+  recordOutcomes(batch: LedgerEntry[]): Promise<void>;
+}
 
 export interface ExportLedgerOptions {
   /** Rows per UPDATE. */
@@ -42,7 +40,7 @@ export class ExportLedger {
   committed = 0;
 
   constructor(
-    private readonly em: EntityManager,
+    private readonly store: LedgerStore,
     options: ExportLedgerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 250;
@@ -105,25 +103,7 @@ export class ExportLedger {
       });
   }
 
-  private async commit(batch: LedgerEntry[]): Promise<void> {
-    const values: string[] = [];
-    const params: unknown[] = [];
-    for (const entry of batch) {
-      values.push('(?, ?, ?, ?, ?)');
-      if (entry.outcome === 'written') params.push(entry.rowId, 'written', null, entry.at.toISOString(), entry.action);
-      else if (entry.outcome === 'failed') params.push(entry.rowId, 'failed', JSON.stringify(entry.error), null, null);
-      else params.push(entry.rowId, 'pending', null, null, null);
-    }
-    await this.em.execute(
-      `update submission_row r
-          set export_state = v.state,
-              export_error = case when v.state = 'pending' then r.export_error else v.error::jsonb end,
-              written_at = v.written_at::timestamptz,
-              spectrum_action = v.action,
-              export_attempts = r.export_attempts + 1
-         from (values ${values.join(', ')}) as v(id, state, error, written_at, action)
-        where r.id = v.id::bigint and r.export_state = 'pending'`,
-      params,
-    );
+  private commit(batch: LedgerEntry[]): Promise<void> {
+    return this.store.recordOutcomes(batch);
   }
 }

@@ -1,26 +1,15 @@
-import { checkRows, ExportRow, planExport } from './export-plan';
+import type { SpectrumRow } from '../budgets/submission-row.entity';
+import { spectrumRow } from '../../test/support/rows';
+import { checkRows, planExport } from './export-plan';
 import { cutDescription } from './client/spectrum-limits';
 import { SpectrumPhase } from './client/spectrum-records';
 import { SpectrumRowIndex } from './spectrum-row-index';
 
-function row(position: number, phase: string, costType: string, description = '', original = 100n, revised = 150n): ExportRow {
-  return {
-    id: String(position + 1),
-    position,
-    job: '26-101',
-    phase,
-    costType,
-    description,
-    originalBudget: original,
-    revisedEstimate: revised,
-    exportState: 'pending',
-    spectrumAction: null,
-    removed: false,
-    removedEstimate: null,
-  };
+function row(position: number, phase: string, costType: string, description = '', original = 100n, revised = 150n): SpectrumRow {
+  return spectrumRow({ id: String(position + 1), position, phase, costType, description, originalBudget: original, revisedEstimate: revised });
 }
 
-function removedRow(position: number, phase: string, costType: string, dropped = 500n): ExportRow {
+function removedRow(position: number, phase: string, costType: string, dropped = 500n): SpectrumRow {
   return { ...row(position, phase, costType, 'Earlier text', 0n, 0n), removed: true, removedEstimate: dropped };
 }
 
@@ -28,7 +17,7 @@ function phase(phaseCode: string, costType: string, description = 'In Spectrum',
   return { jobNumber: '26-101', phaseCode, costType, description, statusCode, currentEstimateDollars: 0n } as SpectrumPhase;
 }
 
-const planWrites = (rows: ExportRow[], index: SpectrumRowIndex, priceMethodCode: string) => planExport(rows, index, priceMethodCode).writes;
+const planWrites = (rows: SpectrumRow[], index: SpectrumRowIndex, priceMethodCode: string) => planExport(rows, index, priceMethodCode).writes;
 
 describe('planExport', () => {
   const index = new SpectrumRowIndex([phase('03300', 'M'), phase('03300', 'S')]);

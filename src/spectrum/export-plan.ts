@@ -1,6 +1,5 @@
-import { EntityManager } from '@mikro-orm/postgresql';
-import { Cents, toCents } from '../common/money';
-import { RowExportState } from '../budgets/submission-row.entity';
+import type { SpectrumAction, SpectrumRow } from '../budgets/submission-row.entity';
+import { Cents } from '../common/money';
 import { cutDescription } from './client/spectrum-limits';
 import { SpectrumJob } from './client/spectrum-records';
 import { normalizeCode, phaseKey, rowKey, SpectrumRowIndex } from './spectrum-row-index';
@@ -8,35 +7,16 @@ import { normalizeCode, phaseKey, rowKey, SpectrumRowIndex } from './spectrum-ro
 /**
  * What the exporter and the preview know about a row and what Spectrum already holds, the checks
  * that must pass before anything is written, and the AddPhase each row needs (PRODUCT.md, Export
- * step 3). Pure functions plus one fast row read.
+ * step 3). Pure functions over the submission's rows (SpectrumRow).
  */
 
-export type SpectrumAction = 'new_phase' | 'new_row' | 'update';
+export type { SpectrumAction };
 
 export { normalizeCode, rowKey };
 
-/** A submission row as the export works on it (read with plain SQL: 20 000 rows in milliseconds). */
-export interface ExportRow {
-  id: string;
-  position: number;
-  job: string;
-  phase: string;
-  costType: string;
-  description: string;
-  originalBudget: Cents;
-  revisedEstimate: Cents;
-  exportState: RowExportState;
-  /** What the export did in Spectrum (null until written, and for transfer files). */
-  spectrumAction: SpectrumAction | null;
-  /** A removed row (src/spectrum/removed-rows.ts): only Current_Est_Cost 0.00 is sent. */
-  removed: boolean;
-  /** For a removed row: the current estimate an earlier export wrote, which this row drops. */
-  removedEstimate: Cents | null;
-}
-
 /** The AddPhase for one row: every field the connector fills; the client sends the rest empty. */
 export interface PlannedWrite {
-  row: ExportRow;
+  row: SpectrumRow;
   action: SpectrumAction;
   fields: {
     jobNumber: string;
@@ -52,7 +32,7 @@ export interface PlannedWrite {
 
 /** A row that must not be written as it stands; while any is left the export writes nothing. */
 export interface RowFlag {
-  row: ExportRow;
+  row: SpectrumRow;
   code: string;
   message: string;
   column: string | null;
@@ -64,7 +44,7 @@ export interface ExportPlan {
    * Removed rows with nothing to send: Spectrum holds no such row (nothing to drop), or a row of
    * this version sets the same Spectrum row (a code now mapped to the form Spectrum stores).
    */
-  nothingToDo: ExportRow[];
+  nothingToDo: SpectrumRow[];
 }
 
 /** Codes of the flags set before anything is written (the row's export error code when the export stops on them). */
@@ -82,7 +62,7 @@ export function findJob(jobs: SpectrumJob[], jobNumber: string): SpectrumJob | u
 }
 
 /** What AddPhase does to a row given what Spectrum has (its stored form included). */
-export function actionFor(row: Pick<ExportRow, 'job' | 'phase' | 'costType'>, index: SpectrumRowIndex): SpectrumAction {
+export function actionFor(row: Pick<SpectrumRow, 'job' | 'phase' | 'costType'>, index: SpectrumRowIndex): SpectrumAction {
   if (index.find(row.job, row.phase, row.costType).length) return 'update';
   return index.phase(row.job, row.phase) ? 'new_row' : 'new_phase';
 }
@@ -91,7 +71,7 @@ export function actionFor(row: Pick<ExportRow, 'job' | 'phase' | 'costType'>, in
  * Spectrum rows that a row of this version (not a removed one) sets: a removed row on one of them
  * has nothing to do — the live row writes that Spectrum row.
  */
-function liveKeys(rows: ExportRow[], index: SpectrumRowIndex): Set<string> {
+function liveKeys(rows: SpectrumRow[], index: SpectrumRowIndex): Set<string> {
   return new Set(rows.filter((row) => !row.removed).map((row) => index.storedKey(row.job, row.phase, row.costType)));
 }
 
@@ -102,10 +82,10 @@ function liveKeys(rows: ExportRow[], index: SpectrumRowIndex): Set<string> {
  * SPECTRUM_COST_TYPES (when the list is set), and a row Spectrum holds as Complete. The job checks
  * (exists, not Complete) are the caller's: they need GetJob.
  */
-export function checkRows(rows: ExportRow[], index: SpectrumRowIndex, options: { costTypes: ReadonlySet<string> | null }): RowFlag[] {
+export function checkRows(rows: SpectrumRow[], index: SpectrumRowIndex, options: { costTypes: ReadonlySet<string> | null }): RowFlag[] {
   const flags: RowFlag[] = [];
   const live = rows.filter((row) => !row.removed);
-  const byKey = new Map<string, ExportRow[]>();
+  const byKey = new Map<string, SpectrumRow[]>();
   for (const row of live) {
     const key = index.storedKey(row.job, row.phase, row.costType);
     byKey.set(key, [...(byKey.get(key) ?? []), row]);
@@ -163,7 +143,7 @@ export function checkRows(rows: ExportRow[], index: SpectrumRowIndex, options: {
  * rewritten); a row Spectrum has gets none. A removed row sends Current_Est_Cost 0.00 alone. The
  * phase code sent is the form Spectrum stores when it is known (see SpectrumRowIndex).
  */
-export function planExport(rows: ExportRow[], index: SpectrumRowIndex, priceMethodCode: string): ExportPlan {
+export function planExport(rows: SpectrumRow[], index: SpectrumRowIndex, priceMethodCode: string): ExportPlan {
   const ordered = [...rows].sort((a, b) => a.position - b.position);
   const newPhaseText = new Map<string, string>();
   for (const row of ordered) {
@@ -206,57 +186,11 @@ export function planExport(rows: ExportRow[], index: SpectrumRowIndex, priceMeth
   return plan;
 }
 
-export function describeRow(row: Pick<ExportRow, 'phase' | 'costType'>): string {
+export function describeRow(row: Pick<SpectrumRow, 'phase' | 'costType'>): string {
   return `${row.phase.trim()}/${row.costType.trim()}`;
 }
 
 /** Distinct jobs of the rows, in row order. */
-export function jobsOf(rows: Array<Pick<ExportRow, 'job'>>): string[] {
+export function jobsOf(rows: Array<Pick<SpectrumRow, 'job'>>): string[] {
   return [...new Set(rows.map((row) => row.job.trim()))];
-}
-
-interface RowRecord {
-  id: string | number;
-  position: number;
-  job: string | null;
-  phase: string | null;
-  cost_type: string | null;
-  description: string;
-  original_budget: string;
-  revised_estimate: string;
-  export_state: RowExportState;
-  spectrum_action: SpectrumAction | null;
-  removed: boolean;
-  removed_estimate: string | null;
-  submission_job: string | null;
-}
-
-/**
- * The submission's rows in position order, with the row's job (the submission's when the row has
- * none). `states` filters by export state.
- */
-export async function loadExportRows(em: EntityManager, submissionId: string, states?: RowExportState[]): Promise<ExportRow[]> {
-  const filter = states?.length ? `and r.export_state in (${states.map(() => '?').join(', ')})` : '';
-  const records = await em.execute<RowRecord[]>(
-    `select r.id, r.position, r.job, r.phase, r.cost_type, r.description, r.original_budget, r.revised_estimate,
-            r.export_state, r.spectrum_action, r.removed, r.removed_estimate, s.job as submission_job
-       from submission_row r join submission s on s.id = r.submission_id
-      where r.submission_id = ? ${filter}
-      order by r.position, r.id`,
-    [submissionId, ...(states ?? [])],
-  );
-  return records.map((record) => ({
-    id: String(record.id),
-    position: record.position,
-    job: (record.job ?? record.submission_job ?? '').trim(),
-    phase: (record.phase ?? '').trim(),
-    costType: (record.cost_type ?? '').trim(),
-    description: record.description ?? '',
-    originalBudget: toCents(String(record.original_budget)),
-    revisedEstimate: toCents(String(record.revised_estimate)),
-    exportState: record.export_state,
-    spectrumAction: record.spectrum_action ?? null,
-    removed: record.removed === true,
-    removedEstimate: record.removed_estimate === null ? null : toCents(String(record.removed_estimate)),
-  }));
 }

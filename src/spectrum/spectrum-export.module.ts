@@ -1,17 +1,17 @@
 import { Module } from '@nestjs/common';
 import { BudgetsModule } from '../budgets/budgets.module';
+import { DatabaseModule } from '../database/database.module';
 import { BudgetPreview } from './budget-preview.service';
 import { ExportSubmissionJob } from './export-submission.job';
-import { PreviewController } from './preview.controller';
 import { SpectrumExporter } from './spectrum-exporter.service';
+import { SpectrumModule } from './spectrum.module';
 
 /**
  * Export to Spectrum (the ExportSubmission job, through the driver in force) and the export
- * preview. Needs SpectrumModule.forRoot (client, semaphore, driver) imported by the application.
+ * preview. The outcome of each run goes to the budgets module (RecordExportOutcome).
  */
 @Module({
-  imports: [BudgetsModule],
-  controllers: [PreviewController],
+  imports: [BudgetsModule, DatabaseModule, SpectrumModule],
   providers: [SpectrumExporter, ExportSubmissionJob, BudgetPreview],
   exports: [SpectrumExporter, BudgetPreview],
 })

@@ -1,11 +1,9 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthFailureLimiter, TooManyRequests } from '../security/rate-limits';
-import { ApiToken } from './api-token.entity';
-import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from './auth.decorators';
+import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from '../common/auth.decorators';
 import { can, Permission, REFUSALS } from './permissions';
-import { findUsableToken } from './token-authentication';
+import { UserRepository } from './user.repository';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -23,7 +21,7 @@ interface GuardedRequest {
 export class BearerAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly em: EntityManager,
+    private readonly users: UserRepository,
     private readonly limiter: AuthFailureLimiter,
   ) {}
 
@@ -41,15 +39,13 @@ export class BearerAuthGuard implements CanActivate {
         throw new UnauthorizedException('Send an API token as "Authorization: Bearer <token>"');
       }
       // Read on every request, never cached: a revoked or expired token, or a deactivated user, is refused at once.
-      const token = await findUsableToken(this.em, match[1]);
+      const token = await this.users.findUsableToken(match[1]);
       if (!token) {
         await this.limiter.failed(client);
         throw new UnauthorizedException('The API token is not valid, has expired or has been revoked');
       }
       request.user = token.user;
-      if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
-        await this.em.nativeUpdate(ApiToken, { id: token.id }, { lastUsedAt: new Date() });
-      }
+      if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) await this.users.touchToken(token.id);
       const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
       if (permission && !can(token.user, permission)) throw new ForbiddenException(REFUSALS[permission]);
       return true;

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageQueryDto } from '../common/page-query.dto';
 import { ParseIdPipe } from '../common/id';
-import { CurrentUser, RequirePermission } from './auth.decorators';
+import { CurrentUser, RequirePermission } from '../common/auth.decorators';
 import { User } from './user.entity';
 import { CreateTokenDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { presentToken, presentUser, UsersService } from './users.service';

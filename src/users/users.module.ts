@@ -1,12 +1,17 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from '../audit/audit.module';
+import { DatabaseModule } from '../database/database.module';
+import { SecurityModule } from '../security/security.module';
 import { BearerAuthGuard } from './bearer-auth.guard';
+import { UserRepository } from './user.repository';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
+  imports: [AuditModule, DatabaseModule, SecurityModule],
   controllers: [UsersController],
-  providers: [UsersService, { provide: APP_GUARD, useClass: BearerAuthGuard }],
-  exports: [UsersService],
+  providers: [UserRepository, UsersService, { provide: APP_GUARD, useClass: BearerAuthGuard }],
+  exports: [UserRepository, UsersService],
 })
 export class UsersModule {}

@@ -1,12 +1,16 @@
-import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { Actor, AuditService } from '../audit/audit.service';
-import { ConflictError, ForbiddenError, NotFoundError } from '../common/app-error';
-import { LAST_ADMIN_REASON, lockActiveAdmins, otherActiveAdmins } from './active-admins';
+import { Actor } from '../audit/actor';
+import { AuditEventRepository } from '../audit/audit-event.repository';
+import { LockRepository } from '../database/lock.repository';
 import { ApiToken } from './api-token.entity';
 import { can } from './permissions';
 import { generateToken, hashToken, tokenPrefix } from './token';
 import { ErpPermission, LOCALLY_OVERRIDABLE, LocallyOverridable, User } from './user.entity';
+import { UserRepository, UserTakenError } from './user.repository';
+import { UsersException, UsersExceptionCode as Code } from './users.exception';
+
+export const LAST_ADMIN_REASON =
+  'is the last active admin: the connector would have nobody left to manage users and tokens. Make another user an admin first';
 
 export interface NewUser {
   email: string;
@@ -63,34 +67,34 @@ const subjectOf = (userId: string) => `user:${userId}`;
 @Injectable()
 export class UsersService {
   constructor(
-    private readonly em: EntityManager,
-    private readonly audit: AuditService,
+    private readonly users: UserRepository,
+    private readonly audit: AuditEventRepository,
+    private readonly locks: LockRepository,
   ) {}
 
   async list(page: number, perPage: number) {
-    const [users, total] = await this.em.findAndCount(User, {}, { orderBy: { id: 'asc' }, limit: perPage, offset: (page - 1) * perPage });
+    const [users, total] = await this.users.page(page, perPage);
     return { data: users.map(presentUser), page, perPage, total };
   }
 
   async get(id: string): Promise<User> {
-    const user = await this.em.findOne(User, id);
-    if (!user) throw new NotFoundError(`User ${id} does not exist`);
+    const user = await this.users.findById(id);
+    if (!user) throw new UsersException(Code.UserNotFound, `User ${id} does not exist`);
     return user;
   }
 
   /** By id or by email (the CLI accepts either). */
   async find(idOrEmail: string): Promise<User> {
-    const where = /^[1-9]\d{0,17}$/.test(idOrEmail) ? { id: idOrEmail } : { email: idOrEmail.trim().toLowerCase() };
-    const user = await this.em.findOne(User, where);
-    if (!user) throw new NotFoundError(`User ${idOrEmail} does not exist`);
+    const user = /^[1-9]\d{0,17}$/.test(idOrEmail) ? await this.users.findById(idOrEmail) : await this.users.findByEmail(idOrEmail.trim().toLowerCase());
+    if (!user) throw new UsersException(Code.UserNotFound, `User ${idOrEmail} does not exist`);
     return user;
   }
 
   async create(input: NewUser, actor: Actor): Promise<User> {
-    return this.em.transactional(async (em) => {
+    return this.users.transaction(async () => {
       const email = input.email.trim().toLowerCase();
-      if (await em.count(User, { email })) throw new ConflictError(`A user with email ${email} already exists`);
-      const user = em.create(User, {
+      if (await this.users.emailTaken(email)) throw new UsersException(Code.EmailTaken, `A user with email ${email} already exists`);
+      const user = this.users.create({
         email,
         name: input.name.trim(),
         erpPermission: input.erpPermission,
@@ -98,18 +102,15 @@ export class UsersService {
         subscribedToDigest: input.subscribedToDigest ?? true,
         active: true,
         localOverrides: [],
-        createdAt: new Date(),
-        updatedAt: new Date(),
       });
-      await this.flushUnique(em, email);
-      this.audit.record(em, {
+      await this.save(email);
+      await this.audit.record({
         actor,
         action: 'user.create',
         subject: subjectOf(user.id),
         note: email,
         data: { userId: user.id, erpPermission: user.erpPermission, canPushToAccounting: user.canPushToAccounting },
       });
-      await em.flush();
       return user;
     });
   }
@@ -120,15 +121,15 @@ export class UsersService {
    * linked to Procore only later. The last active admin cannot be demoted or deactivated.
    */
   async update(id: string, changes: UserChanges, actor: User): Promise<User> {
-    return this.em.transactional(async (em) => {
+    return this.users.transaction(async () => {
       const fields = Object.keys(changes).filter((key) => changes[key as keyof UserChanges] !== undefined) as Array<keyof UserChanges>;
       if (!can(actor, 'admin') && (actor.id !== id || fields.some((field) => field !== 'subscribedToDigest'))) {
-        throw new ForbiddenError('Only an admin can change users; you can change your own subscribedToDigest');
+        throw new UsersException(Code.NotAllowed, 'Only an admin can change users; you can change your own subscribedToDigest');
       }
-      if (changes.erpPermission !== undefined || changes.active !== undefined) await lockActiveAdmins(em);
-      const user = await em.findOne(User, id);
-      if (!user) throw new NotFoundError(`User ${id} does not exist`);
-      await this.refuseLosingTheLastAdmin(em, user, changes);
+      if (changes.erpPermission !== undefined || changes.active !== undefined) await this.locks.activeAdmins();
+      const user = await this.users.findById(id);
+      if (!user) throw new UsersException(Code.UserNotFound, `User ${id} does not exist`);
+      await this.refuseLosingTheLastAdmin(user, changes);
       const changed: Record<string, { from: unknown; to: unknown }> = {};
       for (const field of fields) {
         const value = field === 'email' ? String(changes.email).toLowerCase() : changes[field];
@@ -141,10 +142,9 @@ export class UsersService {
         }
       }
       if (Object.keys(changed).length) {
-        await this.flushUnique(em, user.email);
+        await this.save(user.email);
         const action = changed.active ? (user.active ? 'user.reactivate' : 'user.deactivate') : 'user.update';
-        this.audit.record(em, { actor: { user: actor }, action, subject: subjectOf(user.id), note: Object.keys(changed).join(', '), data: { userId: user.id, changes: changed } });
-        await em.flush();
+        await this.audit.record({ actor: { user: actor }, action, subject: subjectOf(user.id), note: Object.keys(changed).join(', '), data: { userId: user.id, changes: changed } });
       }
       return user;
     });
@@ -152,29 +152,27 @@ export class UsersService {
 
   /** Creates a token for an active user; the token is returned once and only its hash is kept. */
   async createToken(userId: string, actor: Actor, options: NewToken = {}): Promise<{ token: string; record: ApiToken }> {
-    return this.em.transactional(async (em) => {
-      const user = await em.findOne(User, userId);
-      if (!user) throw new NotFoundError(`User ${userId} does not exist`);
-      if (!user.active) throw new ConflictError(`User ${userId} is deactivated; reactivate the user before issuing a token`);
+    return this.users.transaction(async () => {
+      const user = await this.users.findById(userId);
+      if (!user) throw new UsersException(Code.UserNotFound, `User ${userId} does not exist`);
+      if (!user.active) throw new UsersException(Code.UserDeactivated, `User ${userId} is deactivated; reactivate the user before issuing a token`);
       const token = generateToken();
       const now = new Date();
-      const record = em.create(ApiToken, {
-        user,
+      const record = this.users.createToken(user, {
         tokenHash: hashToken(token),
         tokenPrefix: tokenPrefix(token),
         label: options.label ?? null,
         createdAt: now,
         expiresAt: options.expiresInDays ? new Date(now.getTime() + options.expiresInDays * DAY_MS) : null,
       });
-      await em.flush();
-      this.audit.record(em, {
+      await this.users.save();
+      await this.audit.record({
         actor,
         action: 'token.create',
         subject: subjectOf(user.id),
         note: record.tokenPrefix,
         data: { userId: user.id, tokenId: record.id, label: record.label ?? null, expiresAt: record.expiresAt?.toISOString() ?? null },
       });
-      await em.flush();
       return { token, record };
     });
   }
@@ -182,7 +180,7 @@ export class UsersService {
   /** Every token of a user, newest first, revoked and expired ones included. */
   async listTokens(userId: string): Promise<ApiToken[]> {
     await this.get(userId);
-    return this.em.find(ApiToken, { user: userId }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+    return this.users.tokensOf(userId);
   }
 
   /**
@@ -190,43 +188,43 @@ export class UsersService {
    * changes nothing.
    */
   async revokeToken(userId: string, tokenId: string, actor: Actor): Promise<ApiToken> {
-    return this.em.transactional(async (em) => {
-      const token = await em.findOne(ApiToken, { id: tokenId, user: userId });
-      if (!token) throw new NotFoundError(`User ${userId} has no token ${tokenId}`);
+    return this.users.transaction(async () => {
+      const token = await this.users.findToken(userId, tokenId);
+      if (!token) throw new UsersException(Code.TokenNotFound, `User ${userId} has no token ${tokenId}`);
       if (token.revokedAt) return token;
       token.revokedAt = new Date();
-      this.audit.record(em, {
+      await this.users.save();
+      await this.audit.record({
         actor,
         action: 'token.revoke',
         subject: subjectOf(userId),
         note: token.tokenPrefix,
         data: { userId, tokenId: token.id },
       });
-      await em.flush();
       return token;
     });
   }
 
   /** Only an admin, or the user themselves, may see or revoke a user's tokens. */
   assertAdminOrSelf(actor: User, userId: string): void {
-    if (actor.id !== userId && !can(actor, 'admin')) throw new ForbiddenError("Only an admin, or the token's own user, can see or revoke a user's tokens");
+    if (actor.id !== userId && !can(actor, 'admin')) throw new UsersException(Code.NotAllowed, "Only an admin, or the token's own user, can see or revoke a user's tokens");
   }
 
-  private async refuseLosingTheLastAdmin(em: EntityManager, user: User, changes: UserChanges): Promise<void> {
+  private async refuseLosingTheLastAdmin(user: User, changes: UserChanges): Promise<void> {
     const isActiveAdmin = user.active && user.erpPermission === 'admin';
     const demoted = changes.erpPermission !== undefined && changes.erpPermission !== 'admin';
     const deactivated = changes.active === false;
     if (!isActiveAdmin || !(demoted || deactivated)) return;
-    if ((await otherActiveAdmins(em, user.id)) === 0) {
-      throw new ConflictError(`User ${user.id} (${user.email}) ${LAST_ADMIN_REASON}`);
+    if ((await this.users.countOtherActiveAdmins(user.id)) === 0) {
+      throw new UsersException(Code.LastAdmin, `User ${user.id} (${user.email}) ${LAST_ADMIN_REASON}`);
     }
   }
 
-  private async flushUnique(em: EntityManager, email: string): Promise<void> {
+  private async save(email: string): Promise<void> {
     try {
-      await em.flush();
+      await this.users.save();
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw new ConflictError(`A user with email ${email} already exists`);
+      if (error instanceof UserTakenError) throw new UsersException(Code.EmailTaken, `A user with email ${email} already exists`);
       throw error;
     }
   }

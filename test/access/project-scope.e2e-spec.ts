@@ -1,6 +1,6 @@
 import { BudgetCheck } from '../../src/procore/ingestion/budget-check.service';
 import { JobName } from '../../src/queue/queue.contract';
-import { WorkQueue } from '../../src/queue/work-queue.service';
+import { Outbox } from '../../src/queue/outbox';
 import { resetDatabase, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
@@ -62,7 +62,7 @@ describe('project scope (PROCORE_PROJECT_IDS set)', () => {
   });
 
   it('a poll visits only the projects in scope, and a check of another project is refused without Procore', async () => {
-    await t.get(WorkQueue).enqueue(t.em(), JobName.PollProjects, { window: `test-${Date.now()}` });
+    await t.get(Outbox).enqueue(JobName.PollProjects, { window: `test-${Date.now()}` });
     await waitForIdle([JobName.PollProjects]);
     expect(await sql(`select procore_project_id from submission`)).toEqual([{ procore_project_id: String(SAMPLE_PROJECT_ID) }]);
     standIn.clearLog();
@@ -73,7 +73,7 @@ describe('project scope (PROCORE_PROJECT_IDS set)', () => {
   it('a send recorded before the scope changed ends ingest_failed without locking anything', async () => {
     standIn.setLocked(OUTSIDE, false);
     const submission = await createSubmission(t.em(), { status: 'ingesting', procoreProjectId: String(OUTSIDE), sentBy: sender.user });
-    await t.get(WorkQueue).enqueue(t.em(), JobName.IngestSubmission, { submissionId: submission.id }, { dedupeKey: `ingest:${submission.id}` });
+    await t.get(Outbox).enqueue(JobName.IngestSubmission, { submissionId: submission.id }, { dedupeKey: `ingest:${submission.id}` });
     expect(await waitForIngestion(submission.id)).toMatchObject({ status: 'ingest_failed', ingest_error: REFUSAL, locked_by_connector: false });
     expect(standIn.isLocked(OUTSIDE)).toBe(false);
     expect(procoreWasAsked()).toEqual([]);

@@ -1,11 +1,11 @@
 import { JobName } from '../../src/queue/queue.contract';
-import { WorkQueue } from '../../src/queue/work-queue.service';
+import { Outbox } from '../../src/queue/outbox';
 import { resetDatabase, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { useProcoreApp, waitFor, waitForIdle, waitForIngestion, WEBHOOK_SECRET } from '../procore/procore-test-kit';
+import { useProcoreApp, waitFor, waitForIdle, waitForIngestion, WEBHOOK_SECRET, FAST_PROCORE } from '../procore/procore-test-kit';
 
 const REFUSAL = /You sent this budget.*REQUIRE_INDEPENDENT_APPROVER.*someone else.*You can still reject it/;
 
@@ -48,7 +48,7 @@ describe('separation of duties (REQUIRE_INDEPENDENT_APPROVER=true)', () => {
 
   it("a webhook: the sender is the connector user linked to the webhook's user_id", async () => {
     // The Procore accountant (7002) locks and sends the budget in Procore; they are an approver in the connector too.
-    await t.get(WorkQueue).enqueue(t.em(), JobName.SyncUsers, { window: `test-${Date.now()}` });
+    await t.get(Outbox).enqueue(JobName.SyncUsers, { window: `test-${Date.now()}` });
     await waitForIdle([JobName.SyncUsers]);
     const [accountant] = await sql<{ id: string }>(`select id::text from app_user where procore_user_id = $1`, [String(SAMPLE_USERS.accountant.id)]);
     const token = (await api(t.url, admin.token).post(`/api/v1/users/${accountant.id}/tokens`, {})).body.token;
@@ -67,7 +67,7 @@ describe('separation of duties (REQUIRE_INDEPENDENT_APPROVER=true)', () => {
   });
 
   it('a poll-opened budget has no sender: the rule does not apply', async () => {
-    await t.get(WorkQueue).enqueue(t.em(), JobName.PollProjects, { window: `test-${Date.now()}` });
+    await t.get(Outbox).enqueue(JobName.PollProjects, { window: `test-${Date.now()}` });
     await waitForIdle([JobName.PollProjects, JobName.IngestSubmission]);
     const [submission] = await sql<{ id: string; sent_by_id: string | null; source: string }>(`select id::text, sent_by_id, source from submission`);
     expect(submission).toMatchObject({ sent_by_id: null, source: 'poll' });
@@ -79,7 +79,7 @@ describe('separation of duties off (the default)', () => {
   let t: TestApp;
   beforeAll(async () => {
     await resetDatabase();
-    t = await startTestApp();
+    t = await startTestApp({ timings: FAST_PROCORE });
   });
   afterAll(() => t?.close());
 

@@ -4,7 +4,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import type { Browser, Page } from 'playwright-core';
 import { INestApplication } from '@nestjs/common';
 import { createHttpApp } from '../../src/bootstrap';
-import { ProcoreModule } from '../../src/procore/procore.module';
+import { FAST_PROCORE } from '../procore/procore-test-kit';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
@@ -43,7 +43,6 @@ describe('approver console in Chromium', () => {
     spectrum = await SpectrumStandIn.start({ authorizationId: 'API', companyCode: 'ABC' });
     seedSpectrumForSampleProject(spectrum);
     await smtp.start();
-    ProcoreModule.clientOverrides = { baseDelayMs: 5, maxDelayMs: 40, maxAttempts: 3 };
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     const config = testConfig({
@@ -57,7 +56,7 @@ describe('approver console in Chromium', () => {
       PROCORE_OAUTH_CLIENT_SECRET: 'console-app-secret',
     });
     procore.oauth.registerApp({ clientId: 'console-app', clientSecret: 'console-app-secret', redirectUri: `${url}/console/auth/procore/callback` });
-    app = await createHttpApp(config, { runWorkers: true, runScheduler: false, backoffScale: 0.001, queuePrefix: `test-${runId()}`, logger: ['error'] });
+    app = await createHttpApp(config, { runWorkers: true, runScheduler: false, backoffScale: 0.001, queuePrefix: `test-${runId()}`, logger: ['error'], timings: FAST_PROCORE });
     await app.listen(port, '127.0.0.1');
     const em = () => app.get(MikroORM).em.fork() as EntityManager;
     admin = await createUser(em(), { erpPermission: 'admin', canPushToAccounting: true, name: 'Alex Approver', email: 'alex@summit-builders.example' });

@@ -1,10 +1,9 @@
-import { EntityManager } from '@mikro-orm/postgresql';
-import { SYSTEM } from '../../src/audit/audit.service';
+import { SYSTEM } from '../../src/audit/actor';
+import { SnapshotRepository } from '../../src/budgets/snapshot.repository';
+import { RecordSnapshot } from '../../src/budgets/use-cases/record-snapshot';
 import { Cents } from '../../src/common/money';
 import { MappedBudget } from '../../src/procore/mapping/budget-mapping';
-import { SnapshotStore } from '../../src/procore/ingestion/snapshot-store.service';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
-import { addRemovedRows, writtenRowsOf } from '../../src/spectrum/removed-rows';
 import { resetDatabase, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
@@ -49,9 +48,7 @@ describe('budget versions: rows removed between versions', () => {
   async function sendVersion(rows: VersionRow[], job = JOB): Promise<string> {
     const submission = await createSubmission(t.em(), { status: 'ingesting', procoreProjectId: PROJECT, job, lines: [], sentBy: approver.user });
     const budget = mappedBudget(rows, job);
-    await t.em().transactional((em: EntityManager) =>
-      t.get(SnapshotStore).complete(em, submission.id, budget, { viewId: 1, creatorId: null, actor: SYSTEM }),
-    );
+    await t.get(RecordSnapshot).execute({ submissionId: submission.id, budget, viewId: 1, creatorId: null, actor: SYSTEM });
     return submission.id;
   }
 
@@ -137,19 +134,19 @@ describe('budget versions: rows removed between versions', () => {
     ]);
     expect(await exportVersion(v1)).toBe('failed_to_export');
     // The mapping is fixed (phase 0110 → 01100, cost type W → M) and the rows replaced, as a remap does.
-    const em = t.em();
-    await em.transactional(async (tx: EntityManager) => {
-      const written = await writtenRowsOf(tx, v1);
+    const snapshots = t.get(SnapshotRepository);
+    await snapshots.transaction(async () => {
+      const written = await snapshots.writtenRows(v1);
       expect(written.map((row) => [row.phase, row.costType, row.revisedEstimate])).toEqual([['0110', 'L', 100_00n]]);
-      await tx.execute(`delete from submission_row where submission_id = ?`, [v1]);
-      await tx.execute(
+      await sql(`delete from submission_row where submission_id = $1`, [v1]);
+      await sql(
         `insert into submission_row (submission_id, position, job, phase, cost_type, description, original_budget, revised_estimate, line_count, problems, export_state, export_attempts, removed)
-         values (?, 0, '26-101', '01100', 'L', '', 100, 100, 1, '[]', 'pending', 0, false), (?, 1, '26-101', '02000', 'M', '', 1, 1, 1, '[]', 'pending', 0, false)`,
-        [v1, v1],
+         values ($1, 0, '26-101', '01100', 'L', '', 100, 100, 1, '[]', 'pending', 0, false), ($1, 1, '26-101', '02000', 'M', '', 1, 1, 1, '[]', 'pending', 0, false)`,
+        [v1],
       );
-      expect(await addRemovedRows(tx, v1, { alsoWritten: written })).toBe(1);
+      expect(await snapshots.addRemovedRows(v1, written)).toBe(1);
       // Called again: nothing is added twice.
-      expect(await addRemovedRows(tx, v1, { alsoWritten: written })).toBe(0);
+      expect(await snapshots.addRemovedRows(v1, written)).toBe(0);
     });
     expect(await removedOf(v1)).toEqual([['0110', 'L', '100.00']]);
   });

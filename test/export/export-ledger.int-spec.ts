@@ -1,3 +1,4 @@
+import { SnapshotRepository } from '../../src/budgets/snapshot.repository';
 import { ExportLedger } from '../../src/spectrum/export-ledger';
 import { resetDatabase, sql } from '../support/database';
 import { createSubmission } from '../support/factories';
@@ -58,7 +59,7 @@ describe('export ledger against PostgreSQL', () => {
     const ids = await sql<{ id: string; phase: string }>(`select id::text, phase from submission_row where submission_id = $1 order by position`, [submission.id]);
     const id = (phase: string) => ids.find((row) => row.phase === phase)!.id;
 
-    const ledger = new ExportLedger(t.em(), { batchSize: 2, maxDelayMs: 1 });
+    const ledger = new ExportLedger(t.get(SnapshotRepository), { batchSize: 2, maxDelayMs: 1 });
     const later = new Date('2026-11-27T12:00:00.000Z');
     // Outcomes for rows already settled: a late failure, a repeated success, an attempt.
     await ledger.record({ rowId: id('01000'), outcome: 'failed', error: { code: 'A', message: 'late', column: null } });

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobName } from '../../src/queue/queue.contract';
-import { WorkQueue } from '../../src/queue/work-queue.service';
+import { Outbox } from '../../src/queue/outbox';
 import { SpectrumExporter } from '../../src/spectrum/spectrum-exporter.service';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
@@ -45,7 +45,7 @@ describe('file transport (SPECTRUM_TRANSPORT=file)', () => {
   const sweep = async (app: TestApp, submissionId: string) => {
     const before = (await reports(submissionId)).length;
     const key = `file-${++window}`;
-    await app.get(WorkQueue).enqueue(app.em(), JobName.ReconcileSweep, { window: key }, { dedupeKey: `reconcile-sweep:${key}`, once: true });
+    await app.get(Outbox).enqueue(JobName.ReconcileSweep, { window: key }, { dedupeKey: `reconcile-sweep:${key}`, once: true });
     await waitUntil(() => reports(submissionId), (list) => list.length > before, 'a new reconciliation report');
   };
   const exported = async (app: TestApp) => {

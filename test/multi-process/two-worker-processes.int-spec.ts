@@ -1,6 +1,8 @@
-import { Notifier } from '../../src/notifications/notifier';
+import { Notifier } from '../../src/budgets/notifier';
+import { Outbox } from '../../src/queue/outbox';
 import { JobName } from '../../src/queue/queue.contract';
-import { RecordedWork, WorkQueue } from '../../src/queue/work-queue.service';
+import { RecordedWork } from '../../src/queue/pending-work.repository';
+import { WorkQueue } from '../../src/queue/work-queue.service';
 import { localDate } from '../../src/scheduler/time-window';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
@@ -82,9 +84,7 @@ describe('two worker processes on one PostgreSQL and Redis', () => {
     const waiting = await createSubmission(api_.em(), { sentBy: sender });
     const rejected = await createSubmission(api_.em(), { sentBy: sender });
     expect((await api(api_.url, approver.token).post(`/api/v1/budgets/${rejected.id}/reject`, { reason: 'Phase 03-300 is double counted' })).status).toBe(200);
-    const em = api_.em();
-    const summary = await em.transactional((tx) => api_.get(Notifier).dailySummary(tx, localDate(new Date(), 'UTC')));
-    await api_.get(WorkQueue).dispatch(em, summary);
+    await api_.get(Outbox).transaction(() => api_.get(Notifier).dailySummary(localDate(new Date(), 'UTC')));
     await duplicate(await sql(`select id::text, job_name as "jobName", payload from pending_work where job_name = 'send-notification'`));
 
     for (const budget of budgets) {

@@ -1,5 +1,5 @@
 import { JobName } from '../../src/queue/queue.contract';
-import { WorkQueue } from '../../src/queue/work-queue.service';
+import { Outbox } from '../../src/queue/outbox';
 import { Clock } from '../../src/scheduler/clock';
 import { SchedulerService } from '../../src/scheduler/scheduler.service';
 import { resetDatabase, resetRedis, sql } from '../support/database';
@@ -47,7 +47,7 @@ describe('daily summary in a zone east of UTC (Australia/Sydney)', () => {
 
   it("a summary whose Sydney day is over is dropped, though that day is still today in UTC", async () => {
     clock.now = () => new Date('2026-01-16T14:00:00Z'); // Saturday 17 January, 01:00 in Sydney; still the 16th in UTC
-    await connector.get(WorkQueue).enqueue(connector.em(), JobName.DailySummary, { day: '2026-01-16' });
+    await connector.get(Outbox).enqueue(JobName.DailySummary, { day: '2026-01-16' });
     await settle();
     expect(smtp.messages).toHaveLength(0);
     expect(await sql(`select 1 from notification`)).toEqual([]);

@@ -1,4 +1,5 @@
-import { Notifier } from '../../src/notifications/notifier';
+import { Outbox } from '../../src/queue/outbox';
+import { Notifier } from '../../src/budgets/notifier';
 import { JobName } from '../../src/queue/queue.contract';
 import { WorkQueue } from '../../src/queue/work-queue.service';
 import { SchedulerService } from '../../src/scheduler/scheduler.service';
@@ -47,7 +48,7 @@ describe('daily summary', () => {
     Promise.all(
       instances.flatMap((instance) => [
         instance.get(SchedulerService).enqueueDailySummary(at),
-        instance.get(WorkQueue).enqueue(instance.em(), JobName.DailySummary, { day }),
+        instance.get(Outbox).enqueue(JobName.DailySummary, { day }),
       ]),
     );
 
@@ -152,11 +153,10 @@ describe('daily summary', () => {
   it('someone who unsubscribes after the summary was recorded, before it is sent, gets none', async () => {
     const { dana, ada } = await approvers();
     await createSubmission(a.em());
-    const em = a.em();
-    const works = await em.transactional((tx) => a.get(Notifier).dailySummary(tx, today()));
+    const { recorded: works } = await a.get(Outbox).transactionHeld(() => a.get(Notifier).dailySummary(today()));
     expect(works).toHaveLength(2);
     await api(a.url, ada.token).patch('/api/v1/users/me', { subscribedToDigest: false });
-    await a.get(WorkQueue).dispatch(em, works);
+    await a.get(WorkQueue).dispatch(works);
     await smtp.waitForMessages(1);
     await settle();
     expect(recipientsOf(smtp.messages)).toEqual([dana.user.email]);
@@ -188,7 +188,7 @@ describe('daily summary', () => {
     await approvers();
     await createSubmission(a.em());
     const yesterday = localDate(new Date(Date.now() - DAY_MS), 'UTC');
-    await a.get(WorkQueue).enqueue(a.em(), JobName.DailySummary, { day: yesterday });
+    await a.get(Outbox).enqueue(JobName.DailySummary, { day: yesterday });
     await settle();
     expect(smtp.messages).toHaveLength(0);
     expect(await sql(`select 1 from notification`)).toEqual([]);

@@ -1,7 +1,6 @@
-import { EntityManager } from '@mikro-orm/postgresql';
-import { Notifier } from '../../src/notifications/notifier';
+import { Notifier } from '../../src/budgets/notifier';
 import { JobName } from '../../src/queue/queue.contract';
-import { RecordedWork, WorkQueue } from '../../src/queue/work-queue.service';
+import { Outbox } from '../../src/queue/outbox';
 import { sql } from '../support/database';
 import { startTestApp, startTestWorker, TestApp, TestAppOptions } from '../support/test-app';
 import type { ReceivedMessage, SmtpStandIn } from '../stand-ins/smtp';
@@ -78,12 +77,6 @@ export async function insertAuditEvent(event: {
 }
 
 /** Calls a Notifier method in its own transaction and dispatches its work, as the workflow does. */
-export async function notify(
-  connector: Connector,
-  record: (notifier: Notifier, em: EntityManager) => Promise<RecordedWork[]>,
-): Promise<RecordedWork[]> {
-  const em = connector.em();
-  const works = await em.transactional((tx) => record(connector.get(Notifier), tx));
-  await connector.get(WorkQueue).dispatch(em, works);
-  return works;
+export async function notify(connector: Connector, record: (notifier: Notifier) => Promise<unknown>): Promise<void> {
+  await connector.get(Outbox).transaction(() => record(connector.get(Notifier)));
 }

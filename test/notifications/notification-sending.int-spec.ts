@@ -1,6 +1,7 @@
 import { NotificationBusyError, NotificationSender, SendResult } from '../../src/notifications/notification-sender.service';
 import { MailTransport } from '../../src/notifications/mail-transport';
-import { Notifier } from '../../src/notifications/notifier';
+import { Notifier } from '../../src/budgets/notifier';
+import { Outbox } from '../../src/queue/outbox';
 import { PendingWorkSweeper } from '../../src/queue/pending-work-sweeper';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
@@ -186,7 +187,7 @@ describe('notification emails over SMTP', () => {
         const submission = await createSubmission(a.em(), { createdBy: pm, sentBy: pm, status: 'rejected' });
         const eventId = await insertAuditEvent({ submissionId: submission.id, action: 'reject', from: 'ready_to_export', to: 'rejected', actorId: approver.user.id, note: 'x' });
         // Recorded without dispatching: only the direct calls below send it.
-        await a.em().transactional((tx) => a.get(Notifier).rejected(tx, submission.id, eventId));
+        await a.get(Outbox).transactionHeld(() => a.get(Notifier).rejected(submission.id, eventId));
         const [{ id }] = await sql<{ id: string }>(`select id from notification`);
 
         const attempts = await Promise.all(
@@ -219,7 +220,7 @@ describe('notification emails over SMTP', () => {
       const { user: pm } = await createUser(a.em(), { erpPermission: 'standard', email: 'pat@example.com' });
       const submission = await createSubmission(a.em(), { createdBy: pm, sentBy: pm, status: 'rejected' });
       const eventId = await insertAuditEvent({ submissionId: submission.id, action: 'reject', from: 'ready_to_export', to: 'rejected', actorId: approver.user.id, note: 'x' });
-      await a.em().transactional((tx) => a.get(Notifier).rejected(tx, submission.id, eventId));
+      await a.get(Outbox).transactionHeld(() => a.get(Notifier).rejected(submission.id, eventId));
       const [{ id }] = await sql<{ id: string }>(`select id from notification`);
 
       // Shutdown closes the pool: Nest calls MailTransport.onModuleDestroy.
@@ -268,7 +269,7 @@ describe('notification emails over SMTP', () => {
       );
       const eventId = await insertAuditEvent({ submissionId: submission.id, action: 'exportFailed', from: 'exporting', to: 'failed_to_export' });
 
-      await notify(a, (notifier, em) => notifier.exportFailed(em, submission.id, eventId));
+      await notify(a, (notifier) => notifier.exportFailed(submission.id, eventId));
       const messages = await smtp.waitForMessages(3);
       await settle();
 
@@ -298,7 +299,7 @@ describe('notification emails over SMTP', () => {
       );
       const eventId = await insertAuditEvent({ submissionId: submission.id, action: 'reconciledOutOfSync', from: 'exported', to: 'out_of_sync' });
 
-      await notify(a, (notifier, em) => notifier.outOfSync(em, submission.id, eventId));
+      await notify(a, (notifier) => notifier.outOfSync(submission.id, eventId));
       const messages = await smtp.waitForMessages(3);
       await settle();
 
@@ -325,7 +326,7 @@ describe('notification emails over SMTP', () => {
       const again = await createSubmission(a.em(), { status: 'ready_to_export', procoreProjectId: '777', sentBy: sender.user });
       const eventId = await insertAuditEvent({ submissionId: again.id, action: 'ingested', from: 'ingesting', to: 'ready_to_export' });
 
-      await notify(a, (notifier, em) => notifier.resent(em, again.id, eventId));
+      await notify(a, (notifier) => notifier.resent(again.id, eventId));
       const messages = await smtp.waitForMessages(2);
       await settle();
 
@@ -342,7 +343,7 @@ describe('notification emails over SMTP', () => {
     it('an email whose data is gone is closed as failed with the reason, not retried', async () => {
       const submission = await createSubmission(a.em(), { status: 'out_of_sync', sentBy: sender.user });
       const eventId = await insertAuditEvent({ submissionId: submission.id, action: 'reconciledOutOfSync', from: 'exported', to: 'out_of_sync' });
-      await notify(a, (notifier, em) => notifier.outOfSync(em, submission.id, eventId));
+      await notify(a, (notifier) => notifier.outOfSync(submission.id, eventId));
       await settle();
       expect(smtp.messages).toHaveLength(0);
       const rows = await ledger();

@@ -1,9 +1,8 @@
 import { BudgetCheck } from '../../src/procore/ingestion/budget-check.service';
-import { BudgetIngestion, INGEST_GIVE_UP_AFTER_MS } from '../../src/procore/ingestion/budget-ingestion.service';
 import { resetDatabase, sql } from '../support/database';
 import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
-import { TestApp } from '../support/test-app';
+import { TestApp, withTimings } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, seedSampleProject } from '../stand-ins/procore';
 import { useProcoreApp, waitFor, waitForIdle, waitForIngestion } from './procore-test-kit';
 
@@ -113,20 +112,19 @@ describe('one project at a time, and budgets changed while read', () => {
   });
 
   it('a budget that keeps changing while it is read ends ingest_failed once the give-up age is reached, saying so', async () => {
-    const ingestion = t.get(BudgetIngestion);
-    ingestion.giveUpAfterMs = 0;
     const line = firstLine();
     let cents = 100_000;
     const editor = setInterval(() => standIn.updateBudgetLine(line.id, { originalBudget: ((cents += 1) / 100).toFixed(2) }), 1);
     try {
-      const res = await send();
-      const row = await waitForIngestion(res.body.id, 30_000);
-      expect(row.status).toBe('ingest_failed');
-      expect(row.ingest_error).toMatch(/^The budget kept changing while it was read, for \d+ seconds after it was sent; send it again once nobody is editing it$/);
-      expect(await sql(`select count(*)::int as lines from submission_line`)).toEqual([{ lines: 0 }]);
+      await withTimings(t, { ingestGiveUpAfterMs: 0 }, async () => {
+        const res = await send();
+        const row = await waitForIngestion(res.body.id, 30_000);
+        expect(row.status).toBe('ingest_failed');
+        expect(row.ingest_error).toMatch(/^The budget kept changing while it was read, for \d+ seconds after it was sent; send it again once nobody is editing it$/);
+        expect(await sql(`select count(*)::int as lines from submission_line`)).toEqual([{ lines: 0 }]);
+      });
     } finally {
       clearInterval(editor);
-      ingestion.giveUpAfterMs = INGEST_GIVE_UP_AFTER_MS;
     }
   });
 });

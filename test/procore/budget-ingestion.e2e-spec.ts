@@ -1,8 +1,8 @@
-import { BudgetIngestion, INGEST_GIVE_UP_AFTER_MS } from '../../src/procore/ingestion/budget-ingestion.service';
 import { sql, resetDatabase } from '../support/database';
 import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
-import { TestApp } from '../support/test-app';
+import { TestApp, withTimings } from '../support/test-app';
+import { BudgetIngestion } from '../../src/procore/ingestion/budget-ingestion.service';
 import { ProcoreStandIn, SAMPLE_BUDGET_LINES, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
 import { useProcoreApp, waitFor, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
 
@@ -146,9 +146,8 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
   });
 
   it('Procore failing past the give-up bound → on the queue run\'s final attempt the send ends ingest_failed, and what the connector locked is unlocked', async () => {
-    const ingestion = t.get(BudgetIngestion);
-    ingestion.giveUpAfterMs = 0; // production: an hour of failures across sweeps
-    try {
+    // Production: an hour of failures across sweeps.
+    await withTimings(t, { ingestGiveUpAfterMs: 0 }, async () => {
       standIn.failNext(100_000, 503, { path: 'detail_rows' });
       const id = await send();
       const row = await waitForIngestion(id, 30_000);
@@ -166,10 +165,7 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
       expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(false);
       const events = await sql(`select action from audit_event where submission_id = $1 order by id`, [id]);
       expect(events.map((e) => e.action)).toEqual(['send', 'procore.lock', 'ingestFailed', 'procore.unlock']);
-    } finally {
-      ingestion.giveUpAfterMs = INGEST_GIVE_UP_AFTER_MS;
-      standIn.clearFaults();
-    }
+    }).finally(() => standIn.clearFaults());
   });
 
   it('running the job again after a crash replaces what a partial run left and never duplicates', async () => {

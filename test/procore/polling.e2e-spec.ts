@@ -1,5 +1,5 @@
 import { JobName } from '../../src/queue/queue.contract';
-import { WorkQueue } from '../../src/queue/work-queue.service';
+import { Outbox } from '../../src/queue/outbox';
 import { sql, resetDatabase } from '../support/database';
 import { createSubmission } from '../support/factories';
 import { TestApp } from '../support/test-app';
@@ -24,7 +24,7 @@ describe('polling sweep (PollProjects)', () => {
   });
 
   async function poll() {
-    const work = await t.get(WorkQueue).enqueue(t.em(), JobName.PollProjects, { window: `test-${Date.now()}-${Math.random()}` });
+    const work = await t.get(Outbox).enqueue(JobName.PollProjects, { window: `test-${Date.now()}-${Math.random()}` });
     await waitForIdle([JobName.PollProjects]);
     return work;
   }

@@ -13,8 +13,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { JOB, SPECTRUM_JOBS, resetSpectrum, spectrumEnv, startSpectrum } from '../export/export-kit';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 import { BudgetLineInput, ProcoreStandIn, SAMPLE_USERS, generateBudgetLines } from '../stand-ins/procore';
-import { PROCORE_JOBS, WEBHOOK_SECRET, waitFor, waitForIngestion } from './procore-test-kit';
-import { ProcoreModule } from '../../src/procore/procore.module';
+import { FAST_PROCORE, PROCORE_JOBS, WEBHOOK_SECRET, waitFor, waitForIngestion } from './procore-test-kit';
 
 const PROJECT = 1001;
 const NO_REVISED = 1002;
@@ -42,11 +41,11 @@ describe('Procore as published, end to end', () => {
     spectrum = await startSpectrum();
     await resetDatabase();
     await resetRedis();
-    ProcoreModule.clientOverrides = { baseDelayMs: 5, maxDelayMs: 40, maxAttempts: 3 };
     t = await startTestApp({
       env: { ...procore.environment(), ...spectrumEnv(spectrum), PROCORE_WEBHOOK_SECRET: WEBHOOK_SECRET, PROCORE_PER_PAGE: '25' },
       runWorkers: true,
       jobs: [...PROCORE_JOBS, ...SPECTRUM_JOBS],
+      timings: FAST_PROCORE,
     });
   });
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { ProcoreModule } from '../../src/procore/procore.module';
+import { Timings } from '../../src/config/runtime-options';
 import { JobName } from '../../src/queue/queue.contract';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -9,14 +9,17 @@ export const PROCORE_JOBS = [JobName.IngestSubmission, JobName.ProcessWebhookEve
 
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
 
+/** Tiny Procore client backoffs and fewer attempts, for every application that talks to the stand-in. */
+export const FAST_PROCORE: Timings = { procoreRetry: { baseDelayMs: 5, maxDelayMs: 40, maxAttempts: 3 } };
+
 /** The real application with its Procore workers, pointed at the stand-in, with tiny client backoffs. */
 export async function startProcoreApp(standIn: ProcoreStandIn, env: Record<string, string | undefined> = {}): Promise<TestApp> {
-  ProcoreModule.clientOverrides = { baseDelayMs: 5, maxDelayMs: 40, maxAttempts: 3 };
   await resetRedis();
   return startTestApp({
     env: { ...standIn.environment(), PROCORE_WEBHOOK_SECRET: WEBHOOK_SECRET, ...env },
     runWorkers: true,
     jobs: PROCORE_JOBS,
+    timings: FAST_PROCORE,
   });
 }
 

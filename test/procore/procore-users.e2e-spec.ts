@@ -1,5 +1,5 @@
 import { JobName } from '../../src/queue/queue.contract';
-import { WorkQueue } from '../../src/queue/work-queue.service';
+import { Outbox } from '../../src/queue/outbox';
 import { sql, resetDatabase } from '../support/database';
 import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
@@ -21,7 +21,7 @@ describe('Procore user sync (SyncUsers)', () => {
   });
 
   async function syncThroughTheQueue(): Promise<void> {
-    await t.get(WorkQueue).enqueue(t.em(), JobName.SyncUsers, { window: `test-${Date.now()}` });
+    await t.get(Outbox).enqueue(JobName.SyncUsers, { window: `test-${Date.now()}` });
     await waitForIdle([JobName.SyncUsers]);
   }
   const users = async () => {

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MappingStore } from '../../src/procore/mapping/mapping-store';
-import { ProcoreModule } from '../../src/procore/procore.module';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
@@ -10,7 +9,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { ProcoreStandIn } from '../stand-ins/procore';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 import { accept, JOB, resetSpectrum, SPECTRUM_JOBS, spectrumEnv, startSpectrum, waitForStatus } from '../export/export-kit';
-import { PROCORE_JOBS, waitFor, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
+import { FAST_PROCORE, PROCORE_JOBS, waitFor, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
 
 const PROJECT = 1090;
 
@@ -36,11 +35,11 @@ describe('remap, and codes differing only in case, end to end', () => {
     dir = mkdtempSync(join(tmpdir(), 'remap-'));
     mappingFile = join(dir, 'mapping.yaml');
     writeFileSync(mappingFile, '');
-    ProcoreModule.clientOverrides = { baseDelayMs: 5, maxDelayMs: 40, maxAttempts: 3 };
     t = await startTestApp({
       env: { ...procore.environment(), ...spectrumEnv(spectrum), PROCORE_WEBHOOK_SECRET: WEBHOOK_SECRET, MAPPING_FILE: mappingFile },
       runWorkers: true,
       jobs: [...PROCORE_JOBS, ...SPECTRUM_JOBS],
+      timings: FAST_PROCORE,
     });
   });
   afterAll(async () => {

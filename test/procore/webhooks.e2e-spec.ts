@@ -1,7 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
 import { ProjectPoller } from '../../src/procore/polling/project-poller.service';
-import { WEBHOOK_GIVE_UP_AFTER_MS, WebhookProcessor } from '../../src/procore/webhooks/webhook-processor.service';
 import { WEBHOOK_BODY_TIMEOUT_MS } from '../../src/procore/webhooks/webhook-body';
 import { WEBHOOK_DEBOUNCE_MS } from '../../src/procore/webhooks/webhook-receiver.service';
 import { WEBHOOK_NAMESPACE } from '../../src/procore/webhooks/webhook-registration';
@@ -10,7 +9,7 @@ import { sql, resetDatabase } from '../support/database';
 import { databaseUrl } from '../support/test-env';
 import { createSubmission, createUser } from '../support/factories';
 import { api, request } from '../support/http';
-import { TestApp } from '../support/test-app';
+import { TestApp, withTimings } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
 import { startProcoreApp, WEBHOOK_SECRET, useProcoreApp, waitFor, waitForIdle } from './procore-test-kit';
 
@@ -168,9 +167,7 @@ describe('POST /webhooks/procore', () => {
   });
 
   it('a check failing again and again is given up after a bounded age: unusable with the reason, never re-run by the sweeper', async () => {
-    const processor = t.get(WebhookProcessor);
-    processor.giveUpAfterMs = 0;
-    try {
+    await withTimings(t, { webhookGiveUpAfterMs: 0 }, async () => {
       standIn.failNext(100_000, 500, { path: '/budget' });
       expect(await deliver(snapshotEvent())).toBe(202);
       const [event] = await waitFor(async () => {
@@ -187,10 +184,7 @@ describe('POST /webhooks/procore', () => {
       await waitForIdle();
       expect(standIn.requests.length).toBe(calls);
       expect(await sql(`select * from submission`)).toEqual([]);
-    } finally {
-      processor.giveUpAfterMs = WEBHOOK_GIVE_UP_AFTER_MS;
-      standIn.clearFaults();
-    }
+    }).finally(() => standIn.clearFaults());
   });
 
   it('a deterministic failure (the project is unknown to Procore) is shown as unusable at once', async () => {

@@ -1,3 +1,4 @@
+import { Outbox } from '../../src/queue/outbox';
 import { PendingWorkSweeper } from '../../src/queue/pending-work-sweeper';
 import { JobName } from '../../src/queue/queue.contract';
 import { WorkQueue } from '../../src/queue/work-queue.service';
@@ -17,7 +18,7 @@ describe('pending work sweeper', () => {
 
   it('re-enqueues pending work whose queue job vanished with a Redis flush', async () => {
     const submission = await createSubmission(t.em());
-    const work = await t.get(WorkQueue).enqueue(t.em(), JobName.UnlockBudget, { submissionId: submission.id });
+    const work = await t.get(Outbox).enqueue(JobName.UnlockBudget, { submissionId: submission.id });
     const queue = t.get(WorkQueue).queueFor(JobName.UnlockBudget);
     expect(await queue.getJob(WorkQueue.jobId(work))).not.toBeNull();
     await flushRedis();

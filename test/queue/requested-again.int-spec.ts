@@ -2,13 +2,18 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
+import { AppConfigModule } from '../../src/config/config.module';
+import { runtimeOptions } from '../../src/config/runtime-options';
 import { ormOptions } from '../../src/database/mikro-orm.config';
+import { ENTITIES } from '../../src/entities';
 import { JobHandler } from '../../src/queue/job-handler.decorator';
+import { Outbox } from '../../src/queue/outbox';
+import { PendingWorkRepository } from '../../src/queue/pending-work.repository';
 import { JobName } from '../../src/queue/queue.contract';
 import { QueueModule } from '../../src/queue/queue.module';
 import { WorkQueue } from '../../src/queue/work-queue.service';
 import { resetDatabase, resetRedis, sql } from '../support/database';
-import { databaseUrl, redisUrl, runId } from '../support/test-env';
+import { databaseUrl, runId, testConfig } from '../support/test-env';
 import { waitFor } from '../procore/procore-test-kit';
 
 /** Rejects when `promise` has not settled within 15 s, so a missing run fails the test promptly. */
@@ -49,7 +54,8 @@ describe('pending work requested again while it runs', () => {
   let moduleRef: TestingModule;
   let held: HeldJob;
   let queue: WorkQueue;
-  let em: () => EntityManager;
+  let outbox: Outbox;
+  let pendingWork: PendingWorkRepository;
   const key = 'sync-users:held';
 
   beforeEach(async () => {
@@ -57,8 +63,12 @@ describe('pending work requested again while it runs', () => {
     await resetRedis();
     moduleRef = await Test.createTestingModule({
       imports: [
-        MikroOrmModule.forRoot({ ...ormOptions(databaseUrl()), registerRequestContext: false }),
-        QueueModule.forRoot({ redisUrl: redisUrl(), prefix: `test-${runId()}`, runWorkers: true, jobs: [JobName.SyncUsers], backoffScale: 0.001, stuckAfterMinutes: 15 }),
+        AppConfigModule.forRoot(
+          testConfig({ APP_ROLE: 'worker', STUCK_AFTER_MINUTES: '15' }),
+          runtimeOptions({ runWorkers: true, jobs: [JobName.SyncUsers], backoffScale: 0.001, queuePrefix: `test-${runId()}` }),
+        ),
+        MikroOrmModule.forRoot({ ...ormOptions(databaseUrl(), ENTITIES), registerRequestContext: false }),
+        QueueModule,
       ],
       providers: [HeldJob],
     })
@@ -67,7 +77,8 @@ describe('pending work requested again while it runs', () => {
     await moduleRef.init();
     held = moduleRef.get(HeldJob);
     queue = moduleRef.get(WorkQueue);
-    em = () => moduleRef.get(EntityManager).fork();
+    outbox = moduleRef.get(Outbox);
+    pendingWork = moduleRef.get(PendingWorkRepository);
   });
   afterEach(async () => {
     held.release.forEach((gate) => gate.resolve());
@@ -81,11 +92,11 @@ describe('pending work requested again while it runs', () => {
   };
 
   it('runs again once it finishes, rather than being marked done', async () => {
-    const first = await queue.enqueue(em(), JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
+    const first = await outbox.enqueue(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
     await held.started[0].promise;
-    const again = await queue.enqueue(em(), JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
+    const again = await outbox.enqueue(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
     expect(again).toMatchObject({ id: first.id, created: false });
-    await queue.enqueue(em(), JobName.SyncUsers, { window: 'held' }, { dedupeKey: key }); // a third request: still one more run
+    await outbox.enqueue(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key }); // a third request: still one more run
     held.release[0].resolve();
     await within(held.started[1].promise, 'the second run');
     held.release[1].resolve();
@@ -98,11 +109,10 @@ describe('pending work requested again while it runs', () => {
   });
 
   it('is folded into work that has not begun: one run', async () => {
-    const tx = em();
-    const first = await queue.record(tx, JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
-    const again = await queue.record(tx, JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
+    const first = await pendingWork.record(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
+    const again = await pendingWork.record(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
     expect(again).toMatchObject({ id: first.id, created: false });
-    await queue.dispatch(tx, [first]);
+    await queue.dispatch([first]);
     await held.started[0].promise;
     held.release[0].resolve();
     await waitFor(allDone(1), 'the run to finish');
@@ -110,9 +120,10 @@ describe('pending work requested again while it runs', () => {
   });
 
   it('a run cannot begin between the fold and the commit of the request that folded', async () => {
-    const work = await queue.record(em(), JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
-    await em().transactional(async (tx) => {
-      await queue.record(tx, JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
+    const work = await pendingWork.record(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
+    const tx = moduleRef.get(EntityManager); // inside the transaction below, its statements join it
+    await pendingWork.transaction(async () => {
+      await pendingWork.record(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key });
       await queue.addJob(work); // the worker takes it now…
       // …and waits for this transaction, whose row lock it needs to begin the run.
       await waitFor(async () => {
@@ -131,9 +142,9 @@ describe('pending work requested again while it runs', () => {
   });
 
   it('a schedule window (recorded once ever) requested again while running is not run again', async () => {
-    await queue.enqueue(em(), JobName.SyncUsers, { window: 'held' }, { dedupeKey: key, once: true });
+    await outbox.enqueue(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key, once: true });
     await held.started[0].promise;
-    expect(await queue.enqueue(em(), JobName.SyncUsers, { window: 'held' }, { dedupeKey: key, once: true })).toMatchObject({ created: false });
+    expect(await outbox.enqueue(JobName.SyncUsers, { window: 'held' }, { dedupeKey: key, once: true })).toMatchObject({ created: false });
     held.release[0].resolve();
     await waitFor(allDone(1), 'the run to finish');
     expect(await rows()).toEqual([{ state: 'done', rerun_requested: false }]);

@@ -1,5 +1,5 @@
 import { JobName } from '../../src/queue/queue.contract';
-import { WorkQueue } from '../../src/queue/work-queue.service';
+import { Outbox } from '../../src/queue/outbox';
 import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
 import { SpectrumRetriesExhaustedError } from '../../src/spectrum/client/spectrum.errors';
 import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.client';
@@ -46,7 +46,7 @@ describe('reconciliation with Spectrum', () => {
   const sweep = async (submissionId: string) => {
     const before = (await reports(submissionId)).length;
     const window = `test-${++sweepWindow}`;
-    await t.get(WorkQueue).enqueue(t.em(), JobName.ReconcileSweep, { window }, { dedupeKey: `reconcile-sweep:${window}`, once: true });
+    await t.get(Outbox).enqueue(JobName.ReconcileSweep, { window }, { dedupeKey: `reconcile-sweep:${window}`, once: true });
     await waitUntil(() => reports(submissionId), (list) => list.length > before, 'a new reconciliation report');
   };
 
@@ -235,7 +235,7 @@ describe('reconciliation with Spectrum', () => {
     expect(await statusOf(submission.id)).toBe('exported');
 
     // Through the queue: every attempt fails the same way; the last one gives up with the reason.
-    await t.get(WorkQueue).enqueue(t.em(), JobName.ReconcileSubmission, { submissionId: submission.id }, { dedupeKey: `reconcile:${submission.id}` });
+    await t.get(Outbox).enqueue(JobName.ReconcileSubmission, { submissionId: submission.id }, { dedupeKey: `reconcile:${submission.id}` });
     await waitForStatus(submission.id, ['out_of_sync']);
     const [work] = await waitUntil(
       () => sql<{ attempts: number; state: string }>(`select attempts, state from pending_work where job_name = 'reconcile-submission'`),

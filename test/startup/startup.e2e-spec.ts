@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { pendingSchemaDiff, migrateUp } from '../../src/database/migrate';
+import { ENTITIES } from '../../src/entities';
 import { databaseUrl, PG_ADMIN_URL, runId, testEnvironment } from '../support/test-env';
 
 const ROOT = join(__dirname, '..', '..');
@@ -67,10 +68,10 @@ describe('migrations', () => {
   });
 
   it('apply on an empty database, and the schema then matches the entities', async () => {
-    const applied = await migrateUp(databaseUrl(name));
+    const applied = await migrateUp(databaseUrl(name), ENTITIES);
     expect(applied.length).toBeGreaterThan(0);
-    expect(await migrateUp(databaseUrl(name))).toEqual([]);
-    expect(await pendingSchemaDiff(databaseUrl(name))).toBe('');
+    expect(await migrateUp(databaseUrl(name), ENTITIES)).toEqual([]);
+    expect(await pendingSchemaDiff(databaseUrl(name), ENTITIES)).toBe('');
   });
 
   it('keep the audit trail append-only', async () => {

@@ -4,9 +4,12 @@ import { SubmissionLine } from '../../src/budgets/submission-line.entity';
 import { SubmissionRow } from '../../src/budgets/submission-row.entity';
 import { SubmissionStatus } from '../../src/budgets/submission-status';
 import { Cents } from '../../src/common/money';
-import { AuditService } from '../../src/audit/audit.service';
 import { ErpPermission, User } from '../../src/users/user.entity';
+import { AuditEventRepository } from '../../src/audit/audit-event.repository';
+import { LockRepository } from '../../src/database/lock.repository';
+import { UserRepository } from '../../src/users/user.repository';
 import { UsersService } from '../../src/users/users.service';
+import { databaseUrl } from './test-env';
 
 let sequence = 0;
 
@@ -20,7 +23,7 @@ export async function createUser(
   overrides: { erpPermission?: ErpPermission; canPushToAccounting?: boolean; email?: string; name?: string; subscribedToDigest?: boolean } = {},
 ): Promise<UserWithToken> {
   sequence++;
-  const users = new UsersService(em.fork(), new AuditService());
+  const users = new UsersService(new UserRepository(em), new AuditEventRepository(em), new LockRepository(em, { databaseUrl: databaseUrl() }));
   const user = await users.create(
     {
       email: overrides.email ?? `user${sequence}-${Date.now()}@example.com`,

@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { INestApplication, INestApplicationContext, LogLevel } from '@nestjs/common';
 import { createHttpApp, createWorkerContext } from '../../src/bootstrap';
 import { AppConfig } from '../../src/config/app-config';
+import { RUNTIME_OPTIONS, RuntimeOptions, Timings } from '../../src/config/runtime-options';
 import { JobName } from '../../src/queue/queue.contract';
 import { runId, testConfig } from './test-env';
 
@@ -24,6 +25,8 @@ export interface TestAppOptions {
   logger?: LogLevel[] | false;
   /** Jobs the worker takes (default: all). */
   jobs?: JobName[];
+  /** Timings to shorten (Procore retries, give-up ages, lock waits). */
+  timings?: Timings;
 }
 
 /** The real HTTP application on an ephemeral port, against this worker's database and Redis. */
@@ -35,6 +38,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     backoffScale: options.backoffScale ?? 0.001,
     queuePrefix: `test-${runId()}`,
     jobs: options.jobs,
+    timings: options.timings,
     logger: options.logger ?? ['error'],
   });
   await app.listen(0, '127.0.0.1');
@@ -51,6 +55,7 @@ export async function startTestWorker(options: TestAppOptions = {}): Promise<Omi
     backoffScale: options.backoffScale ?? 0.001,
     queuePrefix: `test-${runId()}`,
     jobs: options.jobs,
+    timings: options.timings,
     logger: options.logger ?? ['error'],
   });
   await app.init();
@@ -66,4 +71,19 @@ function wrap(app: INestApplication, config: AppConfig, url: string): TestApp {
     get: <T>(token: abstract new (...args: never[]) => T) => app.get(token as never) as T,
     close: () => app.close(),
   };
+}
+
+/**
+ * Runs `work` with some of the application's timings changed (its injected RuntimeOptions, read
+ * when used), and puts them back afterwards.
+ */
+export async function withTimings<T>(app: Pick<TestApp, 'get'>, timings: Timings, work: () => Promise<T>): Promise<T> {
+  const runtime = app.get(RUNTIME_OPTIONS as never) as RuntimeOptions;
+  const before = { ...runtime.timings };
+  Object.assign(runtime.timings, timings);
+  try {
+    return await work();
+  } finally {
+    runtime.timings = before;
+  }
 }

@@ -1,15 +1,10 @@
+import { IntegrationError } from '../../common/connector.exception';
+
 /**
  * Errors of the Procore client. Every one says whether it is `transient` (worth retrying later,
  * e.g. from a queue job) and names the call; none carries a token, secret or request body.
  */
-export abstract class ProcoreError extends Error {
-  abstract readonly transient: boolean;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class ProcoreError extends IntegrationError {}
 
 /** Procore answered with an HTTP error (after the retries the status allows). */
 export class ProcoreApiError extends ProcoreError {

@@ -1,11 +1,10 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { Actor } from '../../audit/audit.service';
+import { Actor } from '../../audit/actor';
+import { BudgetsException, BudgetsExceptionCode, movedOnMeanwhile } from '../../budgets/budgets.exception';
 import { SubmissionSource } from '../../budgets/submission.entity';
-import { OPEN_STATUSES, SubmissionStatus } from '../../budgets/submission-status';
-import { ConflictError } from '../../common/app-error';
-import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
-import { SubmissionStateMachine } from '../../budgets/submission-state-machine';
+import { SubmissionRepository } from '../../budgets/submission.repository';
+import { statusInWords, SubmissionStatus } from '../../budgets/submission-status';
+import { OpenSubmission, OpenSubmissionCommand } from '../../budgets/use-cases/open-submission';
 import { BudgetDataError, mapBudget, MappedBudget } from '../mapping/budget-mapping';
 import { MappingStore } from '../mapping/mapping-store';
 import { ProjectScope } from '../project-scope';
@@ -13,8 +12,6 @@ import { ProcoreUserSync } from '../users/procore-user-sync.service';
 import { BudgetCreator } from './budget-creator.service';
 import { BudgetRead, BudgetReader } from './budget-reader.service';
 import { HeldProjectLock, ProjectLock } from './project-lock';
-import { SnapshotStore } from './snapshot-store.service';
-import { BudgetUnchangedError, SubmissionIntake } from './submission-intake.service';
 
 export interface CheckTrigger {
   source: Extract<SubmissionSource, 'webhook' | 'poll'>;
@@ -45,16 +42,13 @@ export interface CheckResult {
 @Injectable()
 export class BudgetCheck {
   constructor(
-    private readonly em: EntityManager,
+    private readonly submissions: SubmissionRepository,
     private readonly reader: BudgetReader,
-    private readonly intake: SubmissionIntake,
-    private readonly store: SnapshotStore,
+    private readonly openSubmission: OpenSubmission,
     private readonly users: ProcoreUserSync,
     private readonly creators: BudgetCreator,
-    private readonly workQueue: WorkQueue,
     private readonly mapping: MappingStore,
     private readonly projectLock: ProjectLock,
-    private readonly stateMachine: SubmissionStateMachine,
     private readonly scope: ProjectScope,
   ) {}
 
@@ -79,10 +73,8 @@ export class BudgetCheck {
       if (error instanceof BudgetDataError) return this.recordUnreadable(projectId, trigger, error.message, held);
       throw error;
     }
-    const last = await this.lastSubmission(projectId);
-    if (last?.fingerprint === budget.fingerprint) {
-      return { outcome: new BudgetUnchangedError(last.id, last.status).message };
-    }
+    const last = await this.submissions.lastSent(String(projectId));
+    if (last?.fingerprint === budget.fingerprint) return { outcome: unchanged(last.id, last.status) };
     await this.reader.confirmUnchanged(projectId, budget.fingerprint, (again) => this.map(again).fingerprint);
     if (!(await this.reader.isLocked(projectId))) return { outcome: 'the budget was unlocked in Procore while it was read; nothing created' };
 
@@ -91,33 +83,36 @@ export class BudgetCheck {
     const senderId = (trigger.procoreUserId && people.get(trigger.procoreUserId)) || null;
     const creatorId = (creator && people.get(creator)) || senderId;
 
-    let works: RecordedWork[] = [];
-    let submissionId: string;
     held.assertHeld();
+    const opened = await this.open(projectId, trigger, senderId, {
+      unlessFingerprint: budget.fingerprint,
+      then: { snapshot: { budget, viewId: read.viewId, creatorId, actor: trigger.actor } },
+    });
+    if ('outcome' in opened) return opened;
+    return {
+      outcome: `started submission ${opened.submissionId}: ${budget.lines.length} line(s), ${budget.problemCount} problem(s)`,
+      submissionId: opened.submissionId,
+    };
+  }
+
+  /** Opens the project's submission (OpenSubmission); another check or send that got there first is an outcome. */
+  private async open(
+    projectId: number,
+    trigger: CheckTrigger,
+    senderId: string | null,
+    rest: Pick<OpenSubmissionCommand, 'unlessFingerprint' | 'then'>,
+  ): Promise<{ submissionId: string } | CheckResult> {
     try {
-      submissionId = await this.em.fork().transactional(async (em) => {
-        const { id } = await this.intake.open(em, {
-          procoreProjectId: String(projectId),
-          source: trigger.source,
-          senderId,
-          actor: trigger.actor,
-          note: trigger.note,
-          unlessFingerprint: budget.fingerprint,
-        });
-        works = await this.store.complete(em, id, budget, { viewId: read.viewId, creatorId, actor: trigger.actor });
-        return id;
-      });
+      const { id } = await this.openSubmission.execute({ procoreProjectId: String(projectId), source: trigger.source, senderId, actor: trigger.actor, note: trigger.note, ...rest });
+      return { submissionId: id };
     } catch (error) {
       // Another check or send got there first: record why nothing was created.
-      if (error instanceof BudgetUnchangedError) return { outcome: error.message };
-      if (error instanceof ConflictError) return { outcome: `${error.message} Nothing created.` };
+      if (error instanceof BudgetsException && error.code === BudgetsExceptionCode.BudgetUnchanged) return { outcome: error.message };
+      if (error instanceof BudgetsException && (error.code === BudgetsExceptionCode.ProjectBusy || movedOnMeanwhile(error))) {
+        return { outcome: `${error.message} Nothing created.` };
+      }
       throw error;
     }
-    await this.workQueue.dispatch(this.em.fork(), works);
-    return {
-      outcome: `started submission ${submissionId}: ${budget.lines.length} line(s), ${budget.problemCount} problem(s)`,
-      submissionId,
-    };
   }
 
   private map(read: BudgetRead): MappedBudget {
@@ -131,56 +126,30 @@ export class BudgetCheck {
    * checks create nothing.
    */
   private async recordUnreadable(projectId: number, trigger: CheckTrigger, reason: string, held: HeldProjectLock): Promise<CheckResult> {
-    const [newest] = await this.em
-      .fork()
-      .execute<Array<{ id: string; status: SubmissionStatus; ingest_error: string | null }>>(
-        `select id, status, ingest_error from submission where procore_project_id = ? order by id desc limit 1`,
-        [projectId],
-      );
-    if (newest?.status === 'ingest_failed' && newest.ingest_error === reason) {
+    const newest = await this.submissions.newestOf(String(projectId));
+    if (newest?.status === 'ingest_failed' && newest.ingestError === reason) {
       return { outcome: `the budget still cannot be read (submission ${newest.id}); nothing created` };
     }
     const people = await this.users.resolve([trigger.procoreUserId]);
     const senderId = (trigger.procoreUserId && people.get(trigger.procoreUserId)) || null;
-    let submissionId: string;
     held.assertHeld();
-    try {
-      submissionId = await this.em.fork().transactional(async (em) => {
-        const { id } = await this.intake.open(em, { procoreProjectId: String(projectId), source: trigger.source, senderId, actor: trigger.actor, note: trigger.note });
-        await this.stateMachine.transition(em, id, { event: 'ingestFailed', actor: trigger.actor, note: reason, changes: { ingestError: reason } });
-        return id;
-      });
-    } catch (error) {
-      if (error instanceof ConflictError) return { outcome: `${error.message} Nothing created.` };
-      throw error;
-    }
+    const opened = await this.open(projectId, trigger, senderId, { then: { fail: reason } });
+    if ('outcome' in opened) return opened;
+    const submissionId = opened.submissionId;
     return { outcome: `submission ${submissionId} could not be ingested: ${reason}`, submissionId };
   }
 
   /** An open submission other than `ready_to_export` (which a newer budget would supersede). */
   private async busySubmission(projectId: number): Promise<{ id: string; status: SubmissionStatus } | undefined> {
-    const busy = OPEN_STATUSES.filter((status) => status !== 'ready_to_export');
-    const [row] = await this.em
-      .fork()
-      .execute<Array<{ id: string; status: SubmissionStatus }>>(
-        `select id, status from submission where procore_project_id = ? and status in (${busy.map(() => '?').join(',')}) limit 1`,
-        [projectId, ...busy],
-      );
-    return row ? { id: String(row.id), status: row.status } : undefined;
-  }
-
-  private async lastSubmission(projectId: number): Promise<{ id: string; status: SubmissionStatus; fingerprint: string } | undefined> {
-    const [row] = await this.em
-      .fork()
-      .execute<Array<{ id: string; status: SubmissionStatus; fingerprint: string }>>(
-        `select id, status, fingerprint from submission
-         where procore_project_id = ? and status <> 'ingest_failed' and fingerprint is not null order by id desc limit 1`,
-        [projectId],
-      );
-    return row ? { id: String(row.id), status: row.status, fingerprint: row.fingerprint } : undefined;
+    const open = await this.submissions.openOf(String(projectId));
+    return open && open.status !== 'ready_to_export' ? { id: open.id, status: open.status } : undefined;
   }
 }
 
+function unchanged(submissionId: string, status: SubmissionStatus): string {
+  return `the budget is unchanged since submission ${submissionId} (${statusInWords(status)}); nothing created`;
+}
+
 function busyOutcome(busy: { id: string; status: SubmissionStatus }): CheckResult {
-  return { outcome: `submission ${busy.id} is ${busy.status.replace(/_/g, ' ')}; nothing created` };
+  return { outcome: `submission ${busy.id} is ${statusInWords(busy.status)}; nothing created` };
 }

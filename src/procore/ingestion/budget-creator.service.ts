@@ -1,5 +1,5 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { WebhookEventRepository } from '../webhooks/webhook-event.repository';
 
 /**
  * Who created the budget being sent. Procore's public API has no `created_by` on budget lines, so
@@ -11,18 +11,12 @@ import { Injectable } from '@nestjs/common';
  */
 @Injectable()
 export class BudgetCreator {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly events: WebhookEventRepository) {}
 
   /** The Procore user id, or null when no stored event names one. */
   async procoreUserOf(projectId: number): Promise<number | null> {
-    const [row] = await this.em.fork().execute<Array<{ procore_user_id: string }>>(
-      `select procore_user_id from webhook_event
-       where project_id = ? and resource_name = 'Budget View Snapshots' and event_type = 'create'
-         and procore_user_id is not null and status <> 'unusable'
-       order by received_at desc, id desc limit 1`,
-      [String(projectId)],
-    );
-    const id = row ? Number(row.procore_user_id) : null;
+    const stored = await this.events.snapshotCreatorOf(projectId);
+    const id = stored ? Number(stored) : null;
     return id !== null && Number.isSafeInteger(id) ? id : null;
   }
 }

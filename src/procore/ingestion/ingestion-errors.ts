@@ -1,21 +1,17 @@
+import { IntegrationError, isTransient } from '../../common/connector.exception';
 import { ProcoreApiError, ProcoreAuthError, ProcoreError } from '../client/procore-errors';
 import { BudgetDataError } from '../mapping/budget-mapping';
 
+export { isTransient };
+
 /** A budget the connector cannot ingest, for a reason a person can act on. Not retried. */
-export class IngestionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IngestionError';
-  }
+export class IngestionError extends IntegrationError {
+  readonly transient = false;
 }
 
 /** Worth trying again soon, for a reason of the connector's own (not Procore's answer). */
-export class TransientIngestionError extends Error {
+export class TransientIngestionError extends IntegrationError {
   readonly transient = true;
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
 }
 
 /**
@@ -28,14 +24,9 @@ export class BudgetChangedWhileReadError extends TransientIngestionError {}
 /** The project's lock could not be had in time, or its connection dropped (ProjectLock). */
 export class ProcoreWorkLockError extends TransientIngestionError {}
 
-/** Worth trying again later: Procore unreachable, busy, rate-limited or failing with a 5xx; a budget changing while read. */
-export function isTransient(error: unknown): boolean {
-  return (error instanceof ProcoreError && error.transient) || error instanceof TransientIngestionError;
-}
-
-/** Trying again would meet the same answer. */
+/** Trying again would meet the same answer (Procore's, or the budget's data). */
 export function isPermanent(error: unknown): boolean {
-  return (error instanceof ProcoreError && !error.transient) || error instanceof IngestionError || error instanceof BudgetDataError;
+  return (error instanceof IntegrationError && !error.transient) || error instanceof BudgetDataError;
 }
 
 /** One sentence for the submission's ingest error or a webhook event's outcome. */

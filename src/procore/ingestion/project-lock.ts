@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { Client } from 'pg';
-import { AppConfig } from '../../config/app-config';
+import { Inject, Injectable } from '@nestjs/common';
+import { RUNTIME_OPTIONS, RuntimeOptions } from '../../config/runtime-options';
+import { LockRepository, LockWaitError } from '../../database/lock.repository';
 import { ProcoreWorkLockError } from './ingestion-errors';
 
 /** Longer than any budget read; a wait that long means something is stuck (the queue retries). */
@@ -17,42 +17,36 @@ export interface HeldProjectLock {
  * Procore: the budget checks of webhooks and polls (read, compare, store), the ingestion of a send
  * (lock, read, store) and the unlocks (the "is a newer submission open?" check and the call). So
  * an older read never commits after a newer one (issue 9.2), and an unlock never lands after a
- * newer send found the budget locked (9.3).
- *
- * A PostgreSQL session advisory lock on a connection of its own (outside the ORM's pool, so a
- * waiting job never starves the pool): it holds across processes, and if a worker dies PostgreSQL
- * drops the connection and the lock with it.
+ * newer send found the budget locked (9.3). A PostgreSQL session lock (LockRepository): it holds
+ * across processes, and if a worker dies PostgreSQL drops it.
  */
 @Injectable()
 export class ProjectLock {
-  /** PROJECT_LOCK_WAIT_MS; tests shorten it. */
-  waitMs = PROJECT_LOCK_WAIT_MS;
-
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly locks: LockRepository,
+    @Inject(RUNTIME_OPTIONS) private readonly runtime: Pick<RuntimeOptions, 'timings'>,
+  ) {}
 
   async run<T>(projectId: number | string, work: (lock: HeldProjectLock) => Promise<T>): Promise<T> {
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'connector-project-lock' });
-    let lost: Error | undefined;
-    client.on('error', (error) => (lost = error));
-    client.on('end', () => (lost ??= new Error('the connection closed')));
-    await client.connect();
+    const waitMs = this.runtime.timings.projectLockWaitMs ?? PROJECT_LOCK_WAIT_MS;
+    let lock;
     try {
-      try {
-        await client.query(`set lock_timeout = ${Math.max(1, Math.floor(this.waitMs))}`);
-        await client.query(`select pg_advisory_lock(hashtextextended('procore-project-work:' || $1::text, 0))`, [String(projectId)]);
-      } catch (error) {
-        throw new ProcoreWorkLockError(
-          `Procore project ${projectId} is busy with other work of the connector (waited ${Math.round(this.waitMs / 1000)} s): ${(error as Error).message}`,
-        );
-      }
+      lock = await this.locks.waitForProjectWork(String(projectId), waitMs);
+    } catch (error) {
+      if (!(error instanceof LockWaitError)) throw error;
+      throw new ProcoreWorkLockError(
+        `Procore project ${projectId} is busy with other work of the connector (waited ${Math.round(waitMs / 1000)} s): ${error.message}`,
+      );
+    }
+    try {
       return await work({
         assertHeld: () => {
-          if (lost) throw new ProcoreWorkLockError(`The lock on Procore project ${projectId} was lost (${lost.message}); the work is tried again`);
+          if (lock.lostReason) throw new ProcoreWorkLockError(`The lock on Procore project ${projectId} was lost (${lock.lostReason}); the work is tried again`);
         },
       });
     } finally {
       // Closing the session releases the lock.
-      await client.end().catch(() => undefined);
+      await lock.release();
     }
   }
 }

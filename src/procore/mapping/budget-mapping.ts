@@ -1,4 +1,11 @@
+/*
+ * Longer than 400 lines because reading Procore's shapes (readBudget) and applying the mapping
+ * (mapReadBudget) are one pipeline over the same types, in small functions; the mapping file and
+ * its store are apart (mapping-file.ts, mapping-store.ts).
+ */
 import { createHash } from 'node:crypto';
+import type { BudgetSnapshot, SnapshotLine } from '../../budgets/budget-snapshot';
+import type { NewSpectrumRow } from '../../budgets/submission-row.entity';
 import { Cents, MoneyFormatError, formatMoney, parseMoney } from '../../common/money';
 import type { ProcoreCostCode, ProcoreDetailRow, ProcoreLineItemType, ProcoreProject } from '../client/procore.types';
 import { MappingOverrides } from './mapping-file';
@@ -40,67 +47,10 @@ export interface BudgetSource {
   revisedColumn?: string;
 }
 
-export interface MappedLine {
-  /** 0-based, in Procore's order; messages say `Line position+1`. */
-  position: number;
-  procoreLineId: string;
-  costCodeId: string | null;
-  /** The full code, e.g. `01-100`; empty when the line has none. */
-  costCode: string;
-  categoryId: string | null;
-  category: string;
-  description: string;
-  originalBudget: Cents;
-  budgetChanges: Cents;
-  revisedEstimate: Cents;
-  job: string | null;
-  phase: string | null;
-  costType: string | null;
-  /** Position of the row it is summed into; null when it maps to no row. */
-  rowPosition: number | null;
-  problems: string[];
-  notes: string[];
-  /** Mapping inputs the snapshot keeps for a remap (absent: unknown, and the submission cannot be remapped). */
-  costCodeOriginId?: string | null;
-  categoryCode?: string | null;
-  categoryOriginId?: string | null;
-  amountProblem?: string | null;
-}
-
-export interface MappedRow {
-  position: number;
-  job: string;
-  phase: string;
-  costType: string;
-  description: string;
-  originalBudget: Cents;
-  revisedEstimate: Cents;
-  lineCount: number;
-  problems: string[];
-}
-
-export interface MappedBudget {
-  projectName: string;
-  /**
-   * The project's origin id and number: mapping inputs the snapshot keeps, so it can be remapped
-   * (absent: a budget not read from Procore, which cannot be).
-   */
-  projectOriginId?: string | null;
-  projectNumber?: string | null;
-  /** The Spectrum job of the project; null when nothing maps it. */
-  job: string | null;
-  lines: MappedLine[];
-  rows: MappedRow[];
-  totals: { originalBudget: Cents; budgetChanges: Cents; revisedEstimate: Cents };
-  /** Flagged rows plus flagged lines that map to no row. */
-  problemCount: number;
-  /**
-   * A hash of the budget as Procore has it, with every Procore-side input of the mapping (project
-   * origin id and number; cost code full code, origin id and name; category name, code and origin
-   * id) but not the mapping file: it tells whether the budget changed in Procore.
-   */
-  fingerprint: string;
-}
+/** The mapping's output is what a submission stores (src/budgets/budget-snapshot.ts). */
+export type MappedLine = SnapshotLine;
+export type MappedRow = NewSpectrumRow;
+export type MappedBudget = BudgetSnapshot;
 
 /** `"Revised Budget"`, `"revised_budget"`, `"REVISED-BUDGET"` → `revised_budget`: lower case, every
  * run of characters other than letters and digits one `_`, none at the ends. */

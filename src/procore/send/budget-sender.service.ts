@@ -1,17 +1,13 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditService } from '../../audit/audit.service';
-import { ForbiddenError } from '../../common/app-error';
-import { Submission } from '../../budgets/submission.entity';
+import { SubmissionRepository } from '../../budgets/submission.repository';
 import { presentSubmission } from '../../budgets/submission.presenter';
-import { JobName } from '../../queue/queue.contract';
-import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
+import { OpenSubmission } from '../../budgets/use-cases/open-submission';
 import { User } from '../../users/user.entity';
 import { BudgetReader } from '../ingestion/budget-reader.service';
 import { describeFailure } from '../ingestion/ingestion-errors';
-import { OpenedSubmission, OpenSubmissionUnchangedError, SubmissionIntake } from '../ingestion/submission-intake.service';
 import { mapBudget } from '../mapping/budget-mapping';
 import { MappingStore } from '../mapping/mapping-store';
+import { ProcoreException, ProcoreExceptionCode } from '../procore.exception';
 import { ProjectScope } from '../project-scope';
 
 export type SentBudget = ReturnType<typeof presentSubmission> & {
@@ -31,51 +27,38 @@ export type SentBudget = ReturnType<typeof presentSubmission> & {
  * it is locked and identical to that submission's snapshot, the send creates nothing and answers
  * 200 with that submission (`unchanged: true`) — a double click never makes a superseded copy;
  * otherwise the new one supersedes it, and the answer names it (DECISIONS.md, "Send twice").
+ * OpenSubmission records it all.
  */
 @Injectable()
 export class BudgetSender {
   private readonly logger = new Logger(BudgetSender.name);
 
   constructor(
-    private readonly em: EntityManager,
-    private readonly intake: SubmissionIntake,
-    private readonly workQueue: WorkQueue,
+    private readonly submissions: SubmissionRepository,
+    private readonly openSubmission: OpenSubmission,
     private readonly reader: BudgetReader,
     private readonly mapping: MappingStore,
-    private readonly audit: AuditService,
     private readonly scope: ProjectScope,
   ) {}
 
   async send(procoreProjectId: string, user: User): Promise<SentBudget> {
-    if (!this.scope.includes(procoreProjectId)) throw new ForbiddenError(this.scope.refusal(procoreProjectId));
+    if (!this.scope.includes(procoreProjectId)) throw new ProcoreException(ProcoreExceptionCode.OutOfScope, this.scope.refusal(procoreProjectId));
     const current = await this.currentFingerprintIfReady(procoreProjectId);
-    let works: RecordedWork[] = [];
-    let opened: OpenedSubmission;
-    try {
-      opened = await this.em.fork().transactional(async (em) => {
-        const result = await this.intake.open(em, {
-          procoreProjectId,
-          source: 'api',
-          senderId: user.id,
-          actor: { user },
-          note: 'Sent through the API',
-          unlessOpenHolds: current,
-        });
-        works = [await this.workQueue.record(em, JobName.IngestSubmission, { submissionId: result.id }, { dedupeKey: `ingest:${result.id}` })];
-        return result;
-      });
-    } catch (error) {
-      if (error instanceof OpenSubmissionUnchangedError) return this.unchanged(error.submissionId, user);
-      throw error;
-    }
-    await this.workQueue.dispatch(this.em.fork(), works);
+    const opened = await this.openSubmission.execute({
+      procoreProjectId,
+      source: 'api',
+      senderId: user.id,
+      actor: { user },
+      note: 'Sent through the API',
+      unlessOpenHolds: current,
+      then: { ingest: true },
+    });
+    if (opened.unchanged) return { ...(await this.present(opened.id)), unchanged: true };
     return {
       ...(await this.present(opened.id)),
       unchanged: false,
       supersededSubmissionId: opened.supersededId,
-      ...(opened.superseded?.byAnotherPerson
-        ? { supersededSentBy: opened.superseded.sentBy, notice: opened.superseded.notice }
-        : {}),
+      ...(opened.superseded?.byAnotherPerson ? { supersededSentBy: opened.superseded.sentBy, notice: opened.superseded.notice } : {}),
     };
   }
 
@@ -85,12 +68,8 @@ export class BudgetSender {
    * send: it goes ahead (superseding), and its ingestion deals with Procore.
    */
   private async currentFingerprintIfReady(procoreProjectId: string): Promise<string | undefined> {
-    const [ready] = await this.em
-      .fork()
-      .execute<Array<{ id: string }>>(`select id from submission where procore_project_id = ? and status = 'ready_to_export' and fingerprint is not null`, [
-        procoreProjectId,
-      ]);
-    if (!ready) return undefined;
+    const ready = await this.submissions.openOf(procoreProjectId);
+    if (ready?.status !== 'ready_to_export' || ready.fingerprint === null) return undefined;
     const projectId = Number(procoreProjectId);
     try {
       if (!(await this.reader.isLocked(projectId))) return undefined;
@@ -101,20 +80,7 @@ export class BudgetSender {
     }
   }
 
-  private async unchanged(submissionId: string, user: User): Promise<SentBudget> {
-    const em = this.em.fork();
-    this.audit.record(em, {
-      submissionId,
-      actor: { user },
-      action: 'send_unchanged',
-      note: 'Sent again through the API with the budget unchanged; this submission stands',
-    });
-    await em.flush();
-    return { ...(await this.present(submissionId)), unchanged: true };
-  }
-
   private async present(id: string) {
-    const submission = await this.em.fork().findOneOrFail(Submission, id, { populate: ['sentBy', 'createdBy', 'decidedBy', 'unlockedBy'] });
-    return presentSubmission(submission);
+    return presentSubmission((await this.submissions.findWithPeople(id))!);
   }
 }

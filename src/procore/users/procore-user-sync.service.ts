@@ -1,9 +1,11 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { isEmail } from 'class-validator';
-import { Actor, AuditService } from '../../audit/audit.service';
-import { LAST_ADMIN_REASON, lockActiveAdmins } from '../../users/active-admins';
+import { Actor } from '../../audit/actor';
+import { AuditEventRepository } from '../../audit/audit-event.repository';
+import { LockRepository } from '../../database/lock.repository';
 import { ErpPermission, LocallyOverridable, User } from '../../users/user.entity';
+import { UserRepository } from '../../users/user.repository';
+import { LAST_ADMIN_REASON } from '../../users/users.service';
 import { ProcoreClient } from '../client/procore-client';
 import { ProcoreError } from '../client/procore-errors';
 import type { ProcoreCompanyUser } from '../client/procore.types';
@@ -47,14 +49,15 @@ export class ProcoreUserSync {
   private lastSyncAt = 0;
 
   constructor(
-    private readonly em: EntityManager,
+    private readonly users: UserRepository,
+    private readonly locks: LockRepository,
     private readonly client: ProcoreClient,
-    private readonly audit: AuditService,
+    private readonly audit: AuditEventRepository,
   ) {}
 
   async sync(actor: Actor = { label: 'procore' }): Promise<UserSyncResult> {
     const people = await this.client.listCompanyUsers();
-    const result = await this.em.fork().transactional((em) => this.apply(em, people, actor));
+    const result = await this.users.transaction(() => this.apply(people, actor));
     this.lastSyncAt = Date.now();
     if (result.created || result.updated) {
       this.logger.log(
@@ -87,21 +90,15 @@ export class ProcoreUserSync {
     return found;
   }
 
-  private async lookup(ids: number[]): Promise<Map<number, string>> {
-    const rows = await this.em
-      .fork()
-      .execute<Array<{ id: string; procore_user_id: string }>>(
-        `select id, procore_user_id from app_user where procore_user_id in (${ids.map(() => '?').join(',')})`,
-        ids,
-      );
-    return new Map(rows.map((row) => [Number(row.procore_user_id), String(row.id)]));
+  private lookup(ids: number[]): Promise<Map<number, string>> {
+    return this.users.idsByProcoreId(ids);
   }
 
-  private async apply(em: EntityManager, people: ProcoreCompanyUser[], actor: Actor): Promise<UserSyncResult> {
+  private async apply(people: ProcoreCompanyUser[], actor: Actor): Promise<UserSyncResult> {
     // One sync at a time: concurrent ones would race on the unique email and Procore id.
-    await em.execute(`select pg_advisory_xact_lock(hashtext('procore-user-sync'))`);
-    await lockActiveAdmins(em);
-    const users = await em.find(User, {}, { orderBy: { id: 'asc' } });
+    await this.locks.userSync();
+    await this.locks.activeAdmins();
+    const users = await this.users.all();
     const byProcoreId = new Map(users.filter((user) => user.procoreUserId).map((user) => [String(user.procoreUserId), user]));
     const byEmail = new Map(users.map((user) => [user.email, user]));
     const result: UserSyncResult = { read: people.length, created: 0, updated: 0, deactivated: 0, linked: 0, skipped: [], kept: [] };
@@ -136,7 +133,7 @@ export class ProcoreUserSync {
           if (!person.email_address?.trim()) result.skipped.push(`Procore user ${procoreId} has no email address`);
           continue;
         }
-        const created = em.create(User, {
+        const created = this.users.create({
           email,
           name,
           erpPermission: permissionOf(person),
@@ -145,8 +142,6 @@ export class ProcoreUserSync {
           active: person.is_active,
           procoreUserId: procoreId,
           localOverrides: [],
-          createdAt: new Date(),
-          updatedAt: new Date(),
         });
         users.push(created);
         byProcoreId.set(procoreId, created);
@@ -168,22 +163,21 @@ export class ProcoreUserSync {
       if (linked || Object.keys(fields).length) result.updated += 1;
     }
 
-    await em.flush();
+    await this.users.save();
     for (const user of createdUsers) {
-      this.audit.record(em, { actor, action: 'user.create', subject: `user:${user.id}`, note: `created from Procore user ${user.procoreUserId}`, data: { userId: user.id, erpPermission: user.erpPermission, active: user.active } });
+      await this.audit.record({ actor, action: 'user.create', subject: `user:${user.id}`, note: `created from Procore user ${user.procoreUserId}`, data: { userId: user.id, erpPermission: user.erpPermission, active: user.active } });
     }
     for (const change of changes) {
-      this.audit.record(em, { actor, action: change.action, subject: `user:${change.user.id}`, note: change.note, data: { userId: change.user.id, procoreUserId: change.user.procoreUserId, changes: change.fields } });
+      await this.audit.record({ actor, action: change.action, subject: `user:${change.user.id}`, note: change.note, data: { userId: change.user.id, procoreUserId: change.user.procoreUserId, changes: change.fields } });
     }
     if (result.created || result.updated || result.kept.length) {
-      this.audit.record(em, {
+      await this.audit.record({
         actor,
         action: 'user.sync',
         note: `Procore user sync: ${result.created} created, ${result.updated} updated, ${result.deactivated} deactivated`,
         data: { created: createdUsers.map((user) => user.id), updated: changes.map((change) => change.user.id), skipped: result.skipped, kept: result.kept },
       });
     }
-    await em.flush();
     return result;
   }
 

@@ -1,7 +1,7 @@
 import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { Public } from '../../users/auth.decorators';
+import { Public } from '../../common/auth.decorators';
 import { readWebhookBody } from './webhook-body';
 import { ReceivedWebhook, WebhookReceiver } from './webhook-receiver.service';
 

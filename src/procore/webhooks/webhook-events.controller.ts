@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../common/page-query.dto';
-import { RequirePermission } from '../../users/auth.decorators';
+import { RequirePermission } from '../../common/auth.decorators';
 import { WEBHOOK_EVENT_STATUSES, WebhookEventStatus } from '../webhook-event.entity';
 import { WebhookEventQueries } from './webhook-event-queries.service';
 

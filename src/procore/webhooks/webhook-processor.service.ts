@@ -1,5 +1,5 @@
-import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { RUNTIME_OPTIONS, RuntimeOptions } from '../../config/runtime-options';
 import { JobContext } from '../../queue/job-handler.decorator';
 import { BudgetCheck } from '../ingestion/budget-check.service';
 import { describeFailure, isPermanent } from '../ingestion/ingestion-errors';
@@ -7,6 +7,7 @@ import { describeDuration } from '../ingestion/durations';
 import { ProjectScope } from '../project-scope';
 import { WebhookEventStatus } from '../webhook-event.entity';
 import { ProjectHookRegistrar } from './project-hook-registrar.service';
+import { WebhookEventRepository } from './webhook-event.repository';
 import { KNOWN_RESOURCES } from './webhook-resources';
 
 /**
@@ -16,19 +17,6 @@ import { KNOWN_RESOURCES } from './webhook-resources';
  * covers the project anyway.
  */
 export const WEBHOOK_GIVE_UP_AFTER_MS = 60 * 60_000;
-
-interface StoredEvent {
-  id: string;
-  resource_name: string;
-  event_type: string;
-  resource_id: string | null;
-  project_id: string | null;
-  procore_user_id: string | null;
-  status: WebhookEventStatus;
-  outcome: string | null;
-  /** Milliseconds since it was received (by the database's clock). */
-  age_ms: number;
-}
 
 export interface ProcessedWebhook {
   eventId: string;
@@ -48,28 +36,20 @@ export interface ProcessedWebhook {
 @Injectable()
 export class WebhookProcessor {
   private readonly logger = new Logger(WebhookProcessor.name);
-  /** WEBHOOK_GIVE_UP_AFTER_MS; tests shorten it. */
-  giveUpAfterMs = WEBHOOK_GIVE_UP_AFTER_MS;
-
   constructor(
-    private readonly em: EntityManager,
+    private readonly events: WebhookEventRepository,
     private readonly check: BudgetCheck,
     private readonly projectHooks: ProjectHookRegistrar,
     private readonly scope: ProjectScope,
+    @Inject(RUNTIME_OPTIONS) private readonly runtime: Pick<RuntimeOptions, 'timings'>,
   ) {}
 
   async process(webhookEventId: string, context: Pick<JobContext, 'finalAttempt'> = { finalAttempt: false }): Promise<ProcessedWebhook> {
-    const em = this.em.fork();
-    const [event] = await em.execute<StoredEvent[]>(
-      `select id, resource_name, event_type, resource_id, project_id, procore_user_id, status, outcome,
-              (extract(epoch from now() - received_at) * 1000)::float8 as age_ms
-       from webhook_event where id = ?`,
-      [webhookEventId],
-    );
+    const event = await this.events.find(webhookEventId);
     if (!event) return { eventId: webhookEventId, outcome: 'the event does not exist (deleted after the retention period?)', skipped: true };
     if (event.status !== 'received') return { eventId: webhookEventId, outcome: event.outcome ?? `already ${event.status}`, status: event.status, skipped: true };
 
-    const projectText = event.project_id ?? (event.resource_name === 'Projects' ? event.resource_id : null);
+    const projectText = event.projectId ?? (event.resourceName === 'Projects' ? event.resourceId : null);
     // E.g. a category's code changed: it applies to budgets sent from now on.
     if (!projectText) return this.conclude([webhookEventId], 'processed', 'ignored: a company-level change; it applies to the budgets sent from now on');
     const projectId = Number(projectText);
@@ -82,35 +62,30 @@ export class WebhookProcessor {
     }
 
     // Events of the project still waiting: the latest one's check covers all of them.
-    const waiting = await em.execute<Array<{ id: string }>>(
-      `select id from webhook_event
-       where status = 'received' and project_id = ? and resource_name in (${KNOWN_RESOURCES.map(() => '?').join(',')})
-       order by id`,
-      [projectText, ...KNOWN_RESOURCES],
-    );
-    const latest = waiting.length ? String(waiting[waiting.length - 1].id) : webhookEventId;
+    const waiting = await this.events.waitingOfProject(projectText, KNOWN_RESOURCES);
+    const latest = waiting.length ? waiting[waiting.length - 1] : webhookEventId;
     if (BigInt(latest) > BigInt(webhookEventId)) {
       return this.conclude([webhookEventId], 'processed', `covered by the check of webhook event ${latest}`);
     }
-    const covered = [...new Set([webhookEventId, ...waiting.map((row) => String(row.id))])];
+    const covered = [...new Set([webhookEventId, ...waiting])];
 
     try {
       // A new project: its own hook first (where company scope lacks the budget resources).
       const registered =
-        event.resource_name === 'Projects' && event.event_type === 'create' ? `${await this.projectHooks.register(projectId)}; ` : '';
+        event.resourceName === 'Projects' && event.eventType === 'create' ? `${await this.projectHooks.register(projectId)}; ` : '';
       const result = await this.check.check(projectId, {
         source: 'webhook',
-        procoreUserId: event.procore_user_id ? Number(event.procore_user_id) : null,
+        procoreUserId: event.procoreUserId ? Number(event.procoreUserId) : null,
         actor: { label: 'procore' },
-        note: `Procore webhook event ${webhookEventId} (${event.resource_name} ${event.event_type})`,
+        note: `Procore webhook event ${webhookEventId} (${event.resourceName} ${event.eventType})`,
       });
       return this.conclude(covered, 'processed', registered + result.outcome);
     } catch (error) {
       const reason = describeFailure(error);
       if (isPermanent(error)) return this.giveUp(covered, projectId, reason);
       // Procore busy or down, or something unexpected: the queue tries again — for a bounded time.
-      if (!context.finalAttempt || Number(event.age_ms) < this.giveUpAfterMs) throw error;
-      return this.giveUp(covered, projectId, `gave up after ${describeDuration(Number(event.age_ms))} of failures (the polling sweep covers the project): ${reason}`);
+      if (!context.finalAttempt || event.ageMs < (this.runtime.timings.webhookGiveUpAfterMs ?? WEBHOOK_GIVE_UP_AFTER_MS)) throw error;
+      return this.giveUp(covered, projectId, `gave up after ${describeDuration(event.ageMs)} of failures (the polling sweep covers the project): ${reason}`);
     }
   }
 
@@ -120,12 +95,7 @@ export class WebhookProcessor {
   }
 
   private async conclude(eventIds: string[], status: Exclude<WebhookEventStatus, 'received'>, outcome: string): Promise<ProcessedWebhook> {
-    await this.em
-      .fork()
-      .execute(
-        `update webhook_event set status = ?, processed_at = now(), outcome = ? where id in (${eventIds.map(() => '?').join(',')}) and status = 'received'`,
-        [status, outcome, ...eventIds],
-      );
+    await this.events.conclude(eventIds, status, outcome);
     return { eventId: eventIds[0], outcome, status };
   }
 }

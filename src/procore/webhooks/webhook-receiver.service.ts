@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import { ServiceUnavailableError } from '../../common/app-error';
 import { AppConfig } from '../../config/app-config';
+import { ProcoreException, ProcoreExceptionCode } from '../procore.exception';
+import { Outbox } from '../../queue/outbox';
 import { JobName } from '../../queue/queue.contract';
-import { RecordedWork, WorkQueue } from '../../queue/work-queue.service';
+import { WebhookEventRepository } from './webhook-event.repository';
 import { parseWebhookBody, WebhookBody, WebhookRecord } from './webhook-payload';
 
 /** Events of a burst wait this long, so the check of the latest one covers the others. */
@@ -37,8 +37,8 @@ export class WebhookReceiver {
   private readonly companyId: string;
 
   constructor(
-    private readonly em: EntityManager,
-    private readonly workQueue: WorkQueue,
+    private readonly events: WebhookEventRepository,
+    private readonly outbox: Outbox,
     config: AppConfig,
   ) {
     this.accepted = [config.procore.webhookSecret, config.procore.webhookSecretPrevious].filter((s): s is string => !!s).map(digest);
@@ -70,7 +70,7 @@ export class WebhookReceiver {
       return await Promise.race([this.store(record), timeout]);
     } catch (error) {
       this.logger.error(`A Procore webhook delivery could not be stored; answered 503 so that Procore delivers it again: ${(error as Error).message}`);
-      throw new ServiceUnavailableError('The webhook delivery could not be stored (the database is unavailable); deliver it again later');
+      throw new ProcoreException(ProcoreExceptionCode.WebhookNotStored, 'The webhook delivery could not be stored (the database is unavailable); deliver it again later');
     } finally {
       clearTimeout(timer);
     }
@@ -93,52 +93,23 @@ export class WebhookReceiver {
     }
   }
 
-  private async insert(record: WebhookRecord): Promise<ReceivedWebhook> {
-    let works: RecordedWork[] = [];
-    const received = await this.em.fork().transactional(async (em): Promise<ReceivedWebhook> => {
-      const inserted = await em.execute<Array<{ id: string }>>(
-        `insert into webhook_event (dedupe_key, ulid, procore_event_id, resource_name, event_type, resource_id, project_id, company_id,
-                                    procore_user_id, payload, raw_body, status, outcome, processed_at, received_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, now())
-         on conflict (dedupe_key) do nothing
-         returning id`,
-        [
-          record.dedupeKey,
-          record.ulid,
-          record.procoreEventId,
-          record.resourceName,
-          record.eventType,
-          record.resourceId,
-          record.projectId,
-          record.companyId,
-          record.userId,
-          record.payloadJson,
-          record.rawBody,
-          record.status,
-          record.reason,
-          record.status === 'unusable' ? new Date() : null,
-        ],
-      );
-      if (!inserted.length) {
-        const [existing] = await em.execute<Array<{ id: string; status: ReceivedWebhook['status']; outcome: string | null }>>(
-          `select id, status, outcome from webhook_event where dedupe_key = ?`,
-          [record.dedupeKey],
-        );
-        return { received: true, eventId: String(existing.id), duplicate: true, status: existing.status, ...(existing.status === 'unusable' ? { reason: existing.outcome ?? '' } : {}) };
-      }
-      const eventId = String(inserted[0].id);
-      if (record.status === 'unusable') {
-        this.logger.warn(`Procore webhook delivery stored as unusable (event ${eventId}): ${record.reason}`);
-        return { received: true, eventId, duplicate: false, status: 'unusable', reason: record.reason ?? '' };
-      }
-      works = [
-        await this.workQueue.record(em, JobName.ProcessWebhookEvent, { webhookEventId: eventId }, { dedupeKey: `webhook:${eventId}`, delayMs: WEBHOOK_DEBOUNCE_MS }),
-      ];
-      return { received: true, eventId, duplicate: false, status: 'received' };
-    });
-    // Not awaited: Procore gets its answer even while Redis is unreachable (the sweeper enqueues later).
-    this.workQueue.dispatch(this.em.fork(), works).catch(() => undefined);
-    return received;
+  private insert(record: WebhookRecord): Promise<ReceivedWebhook> {
+    // The dispatch is not awaited: Procore gets its answer even while Redis is unreachable (the sweeper enqueues later).
+    return this.outbox.transaction(
+      async (): Promise<ReceivedWebhook> => {
+        const stored = await this.events.insert(record);
+        if (stored.duplicate) {
+          return { received: true, eventId: stored.id, duplicate: true, status: stored.status, ...(stored.status === 'unusable' ? { reason: stored.outcome ?? '' } : {}) };
+        }
+        if (record.status === 'unusable') {
+          this.logger.warn(`Procore webhook delivery stored as unusable (event ${stored.id}): ${record.reason}`);
+          return { received: true, eventId: stored.id, duplicate: false, status: 'unusable', reason: record.reason ?? '' };
+        }
+        await this.outbox.record(JobName.ProcessWebhookEvent, { webhookEventId: stored.id }, { dedupeKey: `webhook:${stored.id}`, delayMs: WEBHOOK_DEBOUNCE_MS });
+        return { received: true, eventId: stored.id, duplicate: false, status: 'received' };
+      },
+      { dispatch: 'background' },
+    );
   }
 }
 

@@ -1,9 +1,6 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-
-/** Rows deleted per statement, so a large backlog never holds a long lock. */
-const BATCH = 5000;
+import { WebhookEventRepository } from './webhook-event.repository';
 
 /**
  * Deletes stored webhook deliveries older than WEBHOOK_RETENTION_DAYS (default 30). They have done
@@ -15,24 +12,13 @@ export class WebhookRetention {
   private readonly logger = new Logger(WebhookRetention.name);
 
   constructor(
-    private readonly em: EntityManager,
+    private readonly events: WebhookEventRepository,
     private readonly config: AppConfig,
   ) {}
 
   /** Returns how many events were deleted. */
   async purge(): Promise<number> {
-    const em = this.em.fork();
-    let deleted = 0;
-    for (;;) {
-      const rows = await em.execute<Array<{ id: string }>>(
-        `delete from webhook_event where id in (
-           select id from webhook_event where received_at < now() - (? * interval '1 day') limit ${BATCH})
-         returning id`,
-        [this.config.procore.webhookRetentionDays],
-      );
-      deleted += rows.length;
-      if (rows.length < BATCH) break;
-    }
+    const deleted = await this.events.purgeOlderThan(this.config.procore.webhookRetentionDays);
     if (deleted) this.logger.log(`Deleted ${deleted} webhook event(s) older than ${this.config.procore.webhookRetentionDays} days (WEBHOOK_RETENTION_DAYS)`);
     return deleted;
   }

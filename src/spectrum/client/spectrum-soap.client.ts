@@ -1,3 +1,8 @@
+/*
+ * Longer than 400 lines because each Spectrum service (GetJob, GetPhase, AddPhase) needs its own
+ * envelope, complete-read rule and answer check; the HTTP transport, the token, the retries and
+ * the response parser are already files of their own.
+ */
 import { Injectable, Logger } from '@nestjs/common';
 import type { Agent, OutgoingHttpHeaders } from 'node:http';
 import * as path from 'node:path';

@@ -1,15 +1,25 @@
+import { ConnectorException, IntegrationError } from '../../common/connector.exception';
+
+export enum SpectrumExceptionCode {
+  /** Every Spectrum permit is held by exports: a read (the preview) waited long enough. */
+  Busy = 'spectrum_busy',
+  /** Spectrum could not be read (for the preview). */
+  Unreadable = 'spectrum_unreadable',
+}
+
+/** What the Spectrum module refuses or cannot do for a request, and why. */
+export class SpectrumException extends ConnectorException<SpectrumExceptionCode> {}
+
 /**
  * Errors raised by the Spectrum client. Each says whether trying again later can help
  * (`transient`): the exporter retries transient ones and records permanent ones on the row.
  */
-export abstract class SpectrumError extends Error {
-  abstract readonly transient: boolean;
+export abstract class SpectrumError extends IntegrationError {
   /** Spectrum service the call went to (`AddPhase`, `GetPhase`, …), when known. */
   readonly service?: string;
 
   constructor(message: string, service?: string, options?: { cause?: unknown }) {
     super(service ? `Spectrum ${service}: ${message}` : `Spectrum: ${message}`, options);
-    this.name = new.target.name;
     this.service = service;
   }
 

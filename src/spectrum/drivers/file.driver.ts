@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
-import type { RowExportError, RowExportState } from '../../budgets/submission-row.entity';
+import type { RowExportError, RowExportState, SpectrumRow } from '../../budgets/submission-row.entity';
 import { AppConfig } from '../../config/app-config';
 import { EXPORT_ERROR_CODES, keptFailingError } from '../export.errors';
 import { ExportLedger } from '../export-ledger';
-import { checkRows, ExportRow, jobsOf } from '../export-plan';
+import { checkRows, jobsOf } from '../export-plan';
 import { recordFlags } from './record-flags';
 import { ExportAttemptInfo, ExportSubmission, RunGuard, SpectrumDriver, WriteOutcome } from './spectrum-driver';
 import { SpectrumRowIndex } from '../spectrum-row-index';
@@ -25,7 +25,7 @@ export class FileDriver implements SpectrumDriver {
    * rewritten whole under the same name, so it must hold the rows a previous run already marked
    * written, not only the pending ones (the driver marks only the pending ones written).
    */
-  async rowsToWrite(load: (states: RowExportState[]) => Promise<ExportRow[]>): Promise<ExportRow[]> {
+  async rowsToWrite(load: (states: RowExportState[]) => Promise<SpectrumRow[]>): Promise<SpectrumRow[]> {
     const rows = await load(['pending', 'written']);
     const jobsWithPending = new Set(rows.filter((row) => row.exportState === 'pending').map((row) => row.job));
     return rows.filter((row) => jobsWithPending.has(row.job));
@@ -45,7 +45,7 @@ export class FileDriver implements SpectrumDriver {
 
   async write(
     submission: ExportSubmission,
-    rows: ExportRow[],
+    rows: SpectrumRow[],
     ledger: ExportLedger,
     _attempt: ExportAttemptInfo,
     guard: RunGuard = { lostError: () => undefined },

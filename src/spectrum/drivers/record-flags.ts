@@ -1,12 +1,13 @@
+import type { SpectrumRow } from '../../budgets/submission-row.entity';
 import { EXPORT_ERROR_CODES } from '../export.errors';
 import { ExportLedger } from '../export-ledger';
-import { ExportRow, RowFlag } from '../export-plan';
+import { RowFlag } from '../export-plan';
 
 /**
  * The rows flagged before the first AddPhase fail with their reason; every other row fails as
  * `blocked`, naming the flags: nothing is written while any is left (the retry checks again).
  */
-export async function recordFlags(flags: RowFlag[], rows: ExportRow[], ledger: ExportLedger): Promise<void> {
+export async function recordFlags(flags: RowFlag[], rows: SpectrumRow[], ledger: ExportLedger): Promise<void> {
   const byRow = new Map<string, RowFlag[]>();
   for (const flag of flags) byRow.set(flag.row.id, [...(byRow.get(flag.row.id) ?? []), flag]);
   const reasons = [...new Set(flags.map((flag) => flag.message))];

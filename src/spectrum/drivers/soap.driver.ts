@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import type { RowExportError, RowExportState } from '../../budgets/submission-row.entity';
+import type { RowExportError, RowExportState, SpectrumRow } from '../../budgets/submission-row.entity';
 import { AppConfig } from '../../config/app-config';
 import { EXPORT_ERROR_CODES, keptFailingError, rowErrorFromMessages, rowErrorFromSpectrum } from '../export.errors';
 import { ExportLedger, LedgerEntry } from '../export-ledger';
-import { checkRows, describeRow, ExportRow, jobsOf, PlannedWrite, planExport, RowFlag } from '../export-plan';
+import { checkRows, describeRow, jobsOf, PlannedWrite, planExport, RowFlag } from '../export-plan';
 import { recordFlags } from './record-flags';
 import { ExportAttemptInfo, ExportSubmission, RunGuard, SpectrumDriver, WriteOutcome } from './spectrum-driver';
 import { checkJobs, JobCheck } from '../spectrum-check';
@@ -34,7 +34,7 @@ export class SoapDriver implements SpectrumDriver {
   ) {}
 
   /** The rows still `pending`, nothing else: a retry or a run after a crash resumes where the last stopped. */
-  rowsToWrite(load: (states: RowExportState[]) => Promise<ExportRow[]>): Promise<ExportRow[]> {
+  rowsToWrite(load: (states: RowExportState[]) => Promise<SpectrumRow[]>): Promise<SpectrumRow[]> {
     return load(['pending']);
   }
 
@@ -49,7 +49,7 @@ export class SoapDriver implements SpectrumDriver {
 
   async write(
     _submission: ExportSubmission,
-    rows: ExportRow[],
+    rows: SpectrumRow[],
     ledger: ExportLedger,
     attempt: ExportAttemptInfo = { finalAttempt: false },
     guard: RunGuard = { lostError: () => undefined },
@@ -71,8 +71,8 @@ export class SoapDriver implements SpectrumDriver {
    * reason and the others with "blocked" (DECISIONS.md "Flagged at accept"). A read that fails for
    * good (an error record, refused credentials) stops the run the same way, with Spectrum's message.
    */
-  private async plan(rows: ExportRow[], ledger: ExportLedger): Promise<{ writes: PlannedWrite[]; interrupted?: Error }> {
-    const mapped: ExportRow[] = [];
+  private async plan(rows: SpectrumRow[], ledger: ExportLedger): Promise<{ writes: PlannedWrite[]; interrupted?: Error }> {
+    const mapped: SpectrumRow[] = [];
     for (const row of rows) {
       if (row.job && row.phase && row.costType) mapped.push(row);
       else {
@@ -108,7 +108,7 @@ export class SoapDriver implements SpectrumDriver {
   }
 
   /** A read that failed: transient → stop (returned); permanent → every row fails with Spectrum's message. */
-  private async readFailed(error: unknown, rows: ExportRow[], ledger: ExportLedger): Promise<Error | undefined> {
+  private async readFailed(error: unknown, rows: SpectrumRow[], ledger: ExportLedger): Promise<Error | undefined> {
     if (!(error instanceof SpectrumError)) throw error;
     if (error.transient) return error;
     const rowError = rowErrorFromSpectrum(error);
@@ -186,6 +186,6 @@ export class SoapDriver implements SpectrumDriver {
 /** On the final attempt: this many rows in a row failed by the identical fault end the pass. */
 const KEPT_FAILING_STREAK = 10;
 
-function failed(row: ExportRow, code: string, message: string, column: string | null = null): LedgerEntry {
+function failed(row: SpectrumRow, code: string, message: string, column: string | null = null): LedgerEntry {
   return { rowId: row.id, outcome: 'failed', error: { code, message, column } };
 }

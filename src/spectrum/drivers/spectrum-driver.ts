@@ -1,6 +1,5 @@
 import type { ExportLedger } from '../export-ledger';
-import type { RowExportError, RowExportState } from '../../budgets/submission-row.entity';
-import type { ExportRow } from '../export-plan';
+import type { RowExportError, RowExportState, SpectrumRow } from '../../budgets/submission-row.entity';
 
 /**
  * How a budget reaches Spectrum (SPECTRUM_TRANSPORT): over Data Exchange SOAP (SoapDriver) or as
@@ -12,10 +11,10 @@ export interface SpectrumDriver {
    * The rows one export run hands to `write`, read through `load` (the submission's export rows in
    * the given ledger states).
    */
-  rowsToWrite(load: (states: RowExportState[]) => Promise<ExportRow[]>): Promise<ExportRow[]>;
+  rowsToWrite(load: (states: RowExportState[]) => Promise<SpectrumRow[]>): Promise<SpectrumRow[]>;
 
   /** Writes the rows, recording every outcome in the ledger. */
-  write(submission: ExportSubmission, rows: ExportRow[], ledger: ExportLedger, attempt: ExportAttemptInfo, guard: RunGuard): Promise<WriteOutcome>;
+  write(submission: ExportSubmission, rows: SpectrumRow[], ledger: ExportLedger, attempt: ExportAttemptInfo, guard: RunGuard): Promise<WriteOutcome>;
 
   /** The row error of the queue's last attempt for a row that never got through. */
   keptFailing(reason: Error): RowExportError;

@@ -1,0 +1,151 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { Repository } from '../database/repository';
+import { ApiToken } from './api-token.entity';
+import { hashToken } from './token';
+import { User } from './user.entity';
+
+/** Someone an email goes to. */
+export interface Recipient {
+  email: string;
+  name: string | null;
+  userId: string | null;
+}
+
+export type NewUserRecord = Pick<User, 'email' | 'name' | 'erpPermission' | 'canPushToAccounting' | 'subscribedToDigest' | 'active' | 'localOverrides'> &
+  Partial<Pick<User, 'procoreUserId'>>;
+
+export type NewTokenRecord = Pick<ApiToken, 'tokenHash' | 'tokenPrefix' | 'createdAt'> & { label: string | null; expiresAt: Date | null };
+
+/** Thrown by `save` when an email (or Procore user id) is taken already. */
+export class UserTakenError extends Error {}
+
+/**
+ * Connector users (`app_user`) and their API tokens (`api_token`): the only code that reads or
+ * writes them. Changes to loaded users are written by `save`, inside a transaction.
+ */
+@Injectable()
+export class UserRepository extends Repository {
+  page(page: number, perPage: number): Promise<[User[], number]> {
+    return this.em.findAndCount(User, {}, { orderBy: { id: 'asc' }, limit: perPage, offset: (page - 1) * perPage });
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.em.findOne(User, id);
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.em.findOne(User, { email });
+  }
+
+  findByProcoreId(procoreUserId: string | number): Promise<User | null> {
+    return this.em.findOne(User, { procoreUserId: String(procoreUserId) });
+  }
+
+  async emailTaken(email: string): Promise<boolean> {
+    return (await this.em.count(User, { email })) > 0;
+  }
+
+  /** Every user, oldest first (the Procore user sync). */
+  all(): Promise<User[]> {
+    return this.em.find(User, {}, { orderBy: { id: 'asc' } });
+  }
+
+  /** Connector user ids of Procore users, by Procore user id. */
+  async idsByProcoreId(procoreUserIds: number[]): Promise<Map<number, string>> {
+    if (!procoreUserIds.length) return new Map();
+    const rows = await this.em.execute<Array<{ id: string; procore_user_id: string }>>(
+      `select id, procore_user_id from app_user where procore_user_id in (${procoreUserIds.map(() => '?').join(',')})`,
+      procoreUserIds,
+    );
+    return new Map(rows.map((row) => [Number(row.procore_user_id), String(row.id)]));
+  }
+
+  /** Active admins other than this user (take LockRepository.activeAdmins first). */
+  async countOtherActiveAdmins(userId: string): Promise<number> {
+    const [{ count }] = await this.em.execute<Array<{ count: string }>>(
+      `select count(*) as count from app_user where active and erp_permission = 'admin' and id <> ?`,
+      [userId],
+    );
+    return Number(count);
+  }
+
+  /** Users who may accept: active, standard or admin, allowed to push to accounting; with `digestOnly` only those subscribed. */
+  async approvers(options: { digestOnly?: boolean } = {}): Promise<Recipient[]> {
+    const rows = await this.em.execute<Array<{ id: string; email: string; name: string }>>(
+      `select id, email, name from app_user
+       where active and can_push_to_accounting and erp_permission in ('standard', 'admin')
+         and email <> ''${options.digestOnly ? ' and subscribed_to_digest' : ''}
+       order by id`,
+    );
+    return rows.map((row) => ({ email: row.email, name: row.name, userId: String(row.id) }));
+  }
+
+  /** These users as recipients; deactivated users (people who left) and users without an email are left out. */
+  async activeRecipients(userIds: Array<string | null | undefined>): Promise<Recipient[]> {
+    const ids = [...new Set(userIds.filter((id): id is string => !!id))];
+    if (!ids.length) return [];
+    const rows = await this.em.execute<Array<{ id: string; email: string; name: string }>>(
+      `select id, email, name from app_user where id in (${ids.map(() => '?').join(',')}) and active and email <> '' order by id`,
+      ids,
+    );
+    return rows.map((row) => ({ email: row.email, name: row.name, userId: String(row.id) }));
+  }
+
+  /** A new user in the surrounding transaction; written by `save`. */
+  create(data: NewUserRecord): User {
+    const now = new Date();
+    return this.tx.create(User, { procoreUserId: null, ...data, createdAt: now, updatedAt: now });
+  }
+
+  /** Writes the transaction's new and changed users and tokens; UserTakenError when an email is taken. */
+  async save(): Promise<void> {
+    try {
+      await this.tx.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw new UserTakenError(error.message);
+      throw error;
+    }
+  }
+
+  // ---- tokens ----------------------------------------------------------------------------------
+
+  /** A new token of a user in the surrounding transaction; written by `save`. */
+  createToken(user: User, data: NewTokenRecord): ApiToken {
+    return this.tx.create(ApiToken, { user, ...data });
+  }
+
+  /** Every token of a user, newest first. */
+  tokensOf(userId: string): Promise<ApiToken[]> {
+    return this.em.find(ApiToken, { user: userId }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+  }
+
+  /** Every token of these users, newest first. */
+  tokensOfUsers(userIds: string[]): Promise<ApiToken[]> {
+    if (!userIds.length) return Promise.resolve([]);
+    return this.em.find(ApiToken, { user: { $in: userIds } }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+  }
+
+  findToken(userId: string, tokenId: string): Promise<ApiToken | null> {
+    return this.em.findOne(ApiToken, { id: tokenId, user: userId });
+  }
+
+  /**
+   * The API token a caller presented, when it may be used: known, not revoked, not expired, and
+   * its user active. The bearer guard of the API and the console's token sign-in both ask this.
+   */
+  async findUsableToken(token: string): Promise<ApiToken | null> {
+    if (!token || token.length > 200) return null;
+    const record = await this.em.findOne(
+      ApiToken,
+      { tokenHash: hashToken(token), revokedAt: null, $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] },
+      { populate: ['user'] },
+    );
+    return record && record.user.active ? record : null;
+  }
+
+  /** Notes that a token was used now. */
+  async touchToken(tokenId: string): Promise<void> {
+    await this.em.nativeUpdate(ApiToken, { id: tokenId }, { lastUsedAt: new Date() });
+  }
+}
