@@ -129,6 +129,10 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   outcome?: RequestOutcome;
   status?: number;
+  /** SOAP calls in flight when this one arrived, itself included (what `peakConcurrent` takes the maximum of). */
+  concurrent?: number;
+  /** When the answer was sent (or the call abandoned): SOAP calls only. */
+  finishedAt?: number;
 }
 
 export interface AppliedAddPhase {
@@ -456,11 +460,13 @@ export class SpectrumStandIn {
     record.service = ws[1];
     this.recorded.push(record);
     this.inFlight++;
+    record.concurrent = this.inFlight;
     this.peakConcurrent = Math.max(this.peakConcurrent, this.inFlight);
     try {
       await this.soap(record, req, res);
     } finally {
       this.inFlight--;
+      record.finishedAt = Date.now();
     }
   }
 
