@@ -25,6 +25,7 @@ import {
 } from './checks';
 import { ConnectorLab, LabOptions, LandedFeatures } from './lab';
 import { ConnectorProcess } from './infra/connector-process';
+import { pidsOwningLocalPorts } from './infra/process-sockets';
 import { timelineSvg } from './timeline-svg';
 import type { RateLimitConfig } from '../stand-ins/procore';
 
@@ -100,7 +101,7 @@ export const FULL_RUN: ChaosOptions = {
   pgRestartAt: 0.55,
   pgDownMs: 4_000,
   termAt: 0.7,
-  smtpUpAt: 0.2,
+  smtpUpAt: 0.1,
   shutdownTimeoutMs: 10_000,
   procoreRateLimits: { spike: { limit: 60, windowSeconds: 10 } },
   timeoutMs: 25 * 60_000,
@@ -121,7 +122,7 @@ export const CI_RUN: ChaosOptions = {
   maxKills: 3,
   pgRestartAt: 0.3,
   termAt: 0.45,
-  smtpUpAt: 0.2,
+  smtpUpAt: 0.05,
   procoreRateLimits: { spike: { limit: 30, windowSeconds: 10 } },
   timeoutMs: 9 * 60_000,
 };
@@ -141,6 +142,8 @@ export interface ChaosResult {
 
 interface GracefulStop {
   slot: string;
+  /** Spectrum calls the worker had in flight when it got SIGTERM. */
+  callsInFlight: number;
   ms: number;
   forced: boolean;
   econnreset: boolean;
@@ -403,13 +406,33 @@ class ChaosRun {
 
   private kills = 0;
 
+  /** Live workers with Spectrum calls in flight right now, with how many (by their TCP connections). */
+  private workersCallingSpectrum(): Map<string, number> {
+    const inFlight = this.lab.spectrum.recorded.slice(-300).filter((r) => r.service && r.finishedAt === undefined && r.remotePort);
+    const calling = new Map<string, number>();
+    if (!inFlight.length) return calling;
+    const pidToSlot = new Map(this.aliveSlots().map((slot) => [this.lab.workers.get(slot)!.pid, slot]));
+    const owners = pidsOwningLocalPorts(
+      inFlight.map((r) => r.remotePort!),
+      [...pidToSlot.keys()],
+    );
+    for (const request of inFlight) {
+      const slot = pidToSlot.get(owners.get(request.remotePort!) ?? -1);
+      if (slot) calling.set(slot, (calling.get(slot) ?? 0) + 1);
+    }
+    return calling;
+  }
+
   private killOne(): void {
     if (!this.chaosOn) return;
     if (this.kills >= this.options.maxKills) return clearInterval(this.killTimer);
     this.kills++;
     const slots = this.aliveSlots();
     if (!slots.length) return;
-    const slot = slots[Math.floor(this.random() * slots.length)];
+    // Every other kill (on average) hits a worker in the middle of its Spectrum calls, when one is.
+    const calling = [...this.workersCallingSpectrum().keys()];
+    const pool = calling.length && this.random() < 0.5 ? calling : slots;
+    const slot = pool[Math.floor(this.random() * pool.length)];
     const worker = this.lab.workers.get(slot)!;
     this.stopping.add(slot);
     worker.signal('SIGKILL');
@@ -431,19 +454,24 @@ class ChaosRun {
 
   /** SIGTERM to a worker mid-export: how long it takes to exit, and what it says on the way. */
   private async stopGracefully(): Promise<void> {
+    // The worker with the most Spectrum calls in flight (waiting up to 30 s for one to have any).
+    let calling = this.workersCallingSpectrum();
+    for (const until = Date.now() + 30_000; !calling.size && Date.now() < until; calling = this.workersCallingSpectrum()) await sleep(50);
+    const busiest = [...calling].sort((a, b) => b[1] - a[1])[0];
     const slots = this.aliveSlots();
-    if (!slots.length) return;
-    const slot = slots[Math.floor(this.random() * slots.length)];
+    if (!busiest && !slots.length) return;
+    const slot = busiest?.[0] ?? slots[Math.floor(this.random() * slots.length)];
+    const callsInFlight = busiest?.[1] ?? 0;
     const worker = this.lab.workers.get(slot)!;
     this.stopping.add(slot);
     const sentAt = Date.now();
     worker.signal('SIGTERM');
-    this.event('term', slot, `pid ${worker.pid}`);
+    this.event('term', slot, `pid ${worker.pid}, ${callsInFlight} Spectrum call(s) in flight`);
     const limit = this.features.gracefulShutdown ? this.options.shutdownTimeoutMs + 5_000 : 60_000;
     const exit = await worker.waitExit(limit);
     const ms = exit.at - sentAt;
     const text = readFileSync(worker.logPath, 'utf8');
-    const stop = { slot, ms, forced: exit.forced, econnreset: /ECONNRESET|socket hang up/i.test(text) };
+    const stop = { slot, callsInFlight, ms, forced: exit.forced, econnreset: /ECONNRESET|socket hang up/i.test(text) };
     this.gracefulStops.push(stop);
     this.event('exit', slot, `${ms} ms${exit.forced ? ', SIGKILLed after waiting' : ''}${stop.econnreset ? ', ECONNRESET in its log' : ''}`);
     await sleep(this.options.restartAfterMs);
@@ -640,7 +668,7 @@ class ChaosRun {
       'rows applied more than once (before their commit)': resends.rows,
       'worker SIGKILLs': this.events.filter((e) => e.kind === 'kill').length,
       'worker restarts': this.events.filter((e) => e.kind === 'restart').length,
-      'graceful stops': this.gracefulStops.map((s) => `${s.slot} exited after ${s.ms} ms${s.forced ? ' (SIGKILLed)' : ''}${s.econnreset ? ', ECONNRESET' : ''}`).join('; ') || 'none',
+      'graceful stops': this.gracefulStops.map((s) => `${s.slot} with ${s.callsInFlight} call(s) in flight exited after ${s.ms} ms${s.forced ? ' (SIGKILLed)' : ''}${s.econnreset ? ', ECONNRESET' : ''}`).join('; ') || 'none',
       'Redis restarts': this.events.filter((e) => e.kind === 'redis-down').length,
       'PostgreSQL restarts': this.events.filter((e) => e.kind === 'pg-down').length,
       'SMTP outage (s)': durationOf(this.events, 'smtp-down', 'smtp-up'),
@@ -705,7 +733,7 @@ class ChaosRun {
     );
     const stops = this.gracefulStops;
     const limit = this.options.shutdownTimeoutMs + 2_000;
-    const bad = stops.filter((s) => s.forced || s.ms > limit || s.econnreset);
+    const bad = stops.filter((s) => s.forced || s.ms > limit || s.econnreset || s.callsInFlight === 0);
     const termResends = resends.byCause.term ?? 0;
     checks.push(
       gated(
@@ -713,7 +741,12 @@ class ChaosRun {
           name: 'SIGTERM mid-export: exits within SHUTDOWN_TIMEOUT_MS, no ECONNRESET, nothing re-sent',
           status: stops.length && !bad.length && termResends === 0 ? 'pass' : 'fail',
           summary: stops.length
-            ? `${stops.map((s) => `${s.slot} exited after ${s.ms} ms${s.forced ? ' (had to be SIGKILLed)' : ''}${s.econnreset ? ' with ECONNRESET in its log' : ''}`).join('; ')}; ${termResends} row(s) re-sent after it`
+            ? `${stops
+                .map(
+                  (s) =>
+                    `${s.slot} (${s.callsInFlight ? `${s.callsInFlight} Spectrum call(s) in flight` : 'not calling Spectrum: no proof'}) exited after ${s.ms} ms${s.forced ? ' (had to be SIGKILLed)' : ''}${s.econnreset ? ' with ECONNRESET in its log' : ''}`,
+                )
+                .join('; ')}; ${termResends} row(s) re-sent after it`
             : 'no graceful stop happened',
           details: [],
         },

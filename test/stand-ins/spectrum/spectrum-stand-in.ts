@@ -133,6 +133,8 @@ export interface RecordedRequest {
   concurrent?: number;
   /** When the answer was sent (or the call abandoned): SOAP calls only. */
   finishedAt?: number;
+  /** The caller's TCP port (which process is calling, for tests that tell processes apart). */
+  remotePort?: number;
 }
 
 export interface AppliedAddPhase {
@@ -443,6 +445,7 @@ export class SpectrumStandIn {
       order: [],
       rawBody,
       headers: req.headers,
+      remotePort: req.socket.remotePort,
     };
     const wsdl = /^\/wsdls\/(\w+)\.jws$/.exec(url.pathname);
     if (req.method === 'GET' && wsdl && isService(wsdl[1])) {
