@@ -136,6 +136,8 @@ export interface ChaosResult {
   figures: Record<string, number | string>;
   resends: ResendSummary;
   emails: EmailSummary;
+  /** Every email the SMTP stand-in received: notification id, ms since the start, subject. */
+  inbox: Array<{ notificationId: string | null; at: number; subject: string }>;
   /** True when no enforced check failed. */
   ok: boolean;
 }
@@ -167,9 +169,11 @@ export async function runChaos(options: ChaosOptions, run: { outDir: string; log
     log,
   };
   const lab = await ConnectorLab.create(labOptions);
+  const chaos = new ChaosRun(lab, options, run.outDir, log);
   try {
-    return await new ChaosRun(lab, options, run.outDir, log).execute();
+    return await chaos.execute();
   } finally {
+    chaos.stopTimers();
     await lab.close();
   }
 }
@@ -249,8 +253,11 @@ class ChaosRun {
     await this.waitStatus(sent, ['ready_to_export'], deadline);
     const toReject = sent.slice(0, options.rejectAndResend);
     for (const id of toReject) {
-      const answer = await lab.call('POST', `/api/v1/budgets/${id}/reject`, { reason: 'Chaos check: the contingency line is double counted; fix and send again.' });
-      if (answer.status !== 200) throw new Error(`reject of ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      await this.retrying(
+        `reject of ${id}`,
+        () => lab.call('POST', `/api/v1/budgets/${id}/reject`, { reason: 'Chaos check: the contingency line is double counted; fix and send again.' }),
+        async (answer) => answer.status === 200 || (answer.status === 409 && (await this.statuses([id])).get(id) === 'rejected'),
+      );
     }
     if (toReject.length) this.event('reject', undefined, `${toReject.length}`);
 
@@ -268,7 +275,7 @@ class ChaosRun {
     if (resent.length) {
       this.event('resend', undefined, `${resent.length}`);
       await this.waitStatus(resent, ['ready_to_export'], deadline);
-      this.log((await lab.cli(['jobs:run', 'daily-summary'])).trim());
+      this.log((await this.cliRetrying(['jobs:run', 'daily-summary'])).trim());
       this.event('daily-summary');
       await this.waitEmailsOut(deadline);
       if (options.redisRestartAt === 'before-second-accept') {
@@ -294,16 +301,55 @@ class ChaosRun {
 
   // ---- driving the connector -----------------------------------------------------------------
 
+  stopTimers(): void {
+    this.chaosOn = false;
+    clearInterval(this.killTimer);
+    clearInterval(this.monitorTimer);
+    clearInterval(this.scrapeTimer);
+  }
+
+  /**
+   * An API call as a careful client makes it: answered 5xx or not at all (PostgreSQL or the API
+   * restarting), it is asked again; `done` says whether an answer is the one wanted.
+   */
+  private async retrying(what: string, call: () => Promise<{ status: number; body: any }>, done: (answer: { status: number; body: any }) => Promise<boolean> | boolean): Promise<{ status: number; body: any }> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const answer = await call().catch((error: Error) => ({ status: 0, body: error.message }));
+      if (await Promise.resolve(done(answer)).catch(() => false)) return answer;
+      if (answer.status > 0 && answer.status < 500) throw new Error(`${what} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      if (Date.now() > deadline) throw new Error(`${what} kept failing: ${answer.status} ${JSON.stringify(answer.body)}`);
+      this.log(`${what} answered ${answer.status || 'nothing'}; asking again`);
+      await sleep(1_000);
+    }
+  }
+
+  private async cliRetrying(args: string[]): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.lab.cli(args);
+      } catch (error) {
+        if (attempt >= 30) throw error;
+        this.log(`${(error as Error).message.split('\n')[0]}; running it again`);
+        await sleep(2_000);
+      }
+    }
+  }
+
   private startKilling(): void {
     this.killTimer = setInterval(() => this.killOne(), this.options.killEveryMs);
   }
 
   private async acceptAll(ids: string[]): Promise<void> {
     await Promise.all(
-      ids.map(async (id) => {
-        const answer = await this.lab.call('POST', `/api/v1/budgets/${id}/accept`);
-        if (answer.status !== 202) throw new Error(`accept of ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-      }),
+      ids.map((id) =>
+        this.retrying(
+          `accept of ${id}`,
+          () => this.lab.call('POST', `/api/v1/budgets/${id}/accept`),
+          // A 409 after a lost answer: the first accept went through if the budget is past ready_to_export.
+          async (answer) => answer.status === 202 || (answer.status === 409 && (await this.statuses([id])).get(id) !== 'ready_to_export'),
+        ),
+      ),
     );
     this.event('accept', undefined, `${ids.length} budgets`);
   }
@@ -321,8 +367,11 @@ class ChaosRun {
   private async sendAll(projectIds: number[]): Promise<string[]> {
     return Promise.all(
       projectIds.map(async (projectId) => {
-        const answer = await this.lab.call('POST', '/api/v1/budgets', { procoreProjectId: String(projectId) }, this.lab.senderToken);
-        if (answer.status !== 202 || !answer.body?.id) throw new Error(`send of project ${projectId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+        const answer = await this.retrying(
+          `send of project ${projectId}`,
+          () => this.lab.call('POST', '/api/v1/budgets', { procoreProjectId: String(projectId) }, this.lab.senderToken),
+          (a) => a.status === 202 && !!a.body?.id,
+        );
         return String(answer.body.id);
       }),
     );
@@ -705,6 +754,7 @@ class ChaosRun {
       figures,
       resends,
       emails: emails.summary,
+      inbox: received.map((email) => ({ notificationId: email.notificationId, at: email.receivedAt - this.start, subject: email.subject })),
       ok: checks.every((c) => c.status !== 'fail'),
     };
     writeFileSync(join(this.outDir, 'report.json'), JSON.stringify(result, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
