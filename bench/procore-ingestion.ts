@@ -19,12 +19,12 @@
  * BENCH_REDIS_URL (redis://127.0.0.1:6379/14), BENCH_KEEP_DB=1 to keep the database, BENCH_DATABASE (connector_bench) its name.
  */
 import 'reflect-metadata';
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChildProcessDriver } from './support/child-process-driver';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { buildConnector as buildCompiledConnector } from './support/connector-build';
 import { MikroORM } from '@mikro-orm/postgresql';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -123,15 +123,9 @@ async function createSenderToken(): Promise<string> {
   }
 }
 
-/** Compiles src/ as `npm run build` does (templates included) into a temporary directory. */
+/** The compiled connector (bench/support/connector-build.ts) with this benchmark's harness. */
 function buildConnector(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'connector-bench-'));
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dir], { cwd: ROOT, stdio: 'inherit' });
-  cpSync(join(ROOT, 'src', 'notifications', 'templates'), join(dir, 'notifications', 'templates'), { recursive: true });
-  cpSync(join(ROOT, 'src', 'spectrum', 'client', 'wsdl'), join(dir, 'spectrum', 'client', 'wsdl'), { recursive: true });
-  // The console's pages and assets (nest-cli.json copies them in `npm run build`).
-  cpSync(join(ROOT, 'src', 'console', 'views'), join(dir, 'console', 'views'), { recursive: true });
-  cpSync(join(ROOT, 'src', 'console', 'assets'), join(dir, 'console', 'assets'), { recursive: true });
+  const dir = buildCompiledConnector();
   writeFileSync(join(dir, 'bench-connector.js'), CONNECTOR_HARNESS);
   return dir;
 }

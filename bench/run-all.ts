@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const BENCHMARKS = ['procore-ingestion.ts', 'spectrum-export.ts', 'console-pages.ts'];
+const BENCHMARKS = ['procore-ingestion.ts', 'spectrum-export.ts', 'reconciliation.ts', 'console-pages.ts'];
 
 let failed = 0;
 for (const file of BENCHMARKS) {

@@ -1,13 +1,15 @@
 /**
  * The Spectrum stand-in in a process of its own, so its XML work does not share the event loop
  * (or the CPU time) of the connector being measured. Driven over IPC by the benchmark:
- * start → {url}; seed; stats → call counts and peak concurrency; stop.
+ * start → {url}; seed (a job and its cost types); seedRows (the benchmark rows, as exported); stats → call counts and peak concurrency; stop.
  */
 import { SpectrumStandIn, SpectrumStandInOptions } from '../../test/stand-ins/spectrum';
+import { benchRow, centsText } from './bench-rows';
 
 type Command =
   | { type: 'start'; options: SpectrumStandInOptions }
   | { type: 'seed'; jobNumber: string; costTypes: string[] }
+  | { type: 'seedRows'; jobNumber: string; rows: number }
   | { type: 'stats' }
   | { type: 'clear' }
   | { type: 'stop' };
@@ -30,6 +32,20 @@ async function handle(command: Command): Promise<unknown> {
       standIn!.addJob({ jobNumber: command.jobNumber, description: 'Benchmark job' });
       for (const code of command.costTypes) standIn!.addCostType(code);
       return {};
+    case 'seedRows':
+      // Spectrum already holds every benchmark row at its revised estimate (as after an export).
+      for (let i = 0; i < command.rows; i++) {
+        const row = benchRow(i);
+        standIn!.setPhase({
+          jobNumber: command.jobNumber,
+          phaseCode: row.phase,
+          costType: row.costType,
+          description: `Benchmark phase ${Number(row.phase)}`,
+          originalEstCost: centsText(row.originalCents),
+          currentEstCost: centsText(row.revisedCents),
+        });
+      }
+      return { rows: standIn!.listPhases(command.jobNumber).length };
     case 'stats': {
       const outcomes: Record<string, number> = {};
       for (const r of standIn!.recorded) outcomes[`${r.service}:${r.outcome}`] = (outcomes[`${r.service}:${r.outcome}`] ?? 0) + 1;

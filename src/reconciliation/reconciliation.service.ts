@@ -144,13 +144,20 @@ export class ReconciliationService {
     return { enqueued: ids.length };
   }
 
-  /** Every row of the jobs, from complete reads, holding one Spectrum permit. */
+  /**
+   * Every row of the jobs, from complete reads. Each job is read twice (Active/Inactive, then
+   * Complete rows): with two Spectrum permits free the two reads run at once, with one they run in
+   * turn — never more calls at once than permits held. Permits go back when the reads have ended.
+   */
   private async readSpectrum(jobs: string[]): Promise<SpectrumPhase[]> {
     if (!jobs.length) return [];
-    return this.semaphore.withPermit(async () => {
+    const permits = await this.semaphore.acquireUpTo(2);
+    try {
       const phases: SpectrumPhase[] = [];
-      for (const job of jobs) phases.push(...(await this.client.getPhases(job)));
+      for (const job of jobs) phases.push(...(await this.client.getPhases(job, { concurrently: permits.length >= 2 })));
       return phases;
-    });
+    } finally {
+      await Promise.all(permits.map((permit) => permit.release().catch(() => undefined)));
+    }
   }
 }

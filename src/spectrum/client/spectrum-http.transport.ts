@@ -7,9 +7,15 @@ import { SpectrumError, SpectrumNetworkError, SpectrumResponseFormatError, Spect
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** The whole body; '' when it went to a `BodySink` piece by piece instead. */
   body: string;
   /** True when the connection closed before the body was complete. */
   partial: boolean;
+}
+
+/** Takes the body's text piece by piece as it arrives (the SOAP answers' streaming reader). */
+export interface BodySink {
+  write(text: string): void;
 }
 
 /**
@@ -17,6 +23,8 @@ export interface HttpAnswer {
  * to the transport; the transport fills this in so the client can classify the answer itself.
  */
 export interface SpectrumExchange {
+  /** Where the answer's text goes as it arrives; without one the body is collected whole. */
+  sink?: BodySink;
   answer?: HttpAnswer;
   error?: SpectrumError;
   /** Resolves once `answer` or `error` is set. */
@@ -24,10 +32,10 @@ export interface SpectrumExchange {
   settle(): void;
 }
 
-export function createExchange(): SpectrumExchange {
+export function createExchange(sink?: BodySink): SpectrumExchange {
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  return { settled, settle };
+  return { sink, settled, settle };
 }
 
 export interface SpectrumTransportOptions {
@@ -65,8 +73,12 @@ export class SpectrumHttpTransport {
     return this.options.agent;
   }
 
-  /** POSTs `body` and resolves with any HTTP answer (even a partial one); rejects with a SpectrumError. */
-  post(url: string, body: string | Buffer, headers: http.OutgoingHttpHeaders, service?: string): Promise<HttpAnswer> {
+  /**
+   * POSTs `body` and resolves with any HTTP answer (even a partial one); rejects with a SpectrumError.
+   * With a `sink`, the body's text goes there as it arrives and is not kept (answer.body is ''): a
+   * large answer is read in constant memory.
+   */
+  post(url: string, body: string | Buffer, headers: http.OutgoingHttpHeaders, service?: string, sink?: BodySink): Promise<HttpAnswer> {
     const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const target = new URL(url);
     const client = target.protocol === 'https:' ? https : http;
@@ -88,9 +100,10 @@ export class SpectrumHttpTransport {
           headers: { ...headers, 'Content-Length': payload.length },
         },
         (response) => {
-          const chunks: Buffer[] = [];
+          const body = sink ? new StreamedBody(sink, response.headers['content-type']) : new CollectedBody(response.headers['content-type']);
           let size = 0;
           response.on('data', (chunk: Buffer) => {
+            if (settled) return;
             if (size + chunk.length > this.maxResponseBytes) {
               request.destroy();
               finish(
@@ -102,16 +115,18 @@ export class SpectrumHttpTransport {
               );
               return;
             }
-            chunks.push(chunk);
             size += chunk.length;
+            body.add(chunk);
           });
           const answer = (partial: boolean): HttpAnswer => ({
             status: response.statusCode ?? 0,
             headers: response.headers,
-            body: decodeBody(Buffer.concat(chunks, size), response.headers['content-type']),
+            body: body.end(),
             partial,
           });
-          response.on('end', () => finish(undefined, answer(false)));
+          response.on('end', () => {
+            if (!settled) finish(undefined, answer(false));
+          });
           // The server closed mid-body: what arrived is still an answer to read (the reader
           // detects the cut); with nothing at all it is a network error.
           const cut = (error?: Error) => {
@@ -149,7 +164,7 @@ export class SpectrumHttpTransport {
       exoptions?: Record<string, unknown>,
     ) => {
       const exchange = exoptions?.exchange as SpectrumExchange | undefined;
-      this.post(url, String(data), (headers ?? {}) as http.OutgoingHttpHeaders, service)
+      this.post(url, String(data), (headers ?? {}) as http.OutgoingHttpHeaders, service, exchange?.sink)
         .then(
           (answer) => {
             if (exchange) {
@@ -190,20 +205,55 @@ function toNetworkError(error: NodeJS.ErrnoException, service?: string): Spectru
   return new SpectrumNetworkError(error.code, error.message, service, { cause: error });
 }
 
-const decoders = new Map<string, TextDecoder>();
+/** The body kept whole, decoded at the end (token answers, small bodies). */
+class CollectedBody {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
 
-/** Decodes the body with the charset the server declared (UTF-8 when none or unknown). */
-function decodeBody(bytes: Buffer, contentType: string | undefined): string {
-  const charset = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
-  if (!charset || charset === 'utf-8' || charset === 'utf8') return bytes.toString('utf8');
-  let decoder = decoders.get(charset);
-  if (!decoder) {
-    try {
-      decoder = new TextDecoder(charset);
-    } catch {
-      decoder = new TextDecoder('utf-8');
-    }
-    decoders.set(charset, decoder);
+  constructor(private readonly contentType: string | undefined) {}
+
+  add(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
   }
-  return decoder.decode(bytes);
+
+  end(): string {
+    const decoder = decoderFor(this.contentType);
+    return decoder ? decoder.decode(Buffer.concat(this.chunks, this.size)) : Buffer.concat(this.chunks, this.size).toString('utf8');
+  }
+}
+
+/** The body decoded piece by piece into a sink (a character split between pieces is kept for the next). */
+class StreamedBody {
+  private readonly decoder: TextDecoder;
+
+  constructor(
+    private readonly sink: BodySink,
+    contentType: string | undefined,
+  ) {
+    this.decoder = decoderFor(contentType) ?? new TextDecoder('utf-8');
+  }
+
+  add(chunk: Buffer): void {
+    this.sink.write(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  end(): string {
+    this.sink.write(this.decoder.decode());
+    return '';
+  }
+}
+
+/**
+ * A decoder for the charset the server declared, or undefined for UTF-8 (also when none or an
+ * unknown one is declared). A fresh one each time: a streaming decoder holds state.
+ */
+function decoderFor(contentType: string | undefined): TextDecoder | undefined {
+  const charset = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (!charset || charset === 'utf-8' || charset === 'utf8') return undefined;
+  try {
+    return new TextDecoder(charset);
+  } catch {
+    return undefined;
+  }
 }

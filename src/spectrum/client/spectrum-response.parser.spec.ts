@@ -1,4 +1,4 @@
-import { decodeXmlText, scanSpectrumResponse } from './spectrum-response.parser';
+import { decodeXmlText, RawRecord, scanSpectrumResponse, SpectrumResponseScanner } from './spectrum-response.parser';
 
 const OPEN =
   "<SOAP-ENV:Envelope SOAP-ENV:encodingStyle='http://schemas.xmlsoap.org/soap/encoding/' xmlns:xsd='http://www.w3.org/2001/XMLSchema' " +
@@ -101,6 +101,78 @@ describe('scanSpectrumResponse', () => {
     const scanned = scanSpectrumResponse(OPEN + '<response/>\n' + CLOSE);
     expect(scanned.records).toEqual([{}]);
     expect(scanned.complete).toBe(true);
+  });
+});
+
+/** Scans `body` fed in the given pieces, as the transport feeds an answer while it arrives. */
+function scanInPieces(pieces: string[]) {
+  const records: RawRecord[] = [];
+  const scanner = new SpectrumResponseScanner((record) => records.push(record));
+  const seenBeforeEnd: number[] = [];
+  for (const piece of pieces) {
+    scanner.write(piece);
+    seenBeforeEnd.push(records.length);
+  }
+  const summary = scanner.end();
+  return { records, seenBeforeEnd, truncation: summary.truncation, complete: summary.complete, soap: summary.soap, fault: summary.fault, recordCount: summary.recordCount };
+}
+
+describe('SpectrumResponseScanner (the answer read as it arrives)', () => {
+  const whole = OPEN + record('01100', '.00') + record('02200', 'Doors &amp; Frames') + record('03300', '-12.5') + CLOSE;
+  const FAULT =
+    "<SOAP-ENV:Envelope xmlns:SOAP-ENV='http://schemas.xmlsoap.org/soap/envelope/'><SOAP-ENV:Body><SOAP-ENV:Fault>" +
+    '<faultcode>SOAP-ENV:Server</faultcode><faultstring>Error executing Web Service</faultstring>' +
+    '</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>';
+  // Every way the answer can be cut: whole, after the list, between records, inside a record,
+  // inside a tag, before the list; a fault and a page that is not SOAP.
+  const bodies = [
+    whole,
+    whole.slice(0, whole.indexOf('</returnArray>') + '</returnArray>'.length),
+    whole.slice(0, whole.lastIndexOf('    <response>')),
+    whole.slice(0, whole.indexOf('<Phase_Code>03300') + 15),
+    whole.slice(0, whole.lastIndexOf('</response>') + 6),
+    whole.slice(0, whole.lastIndexOf('<response') + 5),
+    OPEN.slice(0, 200),
+    OPEN + '<response/>\n' + CLOSE,
+    FAULT,
+    '<html><body>Bad gateway</body></html>',
+  ];
+
+  it('finds what the whole-body scan finds wherever the pieces are split (every split point, one character at a time)', () => {
+    for (const body of bodies) {
+      const expected = scanSpectrumResponse(body);
+      const reference = { records: expected.fault ? [] : expected.records, truncation: expected.truncation, complete: expected.complete, soap: expected.soap, fault: expected.fault };
+      const expectedJson = JSON.stringify(reference);
+      for (let at = 0; at <= body.length; at++) {
+        const split = scanInPieces([body.slice(0, at), body.slice(at)]);
+        const found = { records: split.fault ? [] : split.records, truncation: split.truncation, complete: split.complete, soap: split.soap, fault: split.fault };
+        // Compared as text (thousands of splits); toEqual shows the difference when one differs.
+        if (JSON.stringify(found) !== expectedJson) expect({ at, ...found }).toEqual({ at, ...reference });
+      }
+      const bytes = scanInPieces([...body]);
+      expect({ records: bytes.fault ? [] : bytes.records, truncation: bytes.truncation, complete: bytes.complete, soap: bytes.soap, fault: bytes.fault }).toEqual(reference);
+    }
+  });
+
+  it('hands each record on as soon as it is whole, before the answer ends', () => {
+    const at = whole.indexOf('</response>') + '</response>'.length;
+    const scan = scanInPieces([whole.slice(0, at), whole.slice(at)]);
+    expect(scan.seenBeforeEnd[0]).toBe(1);
+    expect(scan.records.map((r) => r.Phase_Code)).toEqual(['01100', '02200', '03300']);
+    expect(scan.records[1].Current_Estimate_Dollars).toBe('Doors & Frames');
+  });
+
+  it('keeps only what follows the last whole record (memory does not grow with the answer)', () => {
+    const records = Array.from({ length: 2000 }, (_, i) => record(String(i).padStart(5, '0'), '1.00')).join('');
+    const body = OPEN + records + CLOSE;
+    const scanner = new SpectrumResponseScanner(() => undefined);
+    let largest = 0;
+    for (let i = 0; i < body.length; i += 4096) {
+      scanner.write(body.slice(i, i + 4096));
+      largest = Math.max(largest, (scanner as unknown as { buffer: string }).buffer.length);
+    }
+    expect(scanner.end()).toMatchObject({ recordCount: 2000, complete: true });
+    expect(largest).toBeLessThan(4096 + record('00000', '1.00').length);
   });
 });
 

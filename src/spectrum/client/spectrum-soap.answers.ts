@@ -1,6 +1,6 @@
 import { excerpt, HttpAnswer } from './spectrum-http.transport';
 import { field, isErrorCode, recordMessage } from './spectrum-records';
-import { RawRecord, scanSpectrumResponse } from './spectrum-response.parser';
+import { RawRecord, ScanSummary } from './spectrum-response.parser';
 import type { SpectrumService } from './spectrum-soap.bindings';
 import {
   SpectrumDataError,
@@ -27,29 +27,43 @@ const NO_RECORDS_TEXT = /^no (records?|data|rows?)( found)?\.?$/i;
 /** Codes that mean "not authorised": `A` (spectrum-sde.md) and `E` (the help page's example). */
 const AUTHORISATION_CODES = new Set(['A', 'E']);
 
-/** Classifies an HTTP answer: fault, HTTP error, non-SOAP body, cut-off body, or records. */
-export function readAnswer(service: SpectrumService, answer: HttpAnswer): RawRecord[] {
-  const scanned = scanSpectrumResponse(answer.body);
+/**
+ * Classifies an HTTP answer, once its body has been scanned (records handed on as they arrived):
+ * fault, HTTP error, non-SOAP body, cut-off body — each thrown — or a complete list of records, in
+ * which case it returns and the records handed on can be trusted.
+ */
+export function readAnswer(service: SpectrumService, answer: HttpAnswer, scanned: ScanSummary): void {
   if (scanned.fault) {
     throw new SpectrumFaultError(scanned.fault.code, scanned.fault.message, answer.status, service);
   }
   if (answer.status < 200 || answer.status >= 300) {
-    throw new SpectrumHttpError(answer.status, excerpt(answer.body), service);
+    throw new SpectrumHttpError(answer.status, excerpt(scanned.head), service);
   }
   if (!scanned.soap) {
-    if (answer.partial || answer.body.trim() === '') {
+    if (answer.partial || scanned.blank) {
       throw new SpectrumIncompleteResponseError('before-records', 0, service);
     }
     throw new SpectrumResponseFormatError(
-      `answered HTTP ${answer.status} without a SOAP envelope: ${excerpt(answer.body)}`,
+      `answered HTTP ${answer.status} without a SOAP envelope: ${excerpt(scanned.head)}`,
       true,
       service,
     );
   }
   if (!scanned.complete) {
-    throw new SpectrumIncompleteResponseError(scanned.truncation as SpectrumTruncation, scanned.records.length, service);
+    throw new SpectrumIncompleteResponseError(scanned.truncation as SpectrumTruncation, scanned.recordCount, service);
   }
-  return scanned.records;
+}
+
+/** What a call makes of an answer's records as they arrive; `result()` once the answer proved complete. */
+export interface RecordReader<T> {
+  add(record: RawRecord): void;
+  result(): T;
+}
+
+/** Keeps the raw records (short answers: GetJob, AddPhase). */
+export function keepRecords(): RecordReader<RawRecord[]> {
+  const records: RawRecord[] = [];
+  return { add: (record) => records.push(record), result: () => records };
 }
 
 /**
@@ -66,21 +80,57 @@ export function rowsOf<T>(
   keyField: string,
   map: (record: RawRecord, note?: SpectrumMessage) => T,
 ): T[] {
-  const rows: T[] = [];
-  for (const record of records) {
+  const reader = new RowReader(service, keyField, map);
+  for (const record of records) reader.add(record);
+  return reader.result();
+}
+
+/**
+ * `rowsOf` one record at a time, for an answer read as it arrives: each record becomes its typed
+ * row at once (the raw record is not kept), rows `keep` refuses are dropped, and the first record
+ * that makes the read an error is remembered — later records are ignored — and thrown by
+ * `result()`, which the client calls only once the answer proved complete (a cut-off answer is
+ * "read again", whatever its records said).
+ */
+export class RowReader<T> implements RecordReader<T[]> {
+  private readonly rows: T[] = [];
+  private error?: Error;
+
+  constructor(
+    private readonly service: SpectrumService,
+    private readonly keyField: string,
+    private readonly map: (record: RawRecord, note?: SpectrumMessage) => T,
+    private readonly keep: (row: T) => boolean = () => true,
+  ) {}
+
+  add(record: RawRecord): void {
+    if (this.error) return;
+    try {
+      const row = this.read(record);
+      if (row !== undefined && this.keep(row)) this.rows.push(row);
+    } catch (error) {
+      this.error = error as Error;
+    }
+  }
+
+  result(): T[] {
+    if (this.error) throw this.error;
+    return this.rows;
+  }
+
+  private read(record: RawRecord): T | undefined {
     const message = recordMessage(record);
-    const keyed = field(record, keyField) !== '';
+    const keyed = field(record, this.keyField) !== '';
     if (message && isErrorCode(message.code)) {
-      if (!keyed && isNoRecordsAnswer(message)) continue;
-      throw new SpectrumDataError([message], service);
+      if (!keyed && isNoRecordsAnswer(message)) return undefined;
+      throw new SpectrumDataError([message], this.service);
     }
     if (!keyed) {
-      if (message?.code === 'W') throw new SpectrumDataError([{ ...message, message: `${message.message} (the answer may be incomplete)` }], service);
-      if (!hasContent(record)) continue;
+      if (message?.code === 'W') throw new SpectrumDataError([{ ...message, message: `${message.message} (the answer may be incomplete)` }], this.service);
+      if (!hasContent(record)) return undefined;
     }
-    rows.push(map(record, message));
+    return this.map(record, message);
   }
-  return rows;
 }
 
 /** True for the narrow "no records" answer: see NO_RECORDS_TEXT. */

@@ -25,9 +25,9 @@ import {
   toPhase,
   toPhaseEnhanced,
 } from './spectrum-records';
-import { RawRecord } from './spectrum-response.parser';
+import { RawRecord, ScanSummary, SpectrumResponseScanner } from './spectrum-response.parser';
 import { withSpectrumRetries } from './spectrum-retry';
-import { readAnswer, rowsOf } from './spectrum-soap.answers';
+import { keepRecords, readAnswer, RecordReader, rowsOf, RowReader } from './spectrum-soap.answers';
 import { buildArgs, createBinding, ServiceBinding, SPECTRUM_SERVICES, SpectrumService, toCapturedEnvelope } from './spectrum-soap.bindings';
 import { SpectrumTokenProvider } from './spectrum-token.provider';
 import { SpectrumAuthError, SpectrumMessage, SpectrumRequestError } from './spectrum.errors';
@@ -130,33 +130,38 @@ export class SpectrumSoapClient {
    * Complete ones (issue 9, item 4). Both answers are filtered back to the job: `pJob_Number` is a
    * SuperSelect field, so Spectrum may answer rows of other jobs. A record that cannot be read
    * (an estimate that is missing or not an amount) comes back with `problems`, not as an error:
-   * one malformed row never makes the whole job unreadable.
+   * one malformed row never makes the whole job unreadable. Answers are read as they arrive, one
+   * record at a time (a 20 000-row answer never sits in memory whole). `concurrently`: both reads
+   * at once — only for a caller holding two concurrency permits.
    */
-  async getPhases(jobNumber: string): Promise<SpectrumPhase[]> {
-    return this.readBothStatuses('GetPhase', jobNumber, (r, note) => toPhase(r, 'GetPhase', note));
+  async getPhases(jobNumber: string, options: PhaseReadOptions = {}): Promise<SpectrumPhase[]> {
+    return this.readBothStatuses('GetPhase', jobNumber, (r, note) => toPhase(r, 'GetPhase', note), options);
   }
 
   /** GetPhase plus price method, dates and comment (Complete rows included, as getPhases). */
-  async getPhasesEnhanced(jobNumber: string): Promise<SpectrumPhaseEnhanced[]> {
-    return this.readBothStatuses('GetPhaseEnhanced', jobNumber, (r, note) => toPhaseEnhanced(r, 'GetPhaseEnhanced', note));
+  async getPhasesEnhanced(jobNumber: string, options: PhaseReadOptions = {}): Promise<SpectrumPhaseEnhanced[]> {
+    return this.readBothStatuses('GetPhaseEnhanced', jobNumber, (r, note) => toPhaseEnhanced(r, 'GetPhaseEnhanced', note), options);
   }
 
   private async readBothStatuses<T extends SpectrumPhase>(
     service: 'GetPhase' | 'GetPhaseEnhanced',
     jobNumber: string,
     map: (record: RawRecord, note?: SpectrumMessage) => T,
+    options: PhaseReadOptions,
   ): Promise<T[]> {
     refuseSuperSelect(jobNumber, service);
-    const rows: T[] = [];
-    for (const status of ['', 'C']) {
-      const records = await this.call(service, {
-        pCompany_Code: this.options.companyCode,
-        pJob_Number: jobNumber,
-        pStatus_Code: status,
-      });
-      rows.push(...rowsOf(service, records, 'Phase_Code', map).filter((row) => sameJob(row.jobNumber, jobNumber)));
+    const readStatus = (status: '' | 'C') =>
+      this.read(
+        service,
+        { pCompany_Code: this.options.companyCode, pJob_Number: jobNumber, pStatus_Code: status },
+        () => new RowReader(service, 'Phase_Code', map, (row) => sameJob(row.jobNumber, jobNumber)),
+      );
+    if (options.concurrently) {
+      const [open, complete] = await Promise.all([readStatus(''), readStatus('C')]);
+      return open.concat(complete);
     }
-    return rows;
+    const open = await readStatus('');
+    return open.concat(await readStatus('C'));
   }
 
   // ---- writes --------------------------------------------------------------------------------
@@ -193,23 +198,29 @@ export class SpectrumSoapClient {
   // ---- the call ------------------------------------------------------------------------------
 
   /** One call with retries; resolves with the records of a complete answer. */
-  private async call(service: SpectrumService, params: Record<string, string | undefined>): Promise<RawRecord[]> {
+  private call(service: SpectrumService, params: Record<string, string | undefined>): Promise<RawRecord[]> {
+    return this.read(service, params, keepRecords);
+  }
+
+  /** One call with retries, its answer's records handed to a fresh reader per attempt as they arrive. */
+  private async read<T>(service: SpectrumService, params: Record<string, string | undefined>, newReader: () => RecordReader<T>): Promise<T> {
     const binding = this.ready?.get(service) ?? (await this.loadBindings()).get(service)!;
     const args = buildArgs(binding, params, this.options.authorizationId);
-    return withSpectrumRetries(service, this.options.retry, () => this.attempt(binding, args), {
+    return withSpectrumRetries(service, this.options.retry, () => this.attempt(binding, args, newReader), {
       onRetry: (error, attempt, delay) =>
         this.logger.warn(`${service} attempt ${attempt} failed (${error.name}); retrying in ${delay} ms: ${error.message}`),
     });
   }
 
-  private async attempt(binding: ServiceBinding, args: Record<string, string>): Promise<RawRecord[]> {
-    let { answer, token } = await this.send(binding, args);
-    if (answer.status === 401 && this.tokens && token) {
+  private async attempt<T>(binding: ServiceBinding, args: Record<string, string>, newReader: () => RecordReader<T>): Promise<T> {
+    let sent = await this.send(binding, args, newReader());
+    if (sent.answer.status === 401 && this.tokens && sent.token) {
       // The token was refused (expired early, rotated secret): replace it once.
       this.logger.debug?.(`${binding.service}: bearer token refused, fetching a new one`);
-      this.tokens.invalidate(token);
-      ({ answer, token } = await this.send(binding, args));
+      this.tokens.invalidate(sent.token);
+      sent = await this.send(binding, args, newReader());
     }
+    const { answer, scan, reader } = sent;
     if (answer.status === 401 || answer.status === 403) {
       throw new SpectrumAuthError(
         `the server refused the credentials (HTTP ${answer.status}); check SPECTRUM_AUTH and its settings`,
@@ -217,10 +228,15 @@ export class SpectrumSoapClient {
         binding.service,
       );
     }
-    return readAnswer(binding.service, answer);
+    readAnswer(binding.service, answer, scan);
+    return reader.result();
   }
 
-  private async send(binding: ServiceBinding, args: Record<string, string>): Promise<{ answer: HttpAnswer; token?: string }> {
+  private async send<T>(
+    binding: ServiceBinding,
+    args: Record<string, string>,
+    reader: RecordReader<T>,
+  ): Promise<{ answer: HttpAnswer; scan: ScanSummary; reader: RecordReader<T>; token?: string }> {
     const headers: OutgoingHttpHeaders = {};
     let token: string | undefined;
     if (this.tokens) {
@@ -229,7 +245,9 @@ export class SpectrumSoapClient {
     } else if (this.basicAuthorization) {
       headers.Authorization = this.basicAuthorization;
     }
-    const exchange = createExchange();
+    // The answer is scanned as it arrives: each whole record goes to the reader at once.
+    const scanner = new SpectrumResponseScanner((record) => reader.add(record));
+    const exchange = createExchange(scanner);
     const invoked = binding.invoke(args, { exchange, postProcess: toCapturedEnvelope }, headers).then(
       () => undefined,
       (error: unknown) => {
@@ -240,7 +258,7 @@ export class SpectrumSoapClient {
     // The transport's outcome is what counts, whatever soap does with it afterwards.
     await Promise.race([invoked, exchange.settled]);
     if (exchange.error) throw exchange.error;
-    return { answer: exchange.answer!, token };
+    return { answer: exchange.answer!, scan: scanner.end(), reader, token };
   }
 
   private loadBindings(): Promise<Map<SpectrumService, ServiceBinding>> {
@@ -268,6 +286,11 @@ export class SpectrumSoapClient {
 function refuseSuperSelect(jobNumber: string, service: SpectrumService): void {
   const problem = superSelectProblem(jobNumber);
   if (problem) throw new SpectrumRequestError(problem, service);
+}
+
+export interface PhaseReadOptions {
+  /** Read Active/Inactive and Complete rows at once (the caller holds two concurrency permits). */
+  concurrently?: boolean;
 }
 
 function sameJob(a: string, b: string): boolean {
