@@ -160,7 +160,7 @@ describe('loadAppConfig', () => {
     });
     expect(problems).toEqual([
       'DAILY_SUMMARY_CRON never fires (e.g. a day that does not exist): "0 0 30 2 *"',
-      'DATABASE_URL is not a valid URL (percent-encode special characters such as / @ : in the password)',
+      'DATABASE_URL has a user name or password holding / # ? or @: percent-encode them there (/ as %2F, # as %23, ? as %3F, @ as %40)',
       'SMTP_URL has a user name or password that is not valid percent-encoding',
     ]);
     expect(problems.join('\n')).not.toContain('pa/ss');
@@ -180,6 +180,41 @@ describe('loadAppConfig', () => {
     expect(problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET_PREVIOUS: valid.PROCORE_WEBHOOK_SECRET, WEBHOOK_RETENTION_DAYS: '0' })).toEqual([
       'WEBHOOK_RETENTION_DAYS must be a whole number of days from 1 to 3650',
       'PROCORE_WEBHOOK_SECRET_PREVIOUS equals PROCORE_WEBHOOK_SECRET; set it to the secret being rotated out, or leave it empty',
+    ]);
+  });
+
+  it('PROCORE_COMPANY_ID: "must be a whole number" for 8a, "is required" when absent, never the value', () => {
+    expect(problemsOf({ ...valid, PROCORE_COMPANY_ID: '8a' })).toEqual(['PROCORE_COMPANY_ID must be a whole number (the company id in Procore, 1 or more)']);
+    expect(problemsOf({ ...valid, PROCORE_COMPANY_ID: '1.5' })).toEqual(['PROCORE_COMPANY_ID must be a whole number (the company id in Procore, 1 or more)']);
+    expect(problemsOf({ ...valid, PROCORE_COMPANY_ID: '0' })).toEqual(['PROCORE_COMPANY_ID must be a whole number (the company id in Procore, 1 or more)']);
+    expect(problemsOf({ ...valid, PROCORE_COMPANY_ID: undefined })).toEqual(['PROCORE_COMPANY_ID is required (the company id in Procore, a whole number)']);
+    expect(problemsOf({ ...valid, PROCORE_COMPANY_ID: ' ' })).toEqual(['PROCORE_COMPANY_ID is required (the company id in Procore, a whole number)']);
+    expect(loadAppConfig({ ...valid, PROCORE_COMPANY_ID: ' 42 ' }).procore.companyId).toBe(42);
+  });
+
+  it('a DATABASE_URL or REDIS_URL whose password holds / # ? or @ unencoded says to percent-encode it, never showing the password', () => {
+    const encode = (name: string) =>
+      `${name} has a user name or password holding / # ? or @: percent-encode them there (/ as %2F, # as %23, ? as %3F, @ as %40)`;
+    for (const password of ['pa/ss', '12/34', 'pa#ss', '12#3', 'pa?ss', 'p@ss', 'a/b#c?d@e']) {
+      const problems = problemsOf({
+        ...valid,
+        DATABASE_URL: `postgres://connector:${password}@db.internal:5432/connector`,
+        REDIS_URL: `redis://default:${password}@cache.internal:6379`,
+      });
+      expect(problems).toEqual([encode('DATABASE_URL'), encode('REDIS_URL')]);
+      expect(problems.join('\n')).not.toContain(password);
+    }
+    // Encoded, they are fine and reach the connection as typed.
+    const encoded = loadAppConfig({
+      ...valid,
+      DATABASE_URL: 'postgres://connector:a%2Fb%23c%3Fd%40e@db.internal:5432/connector',
+      REDIS_URL: 'redis://:a%2Fb@cache.internal:6379/2',
+    });
+    expect(decodeURIComponent(new URL(encoded.databaseUrl).password)).toBe('a/b#c?d@e');
+    expect(encoded.redisUrl).toBe('redis://:a%2Fb@cache.internal:6379/2');
+    // A port that is not a number is still "not a valid URL".
+    expect(problemsOf({ ...valid, DATABASE_URL: 'postgres://db.internal:port/connector' })).toEqual([
+      'DATABASE_URL is not a valid URL (percent-encode special characters such as / # ? @ : in the password)',
     ]);
   });
 });

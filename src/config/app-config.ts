@@ -118,9 +118,14 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
       problems.push(`${name} never fires (e.g. a day that does not exist): "${expression}"`);
     }
   }
-  const databaseUrl = text('DATABASE_URL');
-  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl) && !isUrl(databaseUrl)) {
-    problems.push('DATABASE_URL is not a valid URL (percent-encode special characters such as / @ : in the password)');
+  for (const [name, scheme] of [['DATABASE_URL', /^postgres(ql)?:\/\//], ['REDIS_URL', /^rediss?:\/\//]] as const) {
+    const url = text(name);
+    if (!url || !scheme.test(url)) continue; // absent or another scheme: the format rule reports it
+    if (hasUnencodedCredentials(url)) {
+      problems.push(`${name} has a user name or password holding / # ? or @: percent-encode them there (/ as %2F, # as %23, ? as %3F, @ as %40)`);
+    } else if (!isUrl(url)) {
+      problems.push(`${name} is not a valid URL (percent-encode special characters such as / # ? @ : in the password)`);
+    }
   }
   const smtpUrl = text('SMTP_URL');
   if (smtpUrl && /^smtps?:\/\//.test(smtpUrl)) {
@@ -233,6 +238,17 @@ function isUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `scheme://user:pa/ss@host/db`: a `/`, `#`, `?` or `@` before the URL's last `@` ends the
+ * authority early, so the URL names another host (`user`, port `pa`) or none. URL parsers do not
+ * say so (some read it as a path or a fragment), hence this look at the text itself.
+ */
+export function hasUnencodedCredentials(url: string): boolean {
+  const rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const at = rest.lastIndexOf('@');
+  return at > 0 && /[/?#@]/.test(rest.slice(0, at));
 }
 
 function isTimeZone(zone: string): boolean {

@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -78,7 +79,9 @@ export class EnvironmentVariables {
   @trimmed() @IsNotEmpty({ message: 'PROCORE_CLIENT_SECRET is required' }) @IsString()
   PROCORE_CLIENT_SECRET: string;
 
-  @integer() @IsInt({ message: 'PROCORE_COMPANY_ID is required and must be a whole number' }) @Min(1)
+  @integer() @IsDefined({ message: 'PROCORE_COMPANY_ID is required (the company id in Procore, a whole number)' })
+  @IsInt({ message: 'PROCORE_COMPANY_ID must be a whole number (the company id in Procore, 1 or more)' })
+  @Min(1, { message: 'PROCORE_COMPANY_ID must be a whole number (the company id in Procore, 1 or more)' })
   PROCORE_COMPANY_ID: number;
 
   // A webhook secret is the only thing between the internet and the ingestion queue: 32+ characters.
