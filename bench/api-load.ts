@@ -5,7 +5,7 @@
  * The connector as the chaos suite runs it (test/chaos/lab.ts): the built connector as one API and
  * three worker processes on a private PostgreSQL and Redis, ten budgets of 2,000 rows sent,
  * accepted and exported at once through the Spectrum stand-in (30 ms latency, 10 % faults,
- * SPECTRUM_CONCURRENCY 8) — no kills or restarts (DECISIONS.md, "Operations"). While the exports
+ * SPECTRUM_CONCURRENCY 8) — no kills or restarts (the API load figure is measured with exports running, without faults). While the exports
  * run, autocannon (in processes of its own) asks BENCH_RATE (200) requests/s of the budget list and
  * BENCH_RATE requests/s of the details of a 2,000-line budget for BENCH_DURATION_S (60) s, both at
  * once, with an approver's API token. Reports p50/p90/p99/max latency, errors and non-2xx answers per

@@ -89,7 +89,8 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
 
 /**
  * The Procore webhook reads its own raw body, after checking its Authorization header: an
- * authenticated delivery is answered 2xx whatever its body (DECISIONS.md, "Webhooks").
+ * authenticated delivery is answered 2xx whatever its body: one non-2xx answer makes Procore pause
+ * every delivery to the endpoint (docs/procore.md, "Webhooks").
  */
 function exceptWebhooks(parser: (request: Request, response: Response, next: NextFunction) => void) {
   return (request: Request, response: Response, next: NextFunction) => (request.path.toLowerCase().replace(/\/+$/, '') === WEBHOOK_PATH ? next() : parser(request, response, next));

@@ -7,7 +7,7 @@ import { SubmissionRepository } from './submission.repository';
 import { SubmissionStatus } from './submission-status';
 import { presentHistory, presentLine, presentRow, presentSubmission } from './submission.presenter';
 
-/** Lines and rows of a submission: pages of up to 1,000 (DECISIONS.md, "API"). */
+/** Lines and rows of a submission: pages of up to 1,000 (docs/architecture.md, "Details paging"). */
 export const DETAIL_PER_PAGE = 1000;
 
 export interface ListQuery {
@@ -26,7 +26,7 @@ export interface DetailPages {
 
 /**
  * Reads for the approval API: the list and the details page. Lines and rows are read a page at a
- * time (DECISIONS.md, "API"); totals (kept on the submission) and problems always cover the whole
+ * time (docs/architecture.md, "Details paging"); totals (kept on the submission) and problems always cover the whole
  * budget, computed in the database from the flagged lines and rows only.
  */
 @Injectable()

@@ -1,5 +1,5 @@
 /**
- * Removed rows (DECISIONS.md "Removed rows"; the contract between the snapshot and the export): a Spectrum row
+ * Removed rows (docs/architecture.md, "Policies"; the contract between the snapshot and the export): a Spectrum row
  * that an earlier export of the same project wrote and the new version of the budget lacks. The new
  * submission carries it as a row of its own, marked `removed`, with a revised estimate of 0.00: the
  * export sets Spectrum's current estimate to 0.00 (the original estimate is left as it is), the

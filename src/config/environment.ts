@@ -43,8 +43,8 @@ const ID_LIST_PATTERN = /^\s*(\d+\s*(,\s*\d+\s*)*)?$/;
 const COST_TYPE_LIST_PATTERN = /^\s*[A-Za-z0-9]{1,3}\s*(,\s*[A-Za-z0-9]{1,3}\s*)*$/;
 
 /**
- * The environment as the process receives it. Each property is one variable of PRODUCT.md
- * ("Running it"); `loadAppConfig` turns a valid one into the typed `AppConfig`.
+ * The environment as the process receives it. Each property is one variable, documented with its
+ * default in config/connector.env.example; `loadAppConfig` turns a valid one into the typed `AppConfig`.
  */
 export class EnvironmentVariables {
   // core

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 
 /**
- * PROCORE_PROJECT_IDS as a scope (DECISIONS.md, "Access"): when it is set, the connector acts on
+ * PROCORE_PROJECT_IDS as a scope (docs/architecture.md, "Access"): when it is set, the connector acts on
  * those projects only — sends, webhook-driven checks and polls of any other project are refused
  * before Procore is asked anything, so nothing outside it is ever read, locked or hooked. Empty:
  * every active project, no scope.

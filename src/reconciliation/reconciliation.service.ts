@@ -75,8 +75,8 @@ export class ReconciliationService {
     } catch (error) {
       // Spectrum could not be read. Transient failures are retried by the queue; once the retries
       // are spent (or at once when the failure is permanent: an error record, refused credentials)
-      // an exported budget goes out_of_sync with the reason, so it has a way out (DECISIONS.md
-      // "Lifecycle": an admin may acknowledge it; reconciliation keeps reading on its schedule).
+      // an exported budget goes out_of_sync with the reason, so it has a way out (docs/architecture.md,
+      // "Spectrum unreadable": an admin may acknowledge it; reconciliation keeps reading on its schedule).
       if (!(error instanceof SpectrumError) || (error.transient && !attempt.finalAttempt)) throw error;
       const explanation = `${SPECTRUM_UNREADABLE} ${error.message}. No Spectrum amounts were read: the totals show the budget's only. Reconciliation reads Spectrum again on its schedule; an admin may acknowledge the variance with a reason.`;
       this.logger.warn(`Budget submission ${submissionId}: ${explanation}`);

@@ -6,8 +6,8 @@ import { normalizeCode, phaseKey, rowKey, SpectrumRowIndex } from './spectrum-ro
 
 /**
  * What the exporter and the preview know about a row and what Spectrum already holds, the checks
- * that must pass before anything is written, and the AddPhase each row needs (PRODUCT.md, Export
- * step 3). Pure functions over the submission's rows (SpectrumRow).
+ * that must pass before anything is written, and the AddPhase each row needs (docs/spectrum.md,
+ * "AddPhase"). Pure functions over the submission's rows (SpectrumRow).
  */
 
 export type { SpectrumAction };
@@ -139,7 +139,7 @@ export function checkRows(rows: SpectrumRow[], index: SpectrumRowIndex, options:
  * Price_Method_Code only for a row Spectrum lacks; Description for a phase Spectrum lacks entirely
  * (every cost type of a new phase carries the same text — that of its first row — because any of
  * them may reach Spectrum first) and, for a new cost type on an existing phase, exactly the
- * Description GetPhase returned for that phase (DECISIONS.md: never a new text, so nothing is
+ * Description GetPhase returned for that phase (docs/architecture.md, "Description": never a new text, so nothing is
  * rewritten); a row Spectrum has gets none. A removed row sends Current_Est_Cost 0.00 alone. The
  * phase code sent is the form Spectrum stores when it is known (see SpectrumRowIndex).
  */

@@ -5,7 +5,7 @@ import { SpectrumJob } from './client/spectrum-records';
 import { SpectrumSoapClient } from './client/spectrum-soap.client';
 
 /**
- * "Check Spectrum before writing" (issue 8; DECISIONS.md "Flagged at accept"): the job of every
+ * "Check Spectrum before writing" (docs/architecture.md, "Flagged at accept"): the job of every
  * row must exist in Spectrum and not be Complete. The preview shows the result; the export makes
  * the same check before its first AddPhase and, when a job fails it, writes nothing.
  */
@@ -19,7 +19,7 @@ export interface JobCheck {
 }
 
 /**
- * GetJob with a blank status lists Active and Inactive jobs only (spectrum-sde.md; Spectrum's Get
+ * GetJob with a blank status lists Active and Inactive jobs only (docs/spectrum.md, "Reads"; Spectrum's Get
  * Job help page), so a job it does not list is looked up once more among the Complete ones, to
  * tell "Complete" from "not found". Every read is complete or throws (never "job missing" from a
  * cut-off list).

@@ -5,7 +5,7 @@ import { SpectrumPhase } from './client/spectrum-records';
  * reconciliation find the row Spectrum stores for a budget row the same way.
  *
  * Codes are compared trimmed and upper-cased. A phase code shorter than the job's phase mask is
- * stored by Spectrum in a filled form (spectrum-sde.md, AddPhase; Spectrum's Add Job Phase help
+ * stored by Spectrum in a filled form (docs/spectrum.md, "AddPhase"; Spectrum's Add Job Phase help
  * page: "The Job Cost Installation defines the phase mask and fill option which are used to create
  * the phases"), e.g. `110` as `00110`. So when a job has no phase spelled exactly as the budget
  * spells it, the form Spectrum stored is learnt from GetPhase: a phase of the same job that is the

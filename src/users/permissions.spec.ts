@@ -1,7 +1,7 @@
 import { can, mayRetrieve, Permission } from './permissions';
 import { ERP_PERMISSIONS, ErpPermission } from './user.entity';
 
-/** The whole matrix of PRODUCT.md "Approval gate", with the deactivated rows: an inactive user may do nothing. */
+/** The whole permission matrix (README, "The API"), with the deactivated rows: an inactive user may do nothing. */
 const EXPECTED: Record<ErpPermission, Record<'push' | 'noPush', Permission[]>> = {
   none: { push: [], noPush: [] },
   read_only: { push: ['view'], noPush: ['view'] },

@@ -1,7 +1,7 @@
 import { ErpPermission, User } from './user.entity';
 
 /**
- * What a user may do (PRODUCT.md, "Approval gate"):
+ * What a user may do (the README's API table says it per route):
  * - view: read_only and above;
  * - decide (accept, reject, retry, unlock): standard or admin AND can push to accounting;
  * - send: standard or admin;

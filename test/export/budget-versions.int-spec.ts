@@ -23,7 +23,7 @@ interface VersionRow {
 const PROJECT = '777001';
 
 /**
- * Budget versions of one project (issue 9, item 1; DECISIONS.md "Removed rows"): a row an earlier
+ * Budget versions of one project (issue 9, item 1; docs/architecture.md, "Removed rows"): a row an earlier
  * export wrote that the new version lacks is set to 0.00 by the new version's export. Each version
  * is stored by the real snapshot store, which computes the removed rows.
  */

@@ -6,7 +6,7 @@ import { SpectrumStandIn } from '../stand-ins/spectrum';
 import { accept, JOB, ledger, resetSpectrum, useSpectrumApp, waitForStatus } from './export-kit';
 
 /**
- * Checking Spectrum before writing (issue 8; DECISIONS.md "Flagged at accept"), against the real
+ * Checking Spectrum before writing (issue 8; docs/architecture.md, "Flagged at accept"), against the real
  * app with SPECTRUM_COST_TYPES set: what must not be written is flagged at preview, and at accept
  * the export writes nothing and ends failed_to_export with the reason. Also the phase-mask fill
  * (a phase Spectrum stored zero-filled is the row that was sent) and Complete phases (issue 9 item 4).

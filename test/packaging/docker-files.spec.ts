@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { EnvironmentVariables } from '../../src/config/environment';
 
 /**
- * Docker cannot be built on the machine that runs the tests (DECISIONS.md, "Runtime and packaging"),
+ * Docker cannot be built on the machine that runs the tests (no Docker daemon there),
  * so the Dockerfile and the compose file are checked by reading them: exact image tags, Node.js 24,
  * a non-root user, the port the app listens on, and only environment variables the app reads.
  */

@@ -128,7 +128,7 @@ describe('POST /webhooks/procore', () => {
   });
 
   it("Procore's 64-bit event id is kept to the digit: with a ulid the event is processed normally; without one it dedupes by the id as text", async () => {
-    // The id of Procore's published example event (procore-api.md): beyond 2^53, a double would round it.
+    // The id of Procore's published example event (test/fixtures/procore/webhook-event.json): beyond 2^53, a double would round it.
     const withUlid = JSON.stringify(snapshotEvent({ id: 0 })).replace('"id":0', '"id":5982324300946918154');
     expect(await deliverRaw(withUlid)).toMatchObject({ status: 202, body: { status: 'received', duplicate: false } });
     await processed();

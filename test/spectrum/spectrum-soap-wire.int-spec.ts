@@ -28,7 +28,7 @@ describe('Spectrum SOAP client: the request on the wire', () => {
     // Two reads: blank status (Active and Inactive), then `C` (Complete).
     const [request, complete] = standIn.requests('GetPhase');
     expect(complete.rawBody).toBe(request.rawBody.replace('<pStatus_Code/>', '<pStatus_Code>C</pStatus_Code>'));
-    // The captured request (spectrum-sde.md): no XML declaration, only xmlns:soap on the envelope,
+    // The captured request (docs/spectrum.md, "Transport"): no XML declaration, only xmlns:soap on the envelope,
     // the default namespace on the root element, every parameter in WSDL order, blanks as <X/>.
     expect(request.rawBody).toBe(
       '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +

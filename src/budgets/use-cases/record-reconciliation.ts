@@ -41,7 +41,7 @@ export type RecordedReconciliation =
  * Stores a reconciliation's conclusion as a report and moves the submission on: exported → synced
  * or out_of_sync (emails), out_of_sync → synced once Spectrum matches (never out_of_sync twice).
  * A Spectrum that could not be read moves an exported budget to out_of_sync with the reason (a
- * report without rows), so it has a way out (DECISIONS.md "Lifecycle"). The status may have moved
+ * report without rows), so it has a way out (docs/architecture.md, "Spectrum unreadable"). The status may have moved
  * while Spectrum was read (a retry, a reject, a new export, even away and back): then the read may
  * predate what Spectrum holds now, and nothing is concluded from it.
  */

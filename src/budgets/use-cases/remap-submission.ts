@@ -32,7 +32,7 @@ export interface RemapResult {
  * Maps a submission awaiting acceptance or failed to export again, from its stored snapshot alone
  * — no Procore read, no re-send — so a fixed mapping takes effect on the next accept or retry. Rows
  * the submission already wrote to Spectrum under the old mapping that the new one lacks become
- * removed rows, set to 0.00 by the next export (DECISIONS.md, "Remap"). The status does not change;
+ * removed rows, set to 0.00 by the next export (docs/architecture.md, "Remap"). The status does not change;
  * the audit trail records who remapped, with which mapping, and what changed. The submission's row
  * stays locked to the end: an accept or retry of it waits for the remap, and sees its rows.
  */

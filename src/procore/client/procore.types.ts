@@ -1,6 +1,6 @@
 /**
- * Procore resources as the public REST API sends them (snake_case, see
- * docs/spec procore-api.md). The client validates every field declared here at the boundary;
+ * Procore resources as the public REST API sends them (snake_case, see docs/procore.md and the
+ * published shapes in test/fixtures/procore/). The client validates every field declared here at the boundary;
  * fields Procore sends beyond these are passed through untouched.
  */
 

@@ -122,7 +122,7 @@ export class BudgetCheck {
   /**
    * A locked budget the connector cannot read (e.g. its view lacks the revised column): opened as
    * an explicit send would be and ended `ingest_failed` with the reason, so people see it
-   * (DECISIONS.md) — once: while the newest submission already failed for the same reason, later
+   * (docs/architecture.md, "Unreadable budget") — once: while the newest submission already failed for the same reason, later
    * checks create nothing.
    */
   private async recordUnreadable(projectId: number, trigger: CheckTrigger, reason: string, held: HeldProjectLock): Promise<CheckResult> {

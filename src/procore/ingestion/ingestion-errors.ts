@@ -17,7 +17,7 @@ export class TransientIngestionError extends IntegrationError {
 /**
  * Two reads of the budget in a row differed: someone was changing it while it was read, so the
  * read may mix versions (a line skipped as pages shifted, an amount from before and after). Never
- * stored; tried again later (DECISIONS.md, "Changed while read").
+ * stored; tried again later (docs/architecture.md, "Changed while read").
  */
 export class BudgetChangedWhileReadError extends TransientIngestionError {}
 

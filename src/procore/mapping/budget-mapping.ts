@@ -84,7 +84,7 @@ export class BudgetDataError extends Error {
 /**
  * One budget line as read from Procore: every input of the mapping, nothing of the mapping file.
  * The snapshot stores all of it (submission_line, submission), so a remap works from the snapshot
- * alone (DECISIONS.md, "Remap").
+ * alone (docs/architecture.md, "Remap").
  */
 export interface ReadLine {
   procoreLineId: string;
@@ -116,7 +116,7 @@ export interface ReadBudget {
 }
 
 /**
- * Maps a Procore budget to Spectrum rows (procore-api.md, "Mapping to Spectrum"): each key from the
+ * Maps a Procore budget to Spectrum rows (docs/procore.md, "Mapping to Spectrum"): each key from the
  * first source that has it; lines on one job / phase / cost type summed into a row; Spectrum's
  * limits checked on rows. Pure: the same source and overrides always give the same result.
  */

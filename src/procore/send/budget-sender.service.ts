@@ -26,7 +26,7 @@ export type SentBudget = ReturnType<typeof presentSubmission> & {
  * (202). When a `ready_to_export` submission of the project is open, the budget is read first: if
  * it is locked and identical to that submission's snapshot, the send creates nothing and answers
  * 200 with that submission (`unchanged: true`) — a double click never makes a superseded copy;
- * otherwise the new one supersedes it, and the answer names it (DECISIONS.md, "Send twice").
+ * otherwise the new one supersedes it, and the answer names it (docs/architecture.md, "Send twice").
  * OpenSubmission records it all.
  */
 @Injectable()

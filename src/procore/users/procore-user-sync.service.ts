@@ -35,7 +35,7 @@ const MAX_EMAIL = 254;
 const MAX_NAME = 200;
 
 /**
- * Procore company users → connector users (PRODUCT.md, "Approval gate"; DECISIONS.md, "Access"):
+ * Procore company users → connector users (docs/architecture.md, "Access"):
  * matched by Procore user id, then by email — a link by email only for a connector user with no
  * Procore link yet, and the link changes nothing else. New users get `standard` and "Can Push to
  * Accounting" when Procore says `erp_integrated_accountant`, else `read_only`. Fields changed in the

@@ -49,7 +49,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
- * Reads a delivery (procore-api.md, "Webhooks"): parses the raw bytes without losing digits (ids
+ * Reads a delivery (docs/procore.md, "Webhooks"): parses the raw bytes without losing digits (ids
  * are kept as text: Procore's event ids exceed 2^53), checks the fields the connector acts on, and
  * says what to store. Never throws: anything it cannot use is an `unusable` record with the reason,
  * keeping whatever could be read (the dedupe key above all, so a redelivery is still a duplicate).

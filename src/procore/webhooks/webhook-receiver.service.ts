@@ -26,7 +26,7 @@ export interface ReceivedWebhook {
  * Checks and stores Procore webhook deliveries; the work they cause runs from the queue. Once the
  * Authorization header checks out, every delivery is stored and answered 2xx — a delivery the
  * connector cannot use is stored as `unusable` with the reason — because a single non-2xx answer
- * pauses every delivery to the endpoint (procore-api.md, "Webhooks"). Only a database that cannot
+ * pauses every delivery to the endpoint (docs/procore.md, "Webhooks"). Only a database that cannot
  * store anything gets a 503, which Procore retries.
  */
 @Injectable()

@@ -1,4 +1,4 @@
-/** Project-level resources whose events may change a project's budget (procore-api.md, "Webhooks"). */
+/** Project-level resources whose events may change a project's budget (docs/procore.md, "Webhooks"). */
 export const PROJECT_BUDGET_RESOURCES = ['Budget Line Items', 'Budget Changes', 'Budget Modifications', 'Budget View Snapshots'] as const;
 
 /**

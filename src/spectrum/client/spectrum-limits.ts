@@ -1,6 +1,6 @@
 import { Cents, formatMoney } from '../../common/money';
 
-/** Spectrum's field limits for a job / phase / cost type row (PRODUCT.md, "Ingestion"). */
+/** Spectrum's field limits for a job / phase / cost type row (docs/spectrum.md, "AddPhase"). */
 export const SPECTRUM_LIMITS = {
   job: 10,
   phase: 20,
@@ -17,7 +17,7 @@ export function checkJob(job: string): string | undefined {
 }
 
 /**
- * `pJob_Number` (like `pCompany_Code` and `pCost_Type`) is a SuperSelect field (spectrum-sde.md;
+ * `pJob_Number` (like `pCompany_Code` and `pCost_Type`) is a SuperSelect field (docs/spectrum.md, "Reads";
  * Spectrum's Get Job / Get Phase help pages): `*` any characters, `?` one character, `,` a list,
  * `/` a range, `#` everything but, and `ALL`. A job number holding one of them would read other
  * jobs (or, with `#`, none). Why a job number cannot be used as a read filter, or undefined.

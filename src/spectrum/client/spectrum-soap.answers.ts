@@ -24,7 +24,7 @@ import {
  * record stop the run with Spectrum's message. See docs/spectrum-reads.md.
  */
 const NO_RECORDS_TEXT = /^no (records?|data|rows?)( found)?\.?$/i;
-/** Codes that mean "not authorised": `A` (spectrum-sde.md) and `E` (the help page's example). */
+/** Codes that mean "not authorised": `A` (the write services' code) and `E` (the Get help page's example; docs/spectrum-reads.md). */
 const AUTHORISATION_CODES = new Set(['A', 'E']);
 
 /**

@@ -68,7 +68,7 @@ export class SoapDriver implements SpectrumDriver {
    * Steps 1 and 2, and the checks before the first AddPhase: which jobs exist (and are not
    * Complete), what Spectrum already holds, and every row that must not be written as it stands
    * (checkRows). When anything is flagged, nothing is written: the flagged rows fail with their
-   * reason and the others with "blocked" (DECISIONS.md "Flagged at accept"). A read that fails for
+   * reason and the others with "blocked" (docs/architecture.md, "Flagged at accept"). A read that fails for
    * good (an error record, refused credentials) stops the run the same way, with Spectrum's message.
    */
   private async plan(rows: SpectrumRow[], ledger: ExportLedger): Promise<{ writes: PlannedWrite[]; interrupted?: Error }> {

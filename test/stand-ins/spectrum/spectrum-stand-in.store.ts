@@ -2,8 +2,8 @@ import { Cents, parseMoney } from '../../../src/common/money';
 
 /**
  * State of the Spectrum stand-in: one company's jobs, cost types and phases, with Spectrum's rules.
- * Every rule below comes from ../../../../shared/spec/spectrum-sde.md (the captured behaviour of real
- * servers) or from Spectrum's public help pages it cites; the few that are inferred say so.
+ * Every rule below comes from docs/spectrum.md (the captured behaviour of real servers) or from
+ * Spectrum's public help pages; the few that are inferred say so.
  */
 
 export type JobStatus = 'A' | 'I' | 'C';
@@ -25,9 +25,9 @@ export interface StandInJob {
   costCenter?: string;
   /**
    * The job's phase mask as far as AddPhase is concerned: a phase code shorter than `length` is
-   * stored filled to it (spectrum-sde.md, AddPhase: "Spectrum fills a code shorter than the mask per
-   * the Job Cost Installation's fill option, e.g. with zeroes, so the code it stores and returns can
-   * differ from the code sent"; Spectrum's Add Job Phase help page: "The Job Cost Installation
+   * stored filled to it (docs/spectrum.md, "AddPhase": a code shorter than the mask is stored filled per the Job Cost
+   * Installation's fill option, e.g. with zeroes, so the code Spectrum stores and returns can differ
+   * from the code sent; Spectrum's Add Job Phase help page: "The Job Cost Installation
    * defines the phase mask and fill option which are used to create the phases"). `fill` defaults
    * to `0` and `side` to `left` (inferred: the documentation says "e.g. with zeroes" and names no
    * side). A longer code is refused (inferred message). Unset: codes are stored as sent.

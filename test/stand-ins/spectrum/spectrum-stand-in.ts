@@ -577,7 +577,7 @@ export class SpectrumStandIn {
   private readJobs(fields: Record<string, string>): ResponseField[][] {
     const denied = this.readDenied(fields);
     if (denied) return [jobRecord(undefined, this.config.companyCode, denied)];
-    // Blank pStatus_Code = Active and Inactive only; one code = that status only (spectrum-sde.md;
+    // Blank pStatus_Code = Active and Inactive only; one code = that status only (docs/spectrum.md;
     // Spectrum's Get Job help page: "leave blank to see Active and Inactive only").
     const status = (fields.pStatus_Code ?? '').trim();
     const jobs = [...this.store.jobs.values()]
@@ -596,7 +596,7 @@ export class SpectrumStandIn {
     const job = (fields.pJob_Number ?? '').trim();
     const costType = (fields.pCost_Type ?? '').trim();
     // As GetJob: a blank status answers Active and Inactive rows only, `C` the Complete ones
-    // (spectrum-sde.md; Spectrum's Get Phase help page). pJob_Number is matched exactly: the
+    // (docs/spectrum.md; Spectrum's Get Phase help page). pJob_Number is matched exactly: the
     // SuperSelect operators it also takes are never sent by the connector (it refuses such jobs).
     const status = (fields.pStatus_Code ?? '').trim();
     const costCenter = (fields.pCost_Center ?? '').trim();
