@@ -11,6 +11,8 @@ export interface TestService<T> {
   sut: T;
   /** The mock the service got for a dependency, by its class (or injection token). */
   mock<D>(token: Class<D> | symbol | string): Mocked<D>;
+  /** Whether the service (or a dependency built for real) got a mock of this class or token. */
+  mocks(token: Token): boolean;
 }
 
 /**
@@ -35,29 +37,53 @@ export function automock<T>(Dependency: Class<T>): Mocked<T> {
   return mock as Mocked<T>;
 }
 
+export interface TestServiceOptions {
+  /**
+   * Dependencies built for real rather than mocked, themselves from the same mocks: a use case
+   * tested with the real SubmissionStateMachine and TransitionWork over mocked repositories and
+   * outbox shows the guard, the audit event and the work a transition records.
+   */
+  real?: Array<new (...args: any[]) => unknown>;
+}
+
 /**
  * Builds `Service` as Nest would, but with every constructor dependency automocked (immich's
  * `newTestService`): the dependencies are read from the class's decorator metadata, `@Inject`
- * tokens included. `provided` replaces a dependency by its class or token (configuration, options).
+ * tokens included. `provided` replaces a dependency by its class or token (configuration, options);
+ * `options.real` builds some for real. One mock per class, shared by everything built.
  */
-export function newTestService<T>(Service: new (...args: any[]) => T, provided: Array<[Token, unknown]> = []): TestService<T> {
+export function newTestService<T>(
+  Service: new (...args: any[]) => T,
+  provided: Array<[Token, unknown]> = [],
+  options: TestServiceOptions = {},
+): TestService<T> {
   const given = new Map<Token, unknown>(provided);
-  const types: unknown[] = Reflect.getMetadata('design:paramtypes', Service) ?? [];
-  const declared: Array<{ index: number; param: Token }> = Reflect.getMetadata('self:paramtypes', Service) ?? [];
+  const real = new Set<Token>(options.real ?? []);
   const mocks = new Map<Token, unknown>();
-  const args = types.map((type, index) => {
-    const token = declared.find((entry) => entry.index === index)?.param ?? (type as Token);
-    if (given.has(token)) return given.get(token);
-    if (mocks.has(token)) return mocks.get(token);
-    const made = typeof token === 'function' && token !== Object ? automock(token as Class) : {};
-    mocks.set(token, made);
-    return made;
-  });
+  const built = new Map<Token, unknown>();
+  const build = (Class: new (...args: any[]) => unknown): unknown => {
+    const types: unknown[] = Reflect.getMetadata('design:paramtypes', Class) ?? [];
+    const declared: Array<{ index: number; param: Token }> = Reflect.getMetadata('self:paramtypes', Class) ?? [];
+    const args = types.map((type, index) => {
+      const token = declared.find((entry) => entry.index === index)?.param ?? (type as Token);
+      if (given.has(token)) return given.get(token);
+      if (real.has(token)) {
+        if (!built.has(token)) built.set(token, build(token as new (...args: any[]) => unknown));
+        return built.get(token);
+      }
+      if (mocks.has(token)) return mocks.get(token);
+      const made = typeof token === 'function' && token !== Object ? automock(token as Class) : {};
+      mocks.set(token, made);
+      return made;
+    });
+    return new Class(...args);
+  };
   return {
-    sut: new Service(...args),
+    sut: build(Service) as T,
     mock: <D>(token: Class<D> | symbol | string) => {
       if (!mocks.has(token)) throw new Error(`${Service.name} has no mocked dependency ${String((token as Class).name ?? token)}`);
       return mocks.get(token) as Mocked<D>;
     },
+    mocks: (token: Token) => mocks.has(token),
   };
 }
