@@ -1,3 +1,4 @@
+import { CronTime } from 'cron';
 import { localDate, previousFireTime, windowKey } from './time-window';
 
 const CHICAGO = 'America/Chicago';
@@ -93,5 +94,51 @@ describe('windowKey', () => {
     expect(windowKey(at('2025-05-05T10:14:59Z'), poll, 'UTC')).toBe('2025-05-05T10:00:00+00:00');
     expect(windowKey(at('2025-05-05T10:15:00Z'), poll, 'UTC')).toBe('2025-05-05T10:15:00+00:00');
     expect(windowKey(at('2025-05-05T10:15:00Z'), poll, CHICAGO)).toBe('2025-05-05T05:15:00-05:00');
+  });
+});
+
+describe('previousFireTime agrees with the scheduler’s own cron package', () => {
+  // The scheduler fires with `cron` (under @nestjs/schedule); previousFireTime reads the same
+  // expression with cron-parser. Every tick `cron` fires on must be the tick previousFireTime names.
+  // (Not inside the hour clocks fall back: there `cron`'s getNextDateFrom runs backwards — the
+  // hand-written walk this replaces looped forever on it; see the next test.)
+  const cases: Array<[expression: string, zone: string, from: string]> = [
+    ['0 7 * * *', 'Australia/Sydney', '2025-03-30T00:00:00Z'],
+    ['0 7 * * *', 'Australia/Sydney', '2025-09-28T00:00:00Z'],
+    ['*/15 * * * *', 'Australia/Sydney', '2025-10-04T14:00:00Z'],
+    ['*/15 * * * *', CHICAGO, '2025-03-09T06:00:00Z'],
+    ['0 6 1 * *', CHICAGO, '2025-01-01T00:00:00Z'],
+    ['0 9 * * 1-5', 'UTC', '2025-05-01T00:00:00Z'],
+  ];
+  it.each(cases)('%s in %s from %s', (expression, zone, from) => {
+    const time = new CronTime(expression, zone);
+    let previous: Date | undefined;
+    let cursor = new Date(from);
+    for (let i = 0; i < 24; i++) {
+      const fire = time.getNextDateFrom(cursor, zone).toJSDate();
+      expect(previousFireTime(expression, zone, fire)).toEqual(fire);
+      expect(previousFireTime(expression, zone, new Date(fire.getTime() + 999))).toEqual(fire);
+      if (previous) expect(previousFireTime(expression, zone, new Date(fire.getTime() - 1))).toEqual(previous);
+      previous = fire;
+      cursor = fire;
+    }
+  });
+
+  it('keeps every tick of the hour clocks fall back (Sydney, Chicago), and both 02:30s of Sydney’s', () => {
+    // Whole-hour offsets: a quarter-hourly or minutely tick is the UTC quarter-hour or minute.
+    const floorTo = (millis: number, step: number) => new Date(Math.floor(millis / step) * step);
+    for (const [zone, from] of [['Australia/Sydney', Date.parse('2025-04-05T14:00:00Z')], [CHICAGO, Date.parse('2025-11-02T05:00:00Z')]] as const) {
+      for (let t = from; t < from + 4 * 3_600_000; t += 7 * 60_000 + 13_000) {
+        expect(previousFireTime('*/15 * * * *', zone, new Date(t))).toEqual(floorTo(t, 15 * 60_000));
+        expect(previousFireTime('* * * * *', zone, new Date(t))).toEqual(floorTo(t, 60_000));
+      }
+    }
+    // 02:30 happens twice in Sydney on 2025-04-06 (AEDT, then AEST): two ticks, two windows.
+    expect(previousFireTime('30 2 * * *', 'Australia/Sydney', at('2025-04-05T16:00:00Z'))).toEqual(at('2025-04-05T15:30:00Z'));
+    expect(previousFireTime('30 2 * * *', 'Australia/Sydney', at('2025-04-05T17:00:00Z'))).toEqual(at('2025-04-05T16:30:00Z'));
+    expect(windowKey(at('2025-04-05T16:00:00Z'), '30 2 * * *', 'Australia/Sydney')).toBe('2025-04-06T02:30:00+11:00');
+    expect(windowKey(at('2025-04-05T17:00:00Z'), '30 2 * * *', 'Australia/Sydney')).toBe('2025-04-06T02:30:00+10:00');
+    // The same local day, so the daily summary is still sent once.
+    expect(localDate(at('2025-04-05T15:30:00Z'), 'Australia/Sydney')).toBe(localDate(at('2025-04-05T16:30:00Z'), 'Australia/Sydney'));
   });
 });

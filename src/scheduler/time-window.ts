@@ -1,18 +1,15 @@
-import { CronTime } from 'cron';
+import { CronExpressionParser } from 'cron-parser';
 
 /**
  * Pure time-window helpers for the scheduler and the notification ledger. Every function takes
  * the instant it reasons about as an argument (never reads the clock), so tests inject instants.
  *
- * Cron expressions are read by the `cron` package (the one `@nestjs/schedule` fires with), in the
- * given IANA time zone, so the windows here are the ticks the scheduler really fires on.
+ * Cron expressions are read by `cron-parser` in the given IANA time zone; the scheduler fires with
+ * the `cron` package (under `@nestjs/schedule`), and time-window.spec.ts checks that both agree on
+ * the ticks, across DST changes, so the windows here are the ticks the scheduler really fires on.
  */
 
 const SECOND = 1000;
-/** Far enough back for any cron that fires at least once in 8 years (e.g. `0 0 29 2 *`). */
-const MAX_LOOKBACK_MS = 9 * 366 * 24 * 3600 * SECOND;
-/** Fire times walked one by one before narrowing the rest of the window by bisection. */
-const MAX_WALK = 16;
 
 /** `YYYY-MM-DD`: the calendar day of `instant` in `timeZone` (DST-correct). */
 export function localDate(instant: Date, timeZone: string): string {
@@ -37,52 +34,20 @@ export function windowKey(instant: Date, cronExpression: string, timeZone: strin
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${zone}`;
 }
 
-/** The most recent fire time at or before `atOrBefore`. */
+/**
+ * The most recent fire time at or before `atOrBefore`, by cron-parser's `prev()` in `timeZone`.
+ * `prev()` answers strictly before the instant it starts from; fire times are whole seconds, so
+ * starting one second after `atOrBefore` (rounded down to its second) includes a tick at it.
+ */
 export function previousFireTime(cronExpression: string, timeZone: string, atOrBefore: Date): Date {
-  const time = cronTime(cronExpression, timeZone);
-  const next = (from: number) => nextFireMillis(time, timeZone, from);
-  // Fire times are whole seconds: one at or before `atOrBefore` is one at or before `target`.
-  const target = Math.floor(validMillis(atOrBefore) / SECOND) * SECOND;
-
-  // Widen the window backwards until it holds a fire time.
-  let lookback = SECOND;
-  let fire = next(target - lookback);
-  while (fire > target) {
-    lookback *= 2;
-    if (lookback > MAX_LOOKBACK_MS) {
-      throw new RangeError(`cron "${cronExpression}" has no fire time in the 9 years before ${atOrBefore.toISOString()}`);
-    }
-    fire = next(target - lookback);
-  }
-  // Walk forward to the last fire time at or before the target. A dense schedule is narrowed by
-  // bisection on the way: `fire` <= target always, and next(high) > target.
-  for (;;) {
-    for (let i = 0; i < MAX_WALK; i++) {
-      const following = next(fire);
-      if (following > target) return new Date(fire);
-      fire = following;
-    }
-    let low = fire;
-    let high = target;
-    while (high - low > SECOND) {
-      const middle = low + Math.floor((high - low) / 2 / SECOND) * SECOND;
-      if (next(middle) <= target) low = middle;
-      else high = middle;
-    }
-    const candidate = next(low);
-    if (candidate > target) return new Date(fire);
-    fire = candidate;
-  }
-}
-
-function cronTime(cronExpression: string, timeZone: string): CronTime {
   assertTimeZone(timeZone);
-  return new CronTime(cronExpression, timeZone);
-}
-
-function nextFireMillis(time: CronTime, timeZone: string, fromMillis: number): number {
-  // The zone must be passed here too: CronTime applies its own zone only in sendAt().
-  return time.getNextDateFrom(new Date(fromMillis), timeZone).toMillis();
+  const target = Math.floor(validMillis(atOrBefore) / SECOND) * SECOND;
+  const expression = CronExpressionParser.parse(cronExpression, { currentDate: new Date(target + SECOND), tz: timeZone });
+  try {
+    return expression.prev().toDate();
+  } catch {
+    throw new RangeError(`cron "${cronExpression}" has no fire time before ${atOrBefore.toISOString()}`);
+  }
 }
 
 function validMillis(instant: Date): number {
