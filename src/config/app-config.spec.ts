@@ -166,7 +166,7 @@ describe('loadAppConfig', () => {
     expect(problems.join('\n')).not.toContain('pa/ss');
   });
 
-  it('refuses a webhook secret shorter than 32 characters without echoing it; the previous one is optional and has no minimum', () => {
+  it('refuses a webhook secret shorter than 32 characters without echoing it; the previous one is optional, with the same minimum', () => {
     const short = 'short-webhook-secret-31-chars!!';
     expect(short).toHaveLength(31);
     const problems = problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET: short });
@@ -174,8 +174,13 @@ describe('loadAppConfig', () => {
     expect(problems.join('\n')).not.toContain(short);
     expect(problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET: short + 'x' })).toEqual([]);
 
-    const rotating = loadAppConfig({ ...valid, PROCORE_WEBHOOK_SECRET_PREVIOUS: 'old-secret', WEBHOOK_RETENTION_DAYS: '7' });
-    expect(rotating.procore).toMatchObject({ webhookSecretPrevious: 'old-secret', webhookRetentionDays: 7 });
+    const previous = problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET_PREVIOUS: short });
+    expect(previous).toEqual(['PROCORE_WEBHOOK_SECRET_PREVIOUS must be at least 32 characters (rotate a shorter one out at once: leave it empty)']);
+    expect(previous.join('\n')).not.toContain(short);
+    expect(problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET_PREVIOUS: '   ' })).toEqual([]);
+    const old = `old-${short}`;
+    const rotating = loadAppConfig({ ...valid, PROCORE_WEBHOOK_SECRET_PREVIOUS: old, WEBHOOK_RETENTION_DAYS: '7' });
+    expect(rotating.procore).toMatchObject({ webhookSecretPrevious: old, webhookRetentionDays: 7 });
     expect(loadAppConfig(valid).procore).toMatchObject({ webhookSecretPrevious: undefined, webhookRetentionDays: 30 });
     expect(problemsOf({ ...valid, PROCORE_WEBHOOK_SECRET_PREVIOUS: valid.PROCORE_WEBHOOK_SECRET, WEBHOOK_RETENTION_DAYS: '0' })).toEqual([
       'WEBHOOK_RETENTION_DAYS must be a whole number of days from 1 to 3650',

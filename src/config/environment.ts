@@ -90,8 +90,10 @@ export class EnvironmentVariables {
   @MaxLength(1024, { message: 'PROCORE_WEBHOOK_SECRET is longer than 1024 characters' })
   PROCORE_WEBHOOK_SECRET: string;
 
-  // The secret being rotated out, accepted too while set (it may predate the 32-character rule).
+  // The secret being rotated out, accepted too while set: the same 32-character rule (a short
+  // secret accepted during a rotation would be as open to guessing as a short current one).
   @trimmed() @IsOptional()
+  @MinLength(32, { message: 'PROCORE_WEBHOOK_SECRET_PREVIOUS must be at least 32 characters (rotate a shorter one out at once: leave it empty)' })
   @MaxLength(1024, { message: 'PROCORE_WEBHOOK_SECRET_PREVIOUS is longer than 1024 characters' })
   PROCORE_WEBHOOK_SECRET_PREVIOUS?: string;
 

@@ -363,7 +363,7 @@ describe('POST /webhooks/procore', () => {
 
 describe('POST /webhooks/procore: secret rotation and an unreachable database', () => {
   const standIn = new ProcoreStandIn();
-  const PREVIOUS = 'the-secret-being-rotated-out';
+  const PREVIOUS = 'the-secret-being-rotated-out-0123456789';
   let proxy: TcpProxy;
   let t: TestApp;
 

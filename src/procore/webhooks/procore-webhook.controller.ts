@@ -2,7 +2,8 @@ import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../../common/auth.decorators';
-import { readWebhookBody } from './webhook-body';
+import { readWebhookBody, WEBHOOK_BODY_TIMEOUT_MS } from './webhook-body';
+import { webhookDeadline } from './webhook-deadline';
 import { ReceivedWebhook, WebhookReceiver } from './webhook-receiver.service';
 
 /** The route Procore delivers to; the global JSON body parser skips it (see bootstrap). */
@@ -16,6 +17,7 @@ export class ProcoreWebhookController {
   /**
    * Procore deliveries. Authenticated by the hook's Authorization header (not a bearer token),
    * checked before the body is read; once it checks out, always 202 — unless nothing can be stored.
+   * One deadline (WEBHOOK_ANSWER_DEADLINE_MS, under Procore's 5 s) covers the body read and the store.
    */
   @Post('procore')
   @Public()
@@ -26,7 +28,9 @@ export class ProcoreWebhookController {
       '401 for a wrong or missing Authorization header (nothing is read or stored). Otherwise 202, always: a delivery the connector cannot use is stored as unusable with the reason (GET /api/v1/webhook-events?status=unusable). 503 only when the database cannot store anything.',
   })
   async receive(@Headers('authorization') authorization: string | undefined, @Req() request: Request): Promise<ReceivedWebhook> {
+    const deadline = webhookDeadline();
     this.receiver.authorize(authorization);
-    return this.receiver.receive(await readWebhookBody(request));
+    const body = await readWebhookBody(request, { timeoutMs: Math.min(WEBHOOK_BODY_TIMEOUT_MS, deadline.remainingMs()) });
+    return this.receiver.receive(body, deadline);
   }
 }

@@ -1,7 +1,10 @@
 import type { Readable } from 'node:stream';
 import { WEBHOOK_BODY_LIMIT_BYTES, WebhookBody } from './webhook-payload';
 
-/** Procore gives up on a delivery after 5 s; the body must have arrived well before that. */
+/**
+ * The longest a body may take to arrive, within the delivery's deadline (webhook-deadline.ts):
+ * whatever it leaves is the store's, so a slow body still leaves at least 1.5 s to store it.
+ */
 export const WEBHOOK_BODY_TIMEOUT_MS = 3000;
 
 /**
@@ -45,7 +48,7 @@ export function readWebhookBody(
     const onEnd = () => finish();
     const onError = (error: Error) => finish(`the body could not be read: ${error.message}`);
     const onAborted = () => finish('the body was cut off (the connection closed before it ended)');
-    const timer = setTimeout(() => finish(`the body did not arrive within ${timeoutMs / 1000} s`), timeoutMs);
+    const timer = setTimeout(() => finish(`the body did not arrive within ${Math.round(timeoutMs) / 1000} s`), timeoutMs);
 
     if (request.readableEnded) return finish('the body had already been read by another handler');
     request.on('data', onData);

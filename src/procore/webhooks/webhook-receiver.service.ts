@@ -5,12 +5,11 @@ import { ProcoreException, ProcoreExceptionCode } from '../procore.exception';
 import { Outbox } from '../../queue/outbox';
 import { JobName } from '../../queue/queue.contract';
 import { WebhookEventRepository } from './webhook-event.repository';
+import { WebhookDeadline, webhookDeadline } from './webhook-deadline';
 import { parseWebhookBody, WebhookBody, WebhookRecord } from './webhook-payload';
 
 /** Events of a burst wait this long, so the check of the latest one covers the others. */
 export const WEBHOOK_DEBOUNCE_MS = 1000;
-/** Procore waits 5 s for an answer; past this, storing is given up and 503 answered (Procore retries). */
-export const WEBHOOK_STORE_TIMEOUT_MS = 4000;
 
 export interface ReceivedWebhook {
   received: true;
@@ -59,12 +58,17 @@ export class WebhookReceiver {
     }
   }
 
-  /** Stores an authenticated delivery once (by ulid, else id); answers within WEBHOOK_STORE_TIMEOUT_MS or throws a 503. */
-  async receive(body: WebhookBody): Promise<ReceivedWebhook> {
+  /**
+   * Stores an authenticated delivery once (by ulid, else id). Storing gets what is left of the
+   * delivery's deadline (the body read took the rest); past it, a 503 is thrown (Procore delivers
+   * again; a store still running lands, and the redelivery is recognised as a duplicate).
+   */
+  async receive(body: WebhookBody, deadline: WebhookDeadline = webhookDeadline()): Promise<ReceivedWebhook> {
     const record = this.withCompanyCheck(parseWebhookBody(body));
+    const storeMs = deadline.remainingMs();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`storing took longer than ${WEBHOOK_STORE_TIMEOUT_MS} ms`)), WEBHOOK_STORE_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`storing did not finish within the ${storeMs} ms the delivery's deadline left`)), storeMs);
     });
     try {
       return await Promise.race([this.store(record), timeout]);
