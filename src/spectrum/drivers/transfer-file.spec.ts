@@ -1,8 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { renderTransferFile, TransferFileError, transferFileName, writeTransferFile } from './transfer-file';
-import { encodeWindows1252 } from './windows-1252';
+import { encodeWindows1252, renderTransferFile, TransferFileError, transferFileName, writeTransferFile } from './transfer-file';
 
 describe('encodeWindows1252', () => {
   it('maps ASCII, Latin-1 and the 0x80–0x9F table; anything else becomes ?', () => {
@@ -18,6 +17,10 @@ describe('encodeWindows1252', () => {
 
   it('composes decomposed accents before encoding', () => {
     expect([...encodeWindows1252('e\u0301')]).toEqual([0xe9]);
+  });
+
+  it('writes one ? for a lone surrogate too', () => {
+    expect([...encodeWindows1252('a\uD800b')]).toEqual([0x61, 0x3f, 0x62]);
   });
 });
 

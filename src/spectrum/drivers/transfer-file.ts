@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import * as iconv from 'iconv-lite';
 import { Cents, formatMoney } from '../../common/money';
 import { cutDescription } from '../client/spectrum-limits';
-import { encodeWindows1252 } from './windows-1252';
 
 /**
  * Spectrum's standard transfer file (Project Setup > Job Setup > Import), the fallback transport
@@ -106,6 +106,19 @@ export function renderTransferFile(job: TransferFileJob): Buffer {
   });
   if (problems.length) throw new TransferFileError(problems);
   return encodeWindows1252(lines.join(''));
+}
+
+/** Characters outside the Basic Multilingual Plane (emoji, rare CJK): one UTF-16 surrogate pair each. */
+const ASTRAL = /[\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * Windows-1252 by iconv-lite. The text is normalised to NFC first (`e` + combining accent becomes
+ * `é`, which the code page has); a character outside the code page becomes `?` — iconv-lite's
+ * default — and one outside the BMP is made one `?` beforehand, since iconv-lite's single-byte
+ * encoder would write one `?` per surrogate half.
+ */
+export function encodeWindows1252(text: string): Buffer {
+  return iconv.encode(text.normalize('NFC').replace(ASTRAL, '?'), 'windows-1252');
 }
 
 /**
