@@ -4,7 +4,7 @@ import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp, withTimings } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, seedSampleProject } from '../stand-ins/procore';
-import { useProcoreApp, waitFor, waitForIdle, waitForIngestion } from './procore-test-kit';
+import { useProcoreApp, waitFor, waitForIdle, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
 
 /**
  * Issue 9, items 2, 3 and 7: one project's budget checks, sends and unlocks never interleave, and a
@@ -91,6 +91,54 @@ describe('one project at a time, and budgets changed while read', () => {
     const [skipped] = await sql(`select note from audit_event where submission_id = $1 and action = 'procore.unlock_skipped'`, [first.body.id]);
     // Whichever got the project first, the unlock or the send's ingestion, the newer submission was open.
     expect(skipped.note).toMatch(new RegExp(`^Left the budget locked in Procore: the newer submission ${second.body.id} \\((ingesting|ready to export)\\) holds it$`));
+  });
+
+  /**
+   * Holds the first page of the second detail-row read (the read that confirms the budget did not
+   * change) and unlocks the budget in Procore while it is held, as someone in Procore might.
+   */
+  const unlockDuringSecondRead = async () => {
+    const pages = Math.ceil(standIn.budgetLines(SAMPLE_PROJECT_ID).length / 10);
+    expect(pages).toBeGreaterThan(1);
+    standIn.delayNext(1, 1500, { path: 'detail_rows', skip: pages });
+    await arrived('detail_rows', pages + 1);
+    expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(true);
+    standIn.setLocked(SAMPLE_PROJECT_ID, false);
+    return { pages, unlockedAt: Date.now() };
+  };
+
+  it('a send whose budget is unlocked in Procore while it is read: locked again and read again, ready_to_export with the budget locked (9.3)', async () => {
+    const res = await send();
+    expect(res.status).toBe(202);
+    const { pages, unlockedAt } = await unlockDuringSecondRead();
+    const row = await waitForIngestion(res.body.id, 20_000);
+    // Not stored from the read the unlock happened under: the budget was locked by the connector and read again.
+    expect(row).toMatchObject({ status: 'ready_to_export', locked_by_connector: true });
+    expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(true);
+    const locks = standIn.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/budget/lock'));
+    expect(locks).toHaveLength(1);
+    expect(locks[0].at).toBeGreaterThanOrEqual(unlockedAt);
+    expect(standIn.countRequests({ method: 'GET', path: 'detail_rows' })).toBeGreaterThanOrEqual(4 * pages);
+    await waitForIdle();
+    const [work] = await sql(`select state, attempts from pending_work where job_name = 'ingest-submission'`);
+    expect(work.state).toBe('done');
+    expect(Number(work.attempts)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a webhook check whose budget is unlocked in Procore while it is read creates nothing and records why (9.3)', async () => {
+    standIn.addHook({ namespace: 'connector', destinationUrl: `${t.url}/webhooks/procore`, destinationHeaders: { Authorization: WEBHOOK_SECRET }, projectId: SAMPLE_PROJECT_ID });
+    const delivered = standIn.deliverWebhook({ project_id: SAMPLE_PROJECT_ID, resource_name: 'Budget View Snapshots', event_type: 'create' });
+    expect(await delivered).toEqual([202]);
+    await unlockDuringSecondRead();
+    const [event] = await waitFor(async () => {
+      const rows = await sql(`select status, outcome from webhook_event where processed_at is not null`);
+      return rows.length ? rows : undefined;
+    }, 'the webhook to be processed');
+    expect(event).toEqual({ status: 'processed', outcome: 'the budget was unlocked in Procore while it was read; nothing created' });
+    expect(await sql(`select id from submission`)).toEqual([]);
+    // The connector did not lock it, so it does not lock it again either.
+    expect(standIn.countRequests({ method: 'POST', path: '/budget/lock' })).toBe(0);
+    expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(false);
   });
 
   it('a line deleted on page 1 and one added elsewhere while the pages are read: retried, stored as Procore has it, never mixed (9.7)', async () => {
