@@ -3,17 +3,37 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response, urlencoded } from 'express';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { HttpExceptionFilter } from './http/http-exception.filter';
 import { jsonBodyGuard } from './common/json-body-guard';
 import { AppConfig } from './config/app-config';
 import { securityHeaders } from './security/security-headers';
 import { WEBHOOK_PATH } from './procore/webhooks/procore-webhook.controller';
+import { ConnectorLogger, createRootLogger, levelFor, secretsOf } from './logging/logger';
+import { setProcessLogger } from './logging/log-context';
+import { requestLogging } from './logging/request-logging';
 
 export const BODY_LIMIT = '100kb';
 
 export interface StartOptions extends Partial<AppModuleOptions> {
+  /** Nest-style levels to log (`['error']`: errors only; `false`: nothing); default LOG_LEVEL. */
   logger?: LogLevel[] | false;
+  /** Where log lines go instead of stdout (tests capture them). */
+  logStream?: DestinationStream;
+}
+
+/** The process's logger (LOG_FORMAT, LOG_LEVEL or the caller's levels), installed for Nest and for jobs. */
+function startLogger(config: AppConfig, options: StartOptions): { root: PinoLogger; logger: ConnectorLogger } {
+  const root = createRootLogger({
+    format: config.log.format,
+    level: levelFor(options.logger, config.log.level),
+    role: config.role,
+    secrets: secretsOf(config),
+    stream: options.logStream,
+  });
+  setProcessLogger(root);
+  return { root, logger: new ConnectorLogger(root) };
 }
 
 function moduleOptions(config: AppConfig, options: StartOptions): AppModuleOptions {
@@ -30,12 +50,15 @@ function moduleOptions(config: AppConfig, options: StartOptions): AppModuleOptio
 
 /** The HTTP application (APP_ROLE api or all), configured exactly as in production. */
 export async function createHttpApp(config: AppConfig, options: StartOptions = {}): Promise<INestApplication> {
+  const { root, logger } = startLogger(config, options);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, moduleOptions(config, options)), {
     bodyParser: false,
     abortOnError: false,
-    logger: options.logger ?? ['log', 'warn', 'error'],
+    logger,
   });
-  // First, so that every response carries them, even a refused body.
+  // First: every request gets its id (X-Request-Id) and its logger, even one refused early.
+  app.use(...requestLogging(root, secretsOf(config)));
+  // Then, so that every response carries them, even a refused body.
   app.use(securityHeaders());
   // The console posts HTML forms; the API itself takes JSON only.
   app.use('/console', urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
@@ -69,9 +92,10 @@ export async function createHttpApp(config: AppConfig, options: StartOptions = {
 
 /** A process without HTTP (APP_ROLE worker): queue workers and schedules only. */
 export async function createWorkerContext(config: AppConfig, options: StartOptions = {}): Promise<INestApplicationContext> {
+  const { logger } = startLogger(config, options);
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, moduleOptions(config, options)), {
     abortOnError: false,
-    logger: options.logger ?? ['log', 'warn', 'error'],
+    logger,
   });
   app.enableShutdownHooks();
   return app;

@@ -5,16 +5,27 @@ import { createHttpApp, createWorkerContext } from './bootstrap';
 import { AppConfig, ConfigError, loadAppConfig } from './config/app-config';
 import { checkDatabase } from './database/database-check';
 
+/**
+ * Why the process stops, on stderr: one JSON line like every other (LOG_FORMAT=json, the default),
+ * or the plain text for LOG_FORMAT=pretty. Read from the raw environment: the configuration itself
+ * may be what failed.
+ */
+function fatal(message: string): never {
+  if (process.env.LOG_FORMAT?.trim().toLowerCase() === 'pretty') {
+    process.stderr.write(`${message}\n`);
+  } else {
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', time: new Date().toISOString(), pid: process.pid, msg: message })}\n`);
+  }
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   let config: AppConfig;
   try {
     config = loadAppConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\nSee config/connector.env.example for every variable.\n`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) fatal(`${error.message}\nSee config/connector.env.example for every variable.`);
     throw error;
   }
   await checkDatabase(config.databaseUrl);
@@ -29,7 +40,4 @@ async function main(): Promise<void> {
   logger.log(`Listening on port ${config.port} as ${config.role}; API docs at ${config.publicUrl}/api/docs`);
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`The connector could not start: ${error.message}\n`);
-  process.exit(1);
-});
+main().catch((error: Error) => fatal(`The connector could not start: ${error.message}`));

@@ -10,6 +10,7 @@ import { ReconciliationGate } from './reconciliation-gate';
 import { ReconciliationRepository } from './reconciliation.repository';
 import { SnapshotRepository } from './snapshot.repository';
 import { StuckSubmissions } from './stuck-submissions';
+import { SubmissionJobLogContext } from './job-log-context';
 import { SubmissionRepository } from './submission.repository';
 import { SubmissionStateMachine } from './submission-state-machine';
 import { TransitionWork } from './transition-work';
@@ -24,7 +25,7 @@ const REPOSITORIES = [SubmissionRepository, SnapshotRepository, ReconciliationRe
  */
 @Module({
   imports: [AuditModule, DatabaseModule, QueueModule, UsersModule],
-  providers: [...REPOSITORIES, SubmissionStateMachine, TransitionWork, Notifier, ReconciliationGate, BudgetQueries, StuckSubmissions, ...USE_CASES],
+  providers: [...REPOSITORIES, SubmissionStateMachine, TransitionWork, Notifier, ReconciliationGate, BudgetQueries, StuckSubmissions, SubmissionJobLogContext, ...USE_CASES],
   exports: [...REPOSITORIES, Notifier, ReconciliationGate, BudgetQueries, ...USE_CASES],
 })
 export class BudgetsModule {}

@@ -34,6 +34,16 @@ export class NotificationRepository extends Repository {
    * Locks a notification for sending until the surrounding transaction ends (`for update skip
    * locked`): `busy` when another worker holds it, null when it does not exist.
    */
+  /** The submission and Procore project an email concerns, for log lines. */
+  async logContextOf(id: string): Promise<{ submissionId?: string; procoreProjectId?: string }> {
+    if (!/^\d{1,18}$/.test(id)) return {};
+    const [row] = await this.em.execute<Array<{ submission_id: string | null; procore_project_id: string | null }>>(
+      'select n.submission_id, s.procore_project_id from notification n left join submission s on s.id = n.submission_id where n.id = ?',
+      [id],
+    );
+    return row ? { submissionId: row.submission_id ?? undefined, procoreProjectId: row.procore_project_id ?? undefined } : {};
+  }
+
   async claim(id: string): Promise<Notification | 'busy' | null> {
     const em = this.tx;
     const notification = await em.findOne(Notification, id, { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE });

@@ -68,6 +68,13 @@ export class SubmissionRepository extends Repository {
     return this.em.findOne(Submission, id);
   }
 
+  /** The Procore project of a submission, for log lines (one indexed read, no entity loaded). */
+  async procoreProjectOf(id: string): Promise<string | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const [row] = await this.em.execute<Array<{ procore_project_id: string }>>('select procore_project_id from submission where id = ?', [id]);
+    return row?.procore_project_id;
+  }
+
   /** With the people it names (sender, creator, decider, unlocker). */
   findWithPeople(id: string): Promise<Submission | null> {
     return this.em.findOne(Submission, id, { populate: PEOPLE });

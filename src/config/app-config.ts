@@ -5,6 +5,7 @@ import { Cents, toCents } from '../common/money';
 import { validateEnvironment } from './environment';
 
 export type AppRole = 'all' | 'api' | 'worker';
+export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /** The validated, typed configuration. Built once at start from the environment. */
 export class AppConfig {
@@ -13,6 +14,8 @@ export class AppConfig {
   redisUrl: string;
   publicUrl: string;
   role: AppRole;
+  /** LOG_FORMAT (json lines, or pretty for a person at a terminal) and LOG_LEVEL. */
+  log: { format: 'json' | 'pretty'; level: LogLevelName };
   procore: {
     apiUrl: string;
     loginUrl: string;
@@ -153,6 +156,7 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     role: env.APP_ROLE ?? 'all',
+    log: { format: env.LOG_FORMAT ?? 'json', level: env.LOG_LEVEL ?? 'info' },
     procore: {
       apiUrl: (env.PROCORE_API_URL ?? 'https://api.procore.com').replace(/\/+$/, ''),
       loginUrl: (env.PROCORE_LOGIN_URL ?? 'https://login.procore.com').replace(/\/+$/, ''),

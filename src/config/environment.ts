@@ -66,6 +66,14 @@ export class EnvironmentVariables {
   @trimmed() @IsOptional() @IsIn(['all', 'api', 'worker'], { message: 'APP_ROLE must be all, api or worker' })
   APP_ROLE?: 'all' | 'api' | 'worker';
 
+  // logs
+  @trimmed() @IsOptional() @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' })
+  LOG_FORMAT?: 'json' | 'pretty';
+
+  @trimmed() @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be fatal, error, warn, info, debug or trace' })
+  LOG_LEVEL?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
   // Procore
   @trimmed() @IsOptional() @Matches(URL_PATTERN, { message: 'PROCORE_API_URL must be an http(s) URL' })
   PROCORE_API_URL?: string;

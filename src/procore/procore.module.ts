@@ -27,6 +27,7 @@ import { ProjectHookRegistrar } from './webhooks/project-hook-registrar.service'
 import { WebhookEventQueries } from './webhooks/webhook-event-queries.service';
 import { WebhookEventRepository } from './webhooks/webhook-event.repository';
 import { WebhookEventsController } from './webhooks/webhook-events.controller';
+import { WebhookJobLogContext } from './webhooks/webhook-job-log-context';
 import { WebhookReceiver } from './webhooks/webhook-receiver.service';
 import { WebhookRetention } from './webhooks/webhook-retention.service';
 
@@ -61,6 +62,7 @@ import { WebhookRetention } from './webhooks/webhook-retention.service';
     WebhookEventRepository,
     WebhookEventQueries,
     WebhookRetention,
+    WebhookJobLogContext,
     ProjectPoller,
     BudgetUnlock,
     ProcoreUserSync,

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
 import { JOB_HANDLER, JobContext } from './job-handler.decorator';
+import { JobObserver } from './job-observer';
 import { JOB_DEFINITIONS, JobName, QueueName } from './queue.contract';
 import { Outbox } from './outbox';
 import { PendingWorkRepository } from './pending-work.repository';
@@ -32,6 +33,7 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly connections: QueueConnections,
     private readonly pendingWork: PendingWorkRepository,
     private readonly outbox: Outbox,
+    private readonly observer: JobObserver,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,7 +48,8 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const [jobName, handler] of this.handlers) {
       const definition = JOB_DEFINITIONS[jobName];
       const queue = this.queues.get(definition.queue)!;
-      void queue.process(jobName, definition.concurrency, (job: Job) => this.run(jobName, handler, job));
+      // Every job runs observed: its ids on each line it logs.
+      void queue.process(jobName, definition.concurrency, (job: Job) => this.observer.run(jobName, job, () => this.run(jobName, handler, job)));
     }
     this.logger.log(`Processing ${this.handlers.size} job kinds on ${this.queues.size} queues`);
   }

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { RUNTIME_OPTIONS, RuntimeOptions } from '../config/runtime-options';
 import { JobName } from './queue.contract';
+import { JobObserver } from './job-observer';
 import { Outbox } from './outbox';
 import { PendingWorkRepository } from './pending-work.repository';
 import { PendingWorkSweeper } from './pending-work-sweeper';
@@ -38,8 +39,9 @@ function queueOptions(config: AppConfig, runtime: RuntimeOptions): QueueModuleOp
     Outbox,
     QueueWorker,
     PendingWorkSweeper,
+    JobObserver,
   ],
-  exports: [Outbox, WorkQueue, QUEUES, QUEUE_OPTIONS, PendingWorkRepository, PendingWorkSweeper],
+  exports: [Outbox, WorkQueue, QUEUES, QUEUE_OPTIONS, PendingWorkRepository, PendingWorkSweeper, JobObserver],
 })
 export class QueueModule implements OnModuleDestroy {
   constructor(private readonly connections: QueueConnections) {}

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readableOutput } from '../support/log-capture';
 import { testEnvironment, redisUrl } from '../support/test-env';
 
 const ROOT = join(__dirname, '..', '..');
@@ -20,7 +21,8 @@ describe('MAPPING_FILE at start-up', () => {
     child.stderr.on('data', (chunk) => (output += chunk));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
-    expect(output).toContain(
+    // The process logs JSON lines: the message is read back from its line.
+    expect(readableOutput(output)).toContain(
       [
         `The connector could not start: MAPPING_FILE ${file} cannot be used:`,
         '  - unknown section "costType" (the sections are jobs, phases, costTypes, projects)',

@@ -5,6 +5,7 @@ import { createHttpApp, createWorkerContext } from '../../src/bootstrap';
 import { AppConfig } from '../../src/config/app-config';
 import { RUNTIME_OPTIONS, RuntimeOptions, Timings } from '../../src/config/runtime-options';
 import { JobName } from '../../src/queue/queue.contract';
+import type { DestinationStream } from 'pino';
 import { runId, testConfig } from './test-env';
 
 export interface TestApp {
@@ -27,6 +28,8 @@ export interface TestAppOptions {
   jobs?: JobName[];
   /** Timings to shorten (Procore retries, give-up ages, lock waits). */
   timings?: Timings;
+  /** Where the app's log lines go instead of stdout. */
+  logStream?: DestinationStream;
 }
 
 /** The real HTTP application on an ephemeral port, against this worker's database and Redis. */
@@ -40,6 +43,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     jobs: options.jobs,
     timings: options.timings,
     logger: options.logger ?? ['error'],
+    logStream: options.logStream,
   });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
@@ -57,6 +61,7 @@ export async function startTestWorker(options: TestAppOptions = {}): Promise<Omi
     jobs: options.jobs,
     timings: options.timings,
     logger: options.logger ?? ['error'],
+    logStream: options.logStream,
   });
   await app.init();
   return { ...wrap(app as INestApplication, config, ''), app };

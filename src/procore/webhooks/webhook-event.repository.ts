@@ -76,6 +76,13 @@ export class WebhookEventRepository extends Repository {
     return { id: String(existing.id), duplicate: true, status: existing.status, outcome: existing.outcome };
   }
 
+  /** The Procore project a stored event concerns, for log lines. */
+  async projectOf(id: string): Promise<string | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const [row] = await this.em.execute<Array<{ project_id: string | null }>>('select project_id from webhook_event where id = ?', [id]);
+    return row?.project_id ?? undefined;
+  }
+
   async find(id: string): Promise<StoredEvent | null> {
     const [event] = await this.em.execute<Array<Record<string, unknown>>>(
       `select id, resource_name, event_type, resource_id, project_id, procore_user_id, status, outcome,
