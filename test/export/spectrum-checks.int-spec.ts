@@ -164,4 +164,35 @@ describe('checking Spectrum before writing', () => {
       expect(standIn.getPhase('26-500', '00110', 'L')).toMatchObject({ description: 'General', currentEstCost: 150_00n });
     });
   });
+
+  describe('an error record where rows were expected (issue 9, item 5)', () => {
+    const DENIED = 'Authorization ID not found';
+    /** Spectrum answers every read with its error record: code A on Authorization_ID. */
+    const readsDenied = () => standIn.configure({ authorizationId: 'OTHER', readDenial: { code: 'A', desc: DENIED, column: 'Authorization_ID' } });
+    afterEach(() => standIn.configure({ authorizationId: 'API', readDenial: undefined }));
+
+    it('on the export path: failed_to_export, each row carrying Spectrum\'s text, no AddPhase', async () => {
+      const submission = await createSubmission(t.em(), { lines: [line('01100', 'L', 100_00n), line('03300', 'M', 42_00n)] });
+      readsDenied();
+      const rows = await acceptWritesNothing(submission.id);
+      expect(standIn.requests('GetJob').length + standIn.requests('GetPhase').length).toBeGreaterThan(0);
+      expect(rows.map((r) => [r.phase, r.export_state])).toEqual([
+        ['01100', 'failed'],
+        ['03300', 'failed'],
+      ]);
+      for (const row of rows) expect(row.export_error).toEqual({ code: 'A', message: DENIED, column: 'Authorization_ID' });
+      const details = await api(t.url, approver.token).get(`/api/v1/budgets/${submission.id}`);
+      expect(details.body.rows.map((r: { error: { message: string } | null }) => r.error?.message)).toEqual([expect.stringContaining(DENIED), expect.stringContaining(DENIED)]);
+    });
+
+    it('on the preview: an error answer with Spectrum\'s message, not a preview of a job without rows', async () => {
+      const submission = await createSubmission(t.em(), { lines: [line('01100', 'L', 100_00n)] });
+      readsDenied();
+      const res = await api(t.url, approver.token).get(`/api/v1/budgets/${submission.id}/preview`);
+      expect(res.status).toBe(503);
+      expect(res.body.message).toMatch(new RegExp(`^Spectrum could not be read for the preview: Spectrum Get(Job|Phase): A ${DENIED}`));
+      expect(res.body.rows).toBeUndefined();
+      expect(standIn.requests('AddPhase')).toEqual([]);
+    });
+  });
 });
