@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Queue } from 'bull';
 import type { Response } from 'express';
 import { QueueName } from '../queue/queue.contract';
 import { QUEUES } from '../queue/queue.tokens';
 import { Public } from '../common/auth.decorators';
 import { HealthRepository } from './health.repository';
+import { HealthDto } from './health.responses';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -20,6 +21,9 @@ export class HealthController {
 
   @Get()
   @Public()
+  @ApiOperation({ summary: 'Readiness: 200 when PostgreSQL and Redis answer, 503 naming what does not' })
+  @ApiOkResponse({ type: HealthDto })
+  @ApiServiceUnavailableResponse({ type: HealthDto, description: 'PostgreSQL or Redis does not answer; `checks` says which, and why' })
   async check(@Res() response: Response): Promise<void> {
     const [database, redis] = await Promise.all([
       probe(() => this.database.ping()),

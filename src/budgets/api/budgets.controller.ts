@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, RequirePermission } from '../../common/auth.decorators';
 import { ParseIdPipe } from '../../common/id';
 import { ACTION_PERMISSIONS } from '../../users/permissions';
@@ -12,9 +12,12 @@ import { RetrieveSubmission } from '../use-cases/retrieve-submission';
 import { RetrySubmission } from '../use-cases/retry-submission';
 import { UnlockSubmission } from '../use-cases/unlock-submission';
 import { DetailPageQueryDto, DetailsQueryDto, ListBudgetsQueryDto, ReasonDto } from './budgets.dto';
+import { ApiAuthenticatedErrors, ApiErrors } from '../../common/api-docs';
+import { DecisionDto, LinePageDto, RejectedDto, RowPageDto, SubmissionDetailsDto, SubmissionPageDto, UnlockRequestedDto } from './budgets.responses';
 
 @ApiTags('budgets')
 @ApiBearerAuth()
+@ApiAuthenticatedErrors()
 @Controller('api/v1/budgets')
 export class BudgetsController {
   constructor(
@@ -30,6 +33,8 @@ export class BudgetsController {
   @Get()
   @RequirePermission('view')
   @ApiOperation({ summary: 'List budget submissions, newest first' })
+  @ApiOkResponse({ type: SubmissionPageDto })
+  @ApiErrors(400, 403)
   list(@Query() query: ListBudgetsQueryDto) {
     return this.queries.list(query);
   }
@@ -40,6 +45,8 @@ export class BudgetsController {
     summary: 'Details: Budget Updates lines, Spectrum rows, totals, problems, history',
     description: 'lines and rows come a page at a time (linesPage/linesPerPage, rowsPage/rowsPerPage; up to 1,000 each, the default) with linesTotal/rowsTotal; totals and problems cover the whole budget',
   })
+  @ApiOkResponse({ type: SubmissionDetailsDto })
+  @ApiErrors(400, 403, 404)
   details(@Param('id', ParseIdPipe) id: string, @Query() query: DetailsQueryDto) {
     return this.queries.details(id, query);
   }
@@ -47,6 +54,8 @@ export class BudgetsController {
   @Get(':id/lines')
   @RequirePermission('view')
   @ApiOperation({ summary: 'One page of the Budget Updates lines: {data, page, perPage, total}; perPage up to 1,000 (the default)' })
+  @ApiOkResponse({ type: LinePageDto })
+  @ApiErrors(400, 403, 404)
   lines(@Param('id', ParseIdPipe) id: string, @Query() query: DetailPageQueryDto) {
     return this.queries.lines(id, query.page, query.perPage);
   }
@@ -54,6 +63,8 @@ export class BudgetsController {
   @Get(':id/rows')
   @RequirePermission('view')
   @ApiOperation({ summary: 'One page of the Spectrum rows: {data, page, perPage, total}; perPage up to 1,000 (the default)' })
+  @ApiOkResponse({ type: RowPageDto })
+  @ApiErrors(400, 403, 404)
   rows(@Param('id', ParseIdPipe) id: string, @Query() query: DetailPageQueryDto) {
     return this.queries.rows(id, query.page, query.perPage);
   }
@@ -62,6 +73,8 @@ export class BudgetsController {
   @HttpCode(202)
   @RequirePermission(ACTION_PERMISSIONS.accept)
   @ApiOperation({ summary: 'Accept: export to Spectrum (ready_to_export → exporting)' })
+  @ApiAcceptedResponse({ type: DecisionDto, description: 'Exporting: the export runs from the queue' })
+  @ApiErrors(400, 403, 404, 409)
   async accept(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     const result = await this.acceptSubmission.execute({ submissionId: id, user });
     return { id, status: result.to };
@@ -71,6 +84,8 @@ export class BudgetsController {
   @HttpCode(200)
   @RequirePermission(ACTION_PERMISSIONS.reject)
   @ApiOperation({ summary: 'Reject with a reason: unlocks the budget in Procore and emails its creator and sender' })
+  @ApiOkResponse({ type: RejectedDto })
+  @ApiErrors(400, 403, 404, 409)
   async reject(@Param('id', ParseIdPipe) id: string, @Body() body: ReasonDto, @CurrentUser() user: User) {
     const result = await this.rejectSubmission.execute({ submissionId: id, user, reason: body.reason });
     return { id, status: result.to, rejectionReason: body.reason };
@@ -80,6 +95,8 @@ export class BudgetsController {
   @HttpCode(202)
   @RequirePermission(ACTION_PERMISSIONS.retry)
   @ApiOperation({ summary: 'Export again after a failure or a variance (→ exporting)' })
+  @ApiAcceptedResponse({ type: DecisionDto, description: 'Exporting again: the export runs from the queue' })
+  @ApiErrors(400, 403, 404, 409)
   async retry(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     const result = await this.retrySubmission.execute({ submissionId: id, user });
     return { id, status: result.to };
@@ -89,6 +106,8 @@ export class BudgetsController {
   @HttpCode(200)
   @RequirePermission(ACTION_PERMISSIONS.retrieve)
   @ApiOperation({ summary: 'The sender (or an admin) takes the budget back before a response (→ retrieved)' })
+  @ApiOkResponse({ type: DecisionDto })
+  @ApiErrors(400, 403, 404, 409)
   async retrieve(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     const result = await this.retrieveSubmission.execute({ submissionId: id, user });
     return { id, status: result.to };
@@ -98,6 +117,8 @@ export class BudgetsController {
   @HttpCode(200)
   @RequirePermission(ACTION_PERMISSIONS.acknowledge)
   @ApiOperation({ summary: 'An admin accepts the listed variance (out_of_sync → synced)' })
+  @ApiOkResponse({ type: DecisionDto })
+  @ApiErrors(400, 403, 404, 409)
   async acknowledge(@Param('id', ParseIdPipe) id: string, @Body() body: ReasonDto, @CurrentUser() user: User) {
     const result = await this.acknowledgeVariance.execute({ submissionId: id, user, reason: body.reason });
     return { id, status: result.to };
@@ -107,6 +128,8 @@ export class BudgetsController {
   @HttpCode(202)
   @RequirePermission(ACTION_PERMISSIONS.unlock)
   @ApiOperation({ summary: 'Unlock the budget in Procore; only when synced' })
+  @ApiAcceptedResponse({ type: UnlockRequestedDto, description: 'Recorded; Procore is called from the queue' })
+  @ApiErrors(400, 403, 404, 409)
   async unlock(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     return { id, ...(await this.unlockSubmission.execute({ submissionId: id, user })) };
   }
