@@ -40,9 +40,10 @@ describe('npm run stand-ins', () => {
         STAND_INS_SMTP_PORT: '0',
         STAND_INS_INBOX_PORT: '0',
         STAND_INS_ENV_FILE: join(dir, 'stand-ins.env'),
+        STAND_INS_COMMANDS: 'stdin',
         TS_NODE_TRANSPILE_ONLY: 'true',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -147,11 +148,26 @@ describe('npm run stand-ins', () => {
     }
   });
 
+  it('"send" typed at it locks the sample budget in Procore, as a project manager\'s Send to ERP does', async () => {
+    const before = output.length;
+    child.stdin!.write('send\n');
+    await waitForOutput(() => output.slice(before).includes('budget 1001 locked'));
+    expect(output.slice(before)).toContain('no hook registered yet');
+    expect(await procoreClient().getBudgetLock(1001)).toEqual(expect.objectContaining({ locked: true }));
+  });
+
   it('stops on SIGTERM', async () => {
     child.kill('SIGTERM');
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
   });
+
+  async function waitForOutput(done: () => boolean): Promise<void> {
+    for (let waited = 0; !done(); waited += 50) {
+      if (waited > 10_000) throw new Error(`not printed within 10 s:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 
   function procoreClient(): ProcoreClient {
     return new ProcoreClient({
