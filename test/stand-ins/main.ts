@@ -17,7 +17,7 @@
  * before that budget's first export (seedSpectrumForSampleProject), so exporting the sample budget
  * ends `synced` — the demo proves it (test/demo/demo.e2e-spec.ts).
  *
- * Typed commands (stdin): `send` locks the sample budget in Procore and delivers a "Budget View
+ * Typed commands (stdin, when it is a terminal or STAND_INS_COMMANDS=stdin): `send` locks the sample budget in Procore and delivers a "Budget View
  * Snapshots" webhook to the hooks registered with `npm run cli -- procore:register-webhooks`, as a
  * project manager's "Send to ERP" would; `unlock`; `help`.
  */
