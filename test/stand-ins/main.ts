@@ -15,11 +15,12 @@
  * Data: Procore holds the sample project 1001 "Riverside Medical Office Building" (job 26-101, its
  * budget unlocked, three company users); Spectrum holds company ABC with job 26-101 as it stands
  * before that budget's first export (seedSpectrumForSampleProject), so exporting the sample budget
- * ends `synced` — the demo proves it (test/demo/demo.e2e-spec.ts).
+ * ends `synced` (test/stand-ins/stand-ins-runner.int-spec.ts checks it; the demo walks it).
  *
- * Typed commands (stdin, when it is a terminal or STAND_INS_COMMANDS=stdin): `send` locks the sample budget in Procore and delivers a "Budget View
- * Snapshots" webhook to the hooks registered with `npm run cli -- procore:register-webhooks`, as a
- * project manager's "Send to ERP" would; `unlock`; `help`.
+ * Typed commands (stdin, when it is a terminal or STAND_INS_COMMANDS=stdin): `send` locks the
+ * sample budget in Procore and delivers a "Budget View Snapshots" webhook to the hooks registered
+ * with `npm run cli -- procore:register-webhooks`, as a project manager's "Send to ERP" would;
+ * `unlock`; `help`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
