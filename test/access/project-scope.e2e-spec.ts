@@ -6,7 +6,8 @@ import { createSubmission, createUser, UserWithToken } from '../support/factorie
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { useProcoreApp, waitFor, waitForIdle, waitForIngestion, WEBHOOK_SECRET } from '../procore/procore-test-kit';
+import { useProcoreApp, waitForIdle, waitForIngestion, WEBHOOK_SECRET } from '../procore/procore-test-kit';
+import { waitFor } from '../support/wait';
 
 const OUTSIDE = 1002;
 const REFUSAL = `Procore project ${OUTSIDE} is not one of the projects this connector handles (PROCORE_PROJECT_IDS); nothing was sent, read or locked`;

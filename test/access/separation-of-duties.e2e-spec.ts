@@ -5,7 +5,8 @@ import { createSubmission, createUser, UserWithToken } from '../support/factorie
 import { api } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { useProcoreApp, waitFor, waitForIdle, waitForIngestion, WEBHOOK_SECRET, FAST_PROCORE } from '../procore/procore-test-kit';
+import { useProcoreApp, waitForIdle, waitForIngestion, WEBHOOK_SECRET, FAST_PROCORE } from '../procore/procore-test-kit';
+import { waitFor } from '../support/wait';
 
 const REFUSAL = /You sent this budget.*REQUIRE_INDEPENDENT_APPROVER.*someone else.*You can still reject it/;
 

@@ -9,6 +9,7 @@ import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { runId, testConfig } from '../support/test-env';
+import { waitFor } from '../support/wait';
 import { ProcoreStandIn, SAMPLE_PROJECT, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
 import { SmtpStandIn } from '../stand-ins/smtp';
 import { seedSpectrumForSampleProject, SpectrumStandIn } from '../stand-ins/spectrum';
@@ -96,7 +97,7 @@ describe('approver console in Chromium', () => {
   async function send(projectId: number): Promise<string> {
     const sent = await api(url, pm.token).post('/api/v1/budgets', { procoreProjectId: projectId });
     expect(sent.status).toBe(202);
-    await until(async () => (await sql(`select status from submission where id = $1`, [sent.body.id]))[0]?.status === 'ready_to_export', `budget of project ${projectId} ready`);
+    await waitFor(async () => (await sql(`select status from submission where id = $1`, [sent.body.id]))[0]?.status === 'ready_to_export', `budget of project ${projectId} ready`);
     return String(sent.body.id);
   }
 
@@ -227,7 +228,7 @@ describe('approver console in Chromium', () => {
     await page.getByRole('button', { name: 'Accept…' }).click();
     await page.locator('#accept-dialog').getByRole('button', { name: 'Accept and export' }).click();
     await page.locator('#progress[data-follow]').waitFor();
-    await until(async () => /^[1-9]\d* of 40 rows written/.test(await page.locator('[data-progress=detail]').innerText()), 'rows written to show');
+    await waitFor(async () => /^[1-9]\d* of 40 rows written/.test(await page.locator('[data-progress=detail]').innerText()), 'rows written to show');
     await screenshot(page, 'console-exporting', false);
     spectrum.configure({ latencyMs: 0 });
     await page.locator('.budget-head .status-failed_to_export, .budget-head .status-synced, .budget-head .status-out_of_sync').waitFor({ timeout: 60_000 });
@@ -263,7 +264,7 @@ describe('approver console in Chromium', () => {
     await screenshot(page, 'console-rejected', false);
     await context.close();
 
-    await until(async () => smtp.messages.some((m) => m.subject.startsWith('Budget rejected')), 'the rejection email');
+    await waitFor(async () => smtp.messages.some((m) => m.subject.startsWith('Budget rejected')), 'the rejection email');
     const email = smtp.messages.find((m) => m.subject.startsWith('Budget rejected'))!;
     expect(email.to).toEqual([SAMPLE_USERS.projectManager.email]);
     const link = /href="([^"]+\/console\/budgets\/\d+)"/.exec(email.html!)![1];
@@ -344,14 +345,6 @@ describe('approver console in Chromium', () => {
     await adminPage.context.close();
   });
 });
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -16,6 +16,7 @@ import Redis from 'ioredis';
 import { ProcoreStandIn, SAMPLE_PROJECT, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
 import { SmtpStandIn } from '../stand-ins/smtp';
 import { seedSpectrumForSampleProject, SpectrumStandIn } from '../stand-ins/spectrum';
+import { waitFor } from '../support/wait';
 
 const ROOT = join(__dirname, '..', '..');
 const LOG_DIR = join(ROOT, 'tmp');
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
       void shutdown(1);
     }
   });
-  await waitFor('the connector to answer /health', async () => (await fetch(`${baseUrl}/health`).catch(() => null))?.ok === true, 30_000);
+  await waitFor(async () => (await fetch(`${baseUrl}/health`).catch(() => null))?.ok === true, 'the connector to answer /health', 30_000);
   info(`healthy; its log is ${logPath}`);
 
   step('Creating the demo approver (npm run cli -- users:create …)');
@@ -143,10 +144,10 @@ async function main(): Promise<void> {
     event_type: 'create',
   });
   info(`Procore delivered the webhook: HTTP ${statuses.join(', ')}`);
-  const ready = await waitFor('the budget to be ready to export', async () => {
+  const ready = await waitFor(async () => {
     const list = await call('GET', `/api/v1/budgets?procoreProjectId=${SAMPLE_PROJECT.id}&status=ready_to_export`);
     return list.body.data?.[0];
-  });
+  }, 'the budget to be ready to export');
   const details = (await call('GET', `/api/v1/budgets/${ready.id}`)).body;
   info(`Submission ${details.id}: ${details.projectName}, job ${details.job}, sent by ${details.sentBy?.name ?? '—'}`);
   info(`${details.lineCount} lines → ${details.rowCount} Spectrum rows; revised estimate ${details.totals.revisedEstimate}`);
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
 
   step('The "ERP Integrations Daily Summary" (npm run cli -- jobs:run daily-summary)');
   info((await cli(env, ['jobs:run', 'daily-summary'])).trim());
-  await waitFor('the daily summary email', async () => smtp.messages.find((m) => m.subject === 'ERP Integrations Daily Summary'));
+  await waitFor(async () => smtp.messages.find((m) => m.subject === 'ERP Integrations Daily Summary'), 'the daily summary email');
   info(`in the inbox: ${inbox.url}/`);
 
   step('Preview against Spectrum (GET /api/v1/budgets/:id/preview)');
@@ -166,10 +167,10 @@ async function main(): Promise<void> {
   step('Alex accepts it (POST /api/v1/budgets/:id/accept)');
   const accepted = await call('POST', `/api/v1/budgets/${ready.id}/accept`);
   info(`HTTP ${accepted.status} ${JSON.stringify(accepted.body)}`);
-  const final = await waitFor('export and reconciliation', async () => {
+  const final = await waitFor(async () => {
     const current = (await call('GET', `/api/v1/budgets/${ready.id}`)).body;
     return ['synced', 'out_of_sync', 'failed_to_export'].includes(current.status) ? current : undefined;
-  }, 60_000);
+  }, 'export and reconciliation', 60_000);
   info(`status: ${bold(final.status)}`);
   const report = (await call('GET', `/api/v1/budgets/${ready.id}/reconciliation`)).body;
   info(`reconciliation: ${report.explanation ?? ''}`);
@@ -185,17 +186,17 @@ async function main(): Promise<void> {
   ]);
   procore.setLocked(harbor.id, true);
   await procore.deliverWebhook({ project_id: harbor.id, user_id: SAMPLE_USERS.projectManager.id, resource_name: 'Budget View Snapshots', event_type: 'create' });
-  const harborReady = await waitFor('the second budget to be ready to export', async () => {
+  const harborReady = await waitFor(async () => {
     const list = await call('GET', `/api/v1/budgets?procoreProjectId=${harbor.id}&status=ready_to_export`);
     return list.body.data?.[0];
-  });
+  }, 'the second budget to be ready to export');
   const reason = 'Cast-in-place concrete (03-300 Material) is entered twice — remove the duplicate & send again.';
   const rejected = await call('POST', `/api/v1/budgets/${harborReady.id}/reject`, { reason });
   info(`POST /api/v1/budgets/${harborReady.id}/reject → HTTP ${rejected.status}, status ${rejected.body.status}`);
   info(`in the console: ${baseUrl}/console/budgets/${harborReady.id}`);
-  await waitFor('the budget to be unlocked in Procore', async () => !procore.isLocked(harbor.id));
+  await waitFor(async () => !procore.isLocked(harbor.id), 'the budget to be unlocked in Procore');
   info('the budget is unlocked in Procore again, so the PM can fix it');
-  await waitFor('the rejection email', async () => smtp.messages.find((m) => m.subject.startsWith('Budget rejected')));
+  await waitFor(async () => smtp.messages.find((m) => m.subject.startsWith('Budget rejected')), 'the rejection email');
 
   step('The inbox');
   for (const message of smtp.messages) info(`to ${message.to.join(', ')}: ${message.subject}`);
@@ -254,16 +255,6 @@ function api(baseUrl: string, token: string) {
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : null };
   };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function resetDatabase(): Promise<void> {

@@ -4,6 +4,7 @@ import { resetDatabase, resetRedis, sql } from '../support/database';
 import { startTestApp, TestApp } from '../support/test-app';
 import { LineSpec } from '../support/factories';
 import { api } from '../support/http';
+import { waitFor } from '../support/wait';
 import { SpectrumStandIn, SpectrumStandInOptions } from '../stand-ins/spectrum';
 import { RecordedRequest } from '../stand-ins/spectrum/spectrum-stand-in';
 
@@ -73,30 +74,13 @@ export async function accept(url: string, token: string, submissionId: string): 
   if (res.status !== 202) throw new Error(`accept answered ${res.status}: ${res.text}`);
 }
 
-export async function waitUntil<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-  intervalMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    last = await probe();
-  }
-  return last;
-}
-
 export async function statusOf(submissionId: string): Promise<string> {
   const [row] = await sql<{ status: string }>(`select status from submission where id = $1`, [submissionId]);
   return row?.status;
 }
 
-export function waitForStatus(submissionId: string, statuses: string[], timeoutMs = 20_000): Promise<string> {
-  return waitUntil(() => statusOf(submissionId), (status) => statuses.includes(status), `submission ${submissionId} to be ${statuses.join(' or ')}`, timeoutMs);
+export function waitForStatus(submissionId: string, statuses: string[], timeoutMs = 30_000): Promise<string> {
+  return waitFor(() => statusOf(submissionId), `submission ${submissionId} to be ${statuses.join(' or ')}`, { until: (status) => statuses.includes(status), timeoutMs });
 }
 
 export interface LedgerRow {

@@ -9,7 +9,8 @@ import { createSubmission, createUser, UserWithToken } from '../support/factorie
 import { api } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
-import { accept, JOB, ledger, resetSpectrum, SPECTRUM_JOBS, spectrumEnv, startSpectrum, statusOf, waitForStatus, waitUntil } from './export-kit';
+import { accept, JOB, ledger, resetSpectrum, SPECTRUM_JOBS, spectrumEnv, startSpectrum, statusOf, waitForStatus } from './export-kit';
+import { waitFor } from '../support/wait';
 
 /** What Spectrum's Import Standard Job does with a transfer file: sets each phase's estimate. */
 async function importTransferFile(standIn: SpectrumStandIn, path: string): Promise<void> {
@@ -46,13 +47,13 @@ describe('file transport (SPECTRUM_TRANSPORT=file)', () => {
     const before = (await reports(submissionId)).length;
     const key = `file-${++window}`;
     await app.get(Outbox).enqueue(JobName.ReconcileSweep, { window: key }, { dedupeKey: `reconcile-sweep:${key}`, once: true });
-    await waitUntil(() => reports(submissionId), (list) => list.length > before, 'a new reconciliation report');
+    await waitFor(() => reports(submissionId), 'a new reconciliation report', { until: (list) => list.length > before });
   };
   const exported = async (app: TestApp) => {
     const submission = await createSubmission(app.em());
     await accept(app.url, approver.token, submission.id);
     expect(await waitForStatus(submission.id, ['exported', 'failed_to_export'])).toBe('exported');
-    await waitUntil(() => reports(submission.id), (list) => list.length === 1, 'the reconciliation right after the export');
+    await waitFor(() => reports(submission.id), 'the reconciliation right after the export', { until: (list) => list.length === 1 });
     return submission;
   };
 
@@ -151,7 +152,7 @@ describe('file transport (SPECTRUM_TRANSPORT=file)', () => {
     ]);
     // The row the ledger already held as written keeps its record.
     expect(rows[0].written_at).toEqual(writtenAt);
-    await waitUntil(() => reports(submission.id), (list) => list.length === 1, 'the reconciliation after the export');
+    await waitFor(() => reports(submission.id), 'the reconciliation after the export', { until: (list) => list.length === 1 });
   });
 
   it('after SPECTRUM_FILE_IMPORT_WAIT without an import, reconciliation judges it: out_of_sync, rows missing in Spectrum', async () => {

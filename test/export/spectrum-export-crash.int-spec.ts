@@ -11,18 +11,8 @@ import { createSubmission, createUser, UserWithToken } from '../support/factorie
 import { startTestApp, startTestWorker, TestApp } from '../support/test-app';
 import { redisUrl, runId, testEnvironment } from '../support/test-env';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
-import {
-  accept,
-  expectExactInSpectrum,
-  manyLines,
-  resetSpectrum,
-  sendsAfterSeenSuccess,
-  SPECTRUM_JOBS,
-  spectrumEnv,
-  startSpectrum,
-  waitForStatus,
-  waitUntil,
-} from './export-kit';
+import { accept, expectExactInSpectrum, manyLines, resetSpectrum, sendsAfterSeenSuccess, SPECTRUM_JOBS, spectrumEnv, startSpectrum, waitForStatus } from './export-kit';
+import { waitFor } from '../support/wait';
 
 const ROOT = join(__dirname, '..', '..');
 const QUEUE_PREFIX = `test-${runId()}`;
@@ -104,7 +94,7 @@ describe('export survives a killed worker and a flushed Redis', () => {
     const doomed = await spawnWorker(env);
     try {
       await accept(t.url, approver.token, submission.id);
-      await waitUntil(() => writtenCount(submission.id), (n) => n >= 12, 'a dozen rows written');
+      await waitFor(() => writtenCount(submission.id), 'a dozen rows written', { until: (n) => n >= 12 });
     } finally {
       await killHard(doomed);
     }
@@ -119,14 +109,14 @@ describe('export survives a killed worker and a flushed Redis', () => {
     expect(await waitForStatus(submission.id, ['exporting'])).toBe('exporting');
 
     // PostgreSQL dropped the dead worker's session and its export lock at once.
-    await waitUntil(
+    await waitFor(
       // Only this database's: other suites (and other test runs) on the same server hold advisory locks of their own.
       () =>
         sql<{ count: string }>(
           `select count(*) as count from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`,
         ),
-      ([row]) => row.count === '0',
       'the dead worker to lose its advisory lock',
+      { until: ([row]) => row.count === '0' },
     );
     // What the 30-second leases do on their own: Bull declares the job stalled and the dead
     // worker's Spectrum permits expire. Done here at once to keep the test short.
@@ -156,7 +146,7 @@ describe('export survives a killed worker and a flushed Redis', () => {
     try {
       const submission = await createSubmission(t.em(), { lines: manyLines(45) });
       await accept(t.url, approver.token, submission.id);
-      await waitUntil(() => writtenCount(submission.id), (n) => n >= 10, 'ten rows written');
+      await waitFor(() => writtenCount(submission.id), 'ten rows written', { until: (n) => n >= 10 });
       await flushRedis();
       const { requeued } = await worker.get(PendingWorkSweeper).sweep(0);
       expect(requeued).toBe(1);

@@ -5,30 +5,18 @@ import { createSubmission, createUser, LineSpec, UserWithToken } from '../suppor
 import { api } from '../support/http';
 import { startTestWorker, TestApp } from '../support/test-app';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
-import {
-  accept,
-  expectExactInSpectrum,
-  JOB,
-  ledger,
-  manyLines,
-  resetSpectrum,
-  sendsAfterSeenSuccess,
-  SPECTRUM_JOBS,
-  spectrumEnv,
-  useSpectrumApp,
-  waitForStatus,
-  waitUntil,
-} from './export-kit';
+import { accept, expectExactInSpectrum, JOB, ledger, manyLines, resetSpectrum, sendsAfterSeenSuccess, SPECTRUM_JOBS, spectrumEnv, useSpectrumApp, waitForStatus } from './export-kit';
+import { waitFor } from '../support/wait';
 
 /**
  * The export's pending work once the worker marked it done: the status changes inside the job, the
  * work is marked done after the job returns, so a test waits for it rather than reading it at once.
  */
 async function exportWorkDone(): Promise<{ attempts: number; state: string }> {
-  const [work] = await waitUntil(
+  const [work] = await waitFor(
     () => sql<{ attempts: number; state: string }>(`select attempts, state from pending_work where job_name = 'export-submission'`),
-    ([w]) => w?.state === 'done',
     'the export work to be marked done',
+    { until: ([w]) => w?.state === 'done' },
   );
   return work;
 }
@@ -301,11 +289,11 @@ describe('export to Spectrum', () => {
     resetSpectrum(standIn, { latencyMs: 20 });
     const submission = await createSubmission(t.em(), { lines: manyLines(40) });
     await accept(t.url, approver.token, submission.id);
-    await waitUntil(async () => standIn.requests('AddPhase').length, (n) => n >= 6, 'the first writes');
+    await waitFor(async () => standIn.requests('AddPhase').length, 'the first writes', { until: (n) => n >= 6 });
     // Slow Spectrum down until each of the run's 4 loops is inside a call: no loop is between calls.
     standIn.configure({ latencyMs: 1500 });
     const before = standIn.requests('AddPhase').length;
-    await waitUntil(async () => standIn.requests('AddPhase').length, (n) => n >= before + 4, 'every loop inside a slow call');
+    await waitFor(async () => standIn.requests('AddPhase').length, 'every loop inside a slow call', { until: (n) => n >= before + 4 });
     // The lock's session ends (a failover, an administrator): PostgreSQL releases the lock.
     const killed = await sql<{ pid: number }>(
       `with lock as materialized (

@@ -11,18 +11,9 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { startWorkerProcess, WorkerProcess } from '../support/worker-process';
 import { SmtpStandIn } from '../stand-ins/smtp';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
-import {
-  accept,
-  expectExactInSpectrum,
-  manyLines,
-  resetSpectrum,
-  sendsAfterSeenSuccess,
-  spectrumEnv,
-  startSpectrum,
-  waitForStatus,
-  waitUntil,
-} from '../export/export-kit';
+import { accept, expectExactInSpectrum, manyLines, resetSpectrum, sendsAfterSeenSuccess, spectrumEnv, startSpectrum, waitForStatus } from '../export/export-kit';
 import { recipientsOf } from '../notifications/notification-kit';
+import { waitFor } from '../support/wait';
 
 const JOBS = [JobName.ExportSubmission, JobName.ReconcileSubmission, JobName.SendNotification, JobName.DailySummary, JobName.SweepPendingWork];
 
@@ -91,16 +82,15 @@ describe('two worker processes on one PostgreSQL and Redis', () => {
       expect(await waitForStatus(budget.id, ['synced', 'out_of_sync', 'failed_to_export'], 60_000)).toBe('synced');
       await expectExactInSpectrum(spectrum, budget.id, budget.job!);
     }
-    await waitUntil(
+    await waitFor(
       () => sql<{ open: string }>(`select count(*) as open from pending_work where state = 'pending' and job_name <> 'unlock-budget'`),
-      ([row]) => row.open === '0',
       'the workers to finish',
-      60_000,
+      { until: ([row]) => row.open === '0', timeoutMs: 60_000 },
     );
-    await waitUntil(
+    await waitFor(
       () => sql<{ open: string }>(`select count(*) as open from notification where state = 'pending'`),
-      ([row]) => row.open === '0',
       'every email to be sent',
+      { until: ([row]) => row.open === '0' },
     );
 
     // Spectrum: every row written exactly once, none after its success was seen.

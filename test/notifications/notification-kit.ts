@@ -2,6 +2,7 @@ import { Notifier } from '../../src/budgets/notifier';
 import { JobName } from '../../src/queue/queue.contract';
 import { Outbox } from '../../src/queue/outbox';
 import { sql } from '../support/database';
+import { delay, waitFor } from '../support/wait';
 import { startTestApp, startTestWorker, TestApp, TestAppOptions } from '../support/test-app';
 import type { ReceivedMessage, SmtpStandIn } from '../stand-ins/smtp';
 
@@ -31,30 +32,21 @@ export async function startConnector(
  * Waits until no notification work is pending and nothing is left to send, then a little longer,
  * so a duplicate that was going to arrive has arrived.
  */
-export async function settle(timeoutMs = 10_000, quietMs = 300): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [{ open }] = await sql<{ open: string }>(
-      `select (select count(*) from pending_work where state = 'pending' and job_name in ($1, $2))
-            + (select count(*) from notification where state = 'pending') as open`,
-      [JobName.SendNotification, JobName.DailySummary],
-    );
-    if (open === '0') break;
-    if (Date.now() > deadline) throw new Error(`notification work still open after ${timeoutMs} ms`);
-    await delay(50);
-  }
+export async function settle(timeoutMs = 30_000, quietMs = 300): Promise<void> {
+  await waitFor(
+    async () => {
+      const [{ open }] = await sql<{ open: string }>(
+        `select (select count(*) from pending_work where state = 'pending' and job_name in ($1, $2))
+              + (select count(*) from notification where state = 'pending') as open`,
+        [JobName.SendNotification, JobName.DailySummary],
+      );
+      return open === '0';
+    },
+    'notification work to be done',
+    timeoutMs,
+  );
   await delay(quietMs);
 }
-
-export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(50);
-  }
-}
-
-export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Recipients of the received messages, sorted, one entry per message. */
 export const recipientsOf = (messages: readonly ReceivedMessage[]) => messages.flatMap((m) => m.envelope.rcptTo).sort();

@@ -7,7 +7,8 @@ import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { SmtpStandIn } from '../stand-ins/smtp';
-import { Connector, delay, insertAuditEvent, notify, recipientsOf, settle, startConnector, waitFor } from './notification-kit';
+import { Connector, insertAuditEvent, notify, recipientsOf, settle, startConnector } from './notification-kit';
+import { delay, waitFor } from '../support/wait';
 
 /**
  * Workflow emails end to end: the workflow records them (Notifier), the queue sends them over

@@ -4,7 +4,8 @@ import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp, withTimings } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, seedSampleProject } from '../stand-ins/procore';
-import { useProcoreApp, waitFor, waitForIdle, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
+import { useProcoreApp, waitForIdle, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
+import { waitFor } from '../support/wait';
 
 /**
  * Issue 9, items 2, 3 and 7: one project's budget checks, sends and unlocks never interleave, and a

@@ -4,7 +4,8 @@ import { api } from '../support/http';
 import { TestApp, withTimings } from '../support/test-app';
 import { BudgetIngestion } from '../../src/procore/ingestion/budget-ingestion.service';
 import { ProcoreStandIn, SAMPLE_BUDGET_LINES, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { useProcoreApp, waitFor, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
+import { useProcoreApp, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
+import { waitFor } from '../support/wait';
 
 /** The sample budget as Procore's Budget Updates shows it (226480.125 rounded to the cent): budget
  * modifications, approved change orders and an approved budget change are all in the view's
@@ -125,7 +126,7 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     // Page 2 is held; meanwhile every token expires, so it meets a 401.
     standIn.delayNext(1, 300, { path: 'detail_rows', skip: 1 });
     const id = await send();
-    await waitForHeld(() => standIn.requests.some((entry) => entry.path.endsWith('detail_rows') && entry.query.page === '2' && entry.status === 0));
+    await waitFor(() => standIn.requests.some((entry) => entry.path.endsWith('detail_rows') && entry.query.page === '2' && entry.status === 0), 'the read of page 2 to be held', { intervalMs: 10 });
     standIn.expireAllTokens();
     await expectOneCorrectSubmission(id);
     // The held page met the expired token once, and went through with a new one.
@@ -156,12 +157,12 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
         /^Procore kept failing for \d+ seconds after the budget was sent; send it again once Procore answers\. Last failure: Could not read the budget from Procore: .*503/,
       );
       // The worker marks its work done just after the job's own commit: wait for it.
-      await waitForHeld(async () => (await sql(`select 1 from pending_work where job_name = 'ingest-submission' and state = 'done'`)).length > 0);
+      await waitFor(async () => (await sql(`select 1 from pending_work where job_name = 'ingest-submission' and state = 'done'`)).length > 0, 'the ingestion work to be done');
       const [work] = await sql(`select state, attempts from pending_work where job_name = 'ingest-submission'`);
       expect(work).toEqual({ state: 'done', attempts: 5 });
       standIn.clearFaults();
       // The unlock's audit event is written once Procore answered: wait for it, not for the stand-in.
-      await waitForHeld(async () => (await sql(`select 1 from audit_event where submission_id = $1 and action = 'procore.unlock'`, [id])).length > 0);
+      await waitFor(async () => (await sql(`select 1 from audit_event where submission_id = $1 and action = 'procore.unlock'`, [id])).length > 0, 'the unlock on the record');
       expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(false);
       const events = await sql(`select action from audit_event where submission_id = $1 order by id`, [id]);
       expect(events.map((e) => e.action)).toEqual(['send', 'procore.lock', 'ingestFailed', 'procore.unlock']);
@@ -202,7 +203,7 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     expect(row.ingest_error).toBe('Procore project 1002 has no budget views; create one, or set PROCORE_BUDGET_VIEW_ID');
     // The unlock's audit event is committed after Procore answered: wait for both.
     const unlocked = async () => (await sql(`select 1 from audit_event where submission_id = $1 and action = 'procore.unlock'`, [res.body.id])).length > 0;
-    await waitForHeld(async () => !standIn.isLocked(1002) && (await unlocked()));
+    await waitFor(async () => !standIn.isLocked(1002) && (await unlocked()), 'the budget unlocked in Procore and on the record');
     const events = await sql(`select action, note from audit_event where submission_id = $1 order by id`, [res.body.id]);
     expect(events.map((e) => e.action)).toEqual(['send', 'procore.lock', 'ingestFailed', 'procore.unlock']);
   });
@@ -237,10 +238,3 @@ describe('explicit send under a spike rate limit (a client that meets it from it
   });
 });
 
-async function waitForHeld(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -5,7 +5,8 @@ import { createSubmission, createUser, UserWithToken } from '../support/factorie
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, seedSampleProject } from '../stand-ins/procore';
-import { useProcoreApp, waitFor } from './procore-test-kit';
+import { useProcoreApp } from './procore-test-kit';
+import { waitFor } from '../support/wait';
 
 describe('unlocking the budget in Procore (UnlockBudget)', () => {
   const standIn = new ProcoreStandIn();

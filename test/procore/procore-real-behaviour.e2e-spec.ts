@@ -13,7 +13,8 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { JOB, SPECTRUM_JOBS, resetSpectrum, spectrumEnv, startSpectrum } from '../export/export-kit';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 import { BudgetLineInput, ProcoreStandIn, SAMPLE_USERS, generateBudgetLines } from '../stand-ins/procore';
-import { FAST_PROCORE, PROCORE_JOBS, WEBHOOK_SECRET, waitFor, waitForIngestion } from './procore-test-kit';
+import { FAST_PROCORE, PROCORE_JOBS, WEBHOOK_SECRET, waitForIngestion } from './procore-test-kit';
+import { waitFor } from '../support/wait';
 
 const PROJECT = 1001;
 const NO_REVISED = 1002;

@@ -2,6 +2,7 @@ import { Timings } from '../../src/config/runtime-options';
 import { JobName } from '../../src/queue/queue.contract';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 import { ProcoreStandIn } from '../stand-ins/procore';
 
 /** The jobs of the Procore side; a worker restricted to them needs no other engineer's handlers. */
@@ -39,18 +40,6 @@ export function useProcoreApp(standIn: ProcoreStandIn, env: Record<string, strin
     await app?.close();
     await standIn.stop();
   });
-}
-
-/** Polls `probe` until it returns something truthy. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    last = await probe();
-    if (last) return last as T;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Waits until the submission leaves `ingesting`; returns its row. */

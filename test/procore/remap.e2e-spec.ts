@@ -9,7 +9,8 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { ProcoreStandIn } from '../stand-ins/procore';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 import { accept, JOB, resetSpectrum, SPECTRUM_JOBS, spectrumEnv, startSpectrum, waitForStatus } from '../export/export-kit';
-import { FAST_PROCORE, PROCORE_JOBS, waitFor, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
+import { FAST_PROCORE, PROCORE_JOBS, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
+import { waitFor } from '../support/wait';
 
 const PROJECT = 1090;
 

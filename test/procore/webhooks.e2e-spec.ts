@@ -11,7 +11,8 @@ import { createSubmission, createUser } from '../support/factories';
 import { api, request } from '../support/http';
 import { TestApp, withTimings } from '../support/test-app';
 import { ProcoreStandIn, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
-import { startProcoreApp, WEBHOOK_SECRET, useProcoreApp, waitFor, waitForIdle } from './procore-test-kit';
+import { startProcoreApp, WEBHOOK_SECRET, useProcoreApp, waitForIdle } from './procore-test-kit';
+import { waitFor } from '../support/wait';
 
 describe('POST /webhooks/procore', () => {
   const standIn = new ProcoreStandIn();

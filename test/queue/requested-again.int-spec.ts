@@ -14,7 +14,7 @@ import { QueueModule } from '../../src/queue/queue.module';
 import { WorkQueue } from '../../src/queue/work-queue.service';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { databaseUrl, runId, testConfig } from '../support/test-env';
-import { waitFor } from '../procore/procore-test-kit';
+import { waitFor } from '../support/wait';
 
 /** Rejects when `promise` has not settled within 15 s, so a missing run fails the test promptly. */
 function within<T>(promise: Promise<T>, what: string): Promise<T> {

@@ -8,15 +8,8 @@ import { createSubmission, createUser, LineSpec, UserWithToken } from '../suppor
 import { api } from '../support/http';
 import { TestApp } from '../support/test-app';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
-import {
-  accept,
-  JOB,
-  resetSpectrum,
-  useSpectrumApp,
-  statusOf,
-  waitForStatus,
-  waitUntil,
-} from '../export/export-kit';
+import { accept, JOB, resetSpectrum, useSpectrumApp, statusOf, waitForStatus } from '../export/export-kit';
+import { waitFor } from '../support/wait';
 
 const DISPLAY_ONLY = "Spectrum kept its current estimates: the Job Cost option 'Current Estimate display only' may be on.";
 
@@ -47,7 +40,7 @@ describe('reconciliation with Spectrum', () => {
     const before = (await reports(submissionId)).length;
     const window = `test-${++sweepWindow}`;
     await t.get(Outbox).enqueue(JobName.ReconcileSweep, { window }, { dedupeKey: `reconcile-sweep:${window}`, once: true });
-    await waitUntil(() => reports(submissionId), (list) => list.length > before, 'a new reconciliation report');
+    await waitFor(() => reports(submissionId), 'a new reconciliation report', { until: (list) => list.length > before });
   };
 
   /** A submission as the export leaves it (exported, every row written) and Spectrum holding `spectrum` per row. */
@@ -241,10 +234,10 @@ describe('reconciliation with Spectrum', () => {
     // Through the queue: every attempt fails the same way; the last one gives up with the reason.
     await t.get(Outbox).enqueue(JobName.ReconcileSubmission, { submissionId: submission.id }, { dedupeKey: `reconcile:${submission.id}` });
     await waitForStatus(submission.id, ['out_of_sync']);
-    const [work] = await waitUntil(
+    const [work] = await waitFor(
       () => sql<{ attempts: number; state: string }>(`select attempts, state from pending_work where job_name = 'reconcile-submission'`),
-      ([w]) => w?.state === 'done',
       'the reconciliation work to end',
+      { until: ([w]) => w?.state === 'done' },
     );
     expect(work.attempts).toBe(5);
     const [report] = await reports(submission.id);

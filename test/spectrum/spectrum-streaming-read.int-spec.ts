@@ -4,6 +4,7 @@ import { createSpectrumAgent, SpectrumHttpTransport } from '../../src/spectrum/c
 import { SpectrumResponseScanner } from '../../src/spectrum/client/spectrum-response.parser';
 import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.client';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
+import { waitFor } from '../support/wait';
 
 /**
  * GetPhase answers are read as they arrive (issue 12, "Reconciliation memory"): the records reach
@@ -53,12 +54,6 @@ function write(response: http.ServerResponse, piece: Buffer): Promise<void> {
   return new Promise((resolve) => response.write(piece, () => setImmediate(resolve)));
 }
 
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-  return condition();
-}
-
 describe('Spectrum answers read as they arrive', () => {
   let standIn: SpectrumStandIn;
   let relay: PieceRelay;
@@ -89,25 +84,30 @@ describe('Spectrum answers read as they arrive', () => {
   it('hands the records to the reader while the answer is still arriving (the answer is never held whole)', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    let held = true;
     relay.deliver = async (body, response) => {
       const half = body.indexOf('</response>', Math.floor(body.length / 2)) + '</response>'.length;
       await write(response, body.subarray(0, half));
-      // The rest comes once the reader has seen the first half's records, or after 5 s at the latest.
+      // The rest comes once the reader has seen the first half's records, or after 15 s at the latest.
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([released, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+      await Promise.race([released, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
       clearTimeout(timer);
+      held = false;
       response.end(body.subarray(half));
     };
     const transport = new SpectrumHttpTransport({ agent: createSpectrumAgent(relayUrl, 1), timeoutMs: 10_000 });
-    let records = 0;
-    const scanner = new SpectrumResponseScanner(() => records++);
+    let seenWhileHeld = 0;
+    const scanner = new SpectrumResponseScanner(() => {
+      if (held) seenWhileHeld++;
+    });
     const envelope =
       '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +
       '<GetPhase xmlns="http://www.northgate-is.com/proiv/webservices/types"><Authorization_ID>API</Authorization_ID><GUID/>' +
       '<pCompany_Code>ABC</pCompany_Code><pCost_Type/><pJob_Number>26-101</pJob_Number><pStatus_Code/><pCost_Center/><pSort_By/>' +
       '</GetPhase></soap:Body></soap:Envelope>';
     const answered = transport.post(`${relayUrl}/ws/GetPhase`, envelope, { 'Content-Type': 'text/xml; charset=utf-8' }, 'GetPhase', scanner);
-    const seenWhileHeld = (await until(() => records > 0, 5_000)) ? records : 0;
+    // Counted only while the relay holds the second half back: what the reader got before the answer was whole.
+    await waitFor(() => seenWhileHeld >= ROWS / 2 || !held, 'the first half of the answer read while the rest is held', { intervalMs: 5 });
     release();
     const answer = await answered;
     expect(seenWhileHeld).toBeGreaterThanOrEqual(ROWS / 2);
