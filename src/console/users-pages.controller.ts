@@ -42,8 +42,9 @@ export class UsersPagesController {
 
   @Post('users/:id')
   async update(@Session() session: ActiveSession, @Param('id', ParseIdPipe) id: string, @Body() body: Record<string, unknown>, @Res() response: Response) {
+    // A non-admin gets 403, as from the API and the Users page itself (not a flash on a page they cannot open).
+    requireAdmin(session);
     await this.attempt(session, async () => {
-      requireAdmin(session);
       const permission = body.erpPermission;
       if (typeof permission !== 'string' || !(ERP_PERMISSIONS as readonly string[]).includes(permission)) {
         throw new InputException(InputExceptionCode.InvalidInput, `erpPermission must be one of ${ERP_PERMISSIONS.join(', ')}`);

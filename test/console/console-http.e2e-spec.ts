@@ -2,6 +2,12 @@ import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 import { HTML_REPORT_CSP } from '../../src/security/security-headers';
+import { SYSTEM } from '../../src/audit/actor';
+import { RecordSnapshot } from '../../src/budgets/use-cases/record-snapshot';
+import { mapBudget } from '../../src/procore/mapping/budget-mapping';
+import { EMPTY_MAPPING } from '../../src/procore/mapping/mapping-file';
+import { resetSpectrum, spectrumEnv, startSpectrum } from '../export/export-kit';
+import { SpectrumStandIn } from '../stand-ins/spectrum';
 import { ConsoleClient } from './console-kit';
 
 /**
@@ -333,6 +339,152 @@ describe('approver console over HTTP', () => {
     const rows = csv.text.trimEnd().split('\r\n');
     expect(rows).toHaveLength(2501);
     expect(rows[2500]).toBe('01-2499,Labor,,1.00,0.00,1.00,26-101,P2499,L,,');
+  });
+});
+
+describe('approver console: users and one\'s own settings', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    await resetDatabase();
+    await resetRedis();
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+  beforeEach(() => resetDatabase());
+
+  const columns = async (id: string) =>
+    (await sql(`select erp_permission, can_push_to_accounting, subscribed_to_digest, active from app_user where id = $1`, [id]))[0];
+  const userEvents = (id: string) => sql(`select action, actor_id, note, data from audit_event where action like 'user.%' and action <> 'user.create' and data->>'userId' = $1 order by id`, [id]);
+
+  it('an admin changes a user\'s permission, Can Push to Accounting and digest on the Users page; the change is audited', async () => {
+    const admin = await createUser(t.em(), { erpPermission: 'admin', canPushToAccounting: true, name: 'Alex Admin' });
+    const user = await createUser(t.em(), { erpPermission: 'read_only', canPushToAccounting: false, subscribedToDigest: true, name: 'Morgan Lee' });
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(admin.token);
+    const page = await client.get('/console/users');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`id="user-form-${user.user.id}"`);
+    // The form as the page sends it: an unchecked box is absent.
+    const saved = await client.post(`/console/users/${user.user.id}`, { _csrf: await client.csrf('/console/users'), erpPermission: 'standard', canPushToAccounting: 'on', active: 'on' });
+    expect(saved.status).toBe(303);
+    expect(saved.location).toBe(`/console/users#user-${user.user.id}`);
+    expect((await client.get('/console/users')).text).toContain('Saved Morgan Lee.');
+    expect(await columns(user.user.id)).toEqual({ erp_permission: 'standard', can_push_to_accounting: true, subscribed_to_digest: false, active: true });
+    expect(await userEvents(user.user.id)).toEqual([
+      {
+        action: 'user.update',
+        actor_id: admin.user.id,
+        note: 'erpPermission, canPushToAccounting, subscribedToDigest',
+        data: {
+          userId: user.user.id,
+          changes: { erpPermission: { from: 'read_only', to: 'standard' }, canPushToAccounting: { from: false, to: true }, subscribedToDigest: { from: true, to: false } },
+        },
+      },
+    ]);
+  });
+
+  it('a non-admin turns off their own digest through My settings, and is refused the Users page and changes to another user', async () => {
+    const approver = await createUser(t.em(), { erpPermission: 'standard', canPushToAccounting: true, subscribedToDigest: true, name: 'Robin Reyes' });
+    const other = await createUser(t.em(), { erpPermission: 'read_only', subscribedToDigest: true, name: 'Riley Reader' });
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(approver.token);
+    const me = await client.get('/console/me');
+    expect(me.text).toMatch(/<input type="checkbox" name="subscribedToDigest" checked>/);
+    const csrf = await client.csrf('/console/me');
+    const off = await client.post('/console/me', { _csrf: csrf });
+    expect(off.status).toBe(303);
+    expect(off.location).toBe('/console/me');
+    const after = await client.get('/console/me');
+    expect(after.text).toContain('You will no longer receive the daily summary.');
+    expect(after.text).toMatch(/<input type="checkbox" name="subscribedToDigest">/);
+    expect(await columns(approver.user.id)).toEqual({ erp_permission: 'standard', can_push_to_accounting: true, subscribed_to_digest: false, active: true });
+    expect(await userEvents(approver.user.id)).toEqual([
+      { action: 'user.update', actor_id: approver.user.id, note: 'subscribedToDigest', data: { userId: approver.user.id, changes: { subscribedToDigest: { from: true, to: false } } } },
+    ]);
+
+    expect((await client.get('/console/users')).status).toBe(403);
+    const forged = await client.post(`/console/users/${other.user.id}`, { _csrf: csrf, erpPermission: 'admin', canPushToAccounting: 'on', active: 'on' });
+    expect(forged.status).toBe(403);
+    const escalated = await client.post(`/console/users/${approver.user.id}`, { _csrf: csrf, erpPermission: 'admin', canPushToAccounting: 'on', active: 'on' });
+    expect(escalated.status).toBe(403);
+    expect(await columns(other.user.id)).toEqual({ erp_permission: 'read_only', can_push_to_accounting: false, subscribed_to_digest: true, active: true });
+    expect((await columns(approver.user.id)).erp_permission).toBe('standard');
+    expect(await userEvents(other.user.id)).toEqual([]);
+  });
+});
+
+describe('approver console: a budget page against Spectrum (rounding, removed and changed rows)', () => {
+  let t: TestApp;
+  let spectrum: SpectrumStandIn;
+  beforeAll(async () => {
+    await resetDatabase();
+    await resetRedis();
+    spectrum = await startSpectrum();
+    t = await startTestApp({ env: spectrumEnv(spectrum) });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await spectrum?.stop();
+  });
+
+  /** The cells of the table rows whose class starts with `rowClass`, as text. */
+  const cells = (html: string, rowClass: string) =>
+    [...html.matchAll(new RegExp(`<tr class="${rowClass}[^"]*">([\\s\\S]*?)</tr>`, 'g'))].map((m) =>
+      [...m[1].matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => c[1].replace(/<span class="line-note">[\s\S]*?<\/span>/g, '').replace(/<[^>]+>/g, '').trim()),
+    );
+
+  it('shows the rounding note, a removed row set to 0.00, and a changed row\'s old and new values in the preview', async () => {
+    await resetDatabase();
+    resetSpectrum(spectrum);
+    const viewer = await createUser(t.em(), { erpPermission: 'read_only' });
+    const PROJECT = 880001;
+    // Version 1 was exported: Spectrum holds both of its rows.
+    const v1 = await createSubmission(t.em(), {
+      status: 'synced',
+      procoreProjectId: String(PROJECT),
+      lines: [
+        { costCode: '01-100', category: 'Labor', phase: '01100', costType: 'L', original: 1000_00n, description: 'General Conditions' },
+        { costCode: '03-300', category: 'Material', phase: '03300', costType: 'M', original: 5000_00n, description: 'Concrete' },
+      ],
+    });
+    await sql(`update submission_row set export_state = 'written', written_at = now() where submission_id = $1`, [v1.id]);
+    spectrum.setPhase({ jobNumber: '26-101', phaseCode: '01100', costType: 'L', description: 'General Conditions', priceMethodCode: 'J', originalEstCost: '1000.00', currentEstCost: '1000.00' });
+    spectrum.setPhase({ jobNumber: '26-101', phaseCode: '03300', costType: 'M', description: 'Concrete', priceMethodCode: 'J', originalEstCost: '5000.00', currentEstCost: '5000.00' });
+
+    // Version 2, mapped and stored as an ingestion does: 01-100 with a third decimal, 03-300 gone.
+    const v2 = await createSubmission(t.em(), { status: 'ingesting', procoreProjectId: String(PROJECT), lines: [] });
+    const budget = mapBudget(
+      {
+        project: { id: PROJECT, name: 'Rounding Street', project_number: '26-101', origin_id: null },
+        lineItemTypes: [{ id: 1, name: 'Labor', code: 'L', base_type: 'labor', origin_id: null }],
+        lines: [
+          {
+            id: 700001, cost_code_id: 30001, cost_code: '01-100 - General Conditions', cost_code_origin_id: null, category_id: 1, category: 'Labor',
+            original_budget_amount: '1200.005', budget_modifications: '0.00', 'Approved COs': '0.00', 'Revised Budget': '1200.005',
+          },
+        ],
+      },
+      EMPTY_MAPPING,
+    );
+    await t.get(RecordSnapshot).execute({ submissionId: v2.id, budget, viewId: 1, creatorId: null, actor: SYSTEM });
+
+    const client = new ConsoleClient(t.url);
+    await client.signInWithToken(viewer.token);
+    const page = await client.get(`/console/budgets/${v2.id}`);
+    expect(page.status).toBe(200);
+    // The rounding: said above the lines, and under the line it concerns.
+    expect(page.text).toContain('<p class="note">1 line has an amount rounded to the cent (Procore sent more than two decimals); the note is under its description.</p>');
+    expect(page.text).toContain('<span class="line-note">Original budget 1200.005 was rounded to 1200.01</span>');
+    // The removed row, in the Spectrum rows: 0.00, and what it drops.
+    expect(page.text).toContain('<span class="line-note">Removed from this version: the export sets Spectrum\'s current estimate (<span class="money">5,000.00</span>) to 0.00</span>');
+
+    const preview = await client.get(`/console/budgets/${v2.id}/preview`, { 'x-console-fragment': '1' });
+    expect(preview.status).toBe(200);
+    const chips = [...preview.text.matchAll(/<li class="chip change-(\w+)"><strong>([\d,]+)<\/strong> (\w+)([^<]*(?:<span[^>]*>[^<]*<\/span>[^<]*)?)<\/li>/g)].map((m) => `${m[2]} ${m[3]}${m[4].replace(/<[^>]+>/g, '')}`);
+    expect(chips).toEqual(expect.arrayContaining(['1 changed', '1 removed (drops 5,000.00)']));
+    // Change, job, phase, cost type, description, in Spectrum now, after export, difference.
+    expect(cells(preview.text, 'change-removed').map((row) => [row[0], row[2], row[3], row[5], row[6], row[7]])).toEqual([['removed', '03300', 'M', '5,000.00', '0.00', '-5,000.00']]);
+    expect(cells(preview.text, 'change-changed').map((row) => [row[0], row[2], row[3], row[5], row[6], row[7]])).toEqual([['changed', '01100', 'L', '1,000.00', '1,200.01', '+200.01']]);
   });
 });
 
