@@ -11,6 +11,7 @@ import { ormOptions } from './database/mikro-orm.config';
 import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { ProcoreModule } from './procore/procore.module';
 import { JobName } from './queue/queue.contract';
 import { QueueModule } from './queue/queue.module';
@@ -47,6 +48,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config, runtimeOptions(options)),
         MikroOrmModule.forRoot({ ...ormOptions(config.databaseUrl, ENTITIES), registerRequestContext: true }),
+        ObservabilityModule,
         QueueModule,
         AuditModule,
         SecurityModule,

@@ -11,6 +11,8 @@ import { ReconciliationRepository } from './reconciliation.repository';
 import { SnapshotRepository } from './snapshot.repository';
 import { StuckSubmissions } from './stuck-submissions';
 import { SubmissionJobLogContext } from './job-log-context';
+import { SubmissionMetrics } from './submission-metrics';
+import { ObservabilityModule } from '../observability/observability.module';
 import { SubmissionRepository } from './submission.repository';
 import { SubmissionStateMachine } from './submission-state-machine';
 import { TransitionWork } from './transition-work';
@@ -24,8 +26,8 @@ const REPOSITORIES = [SubmissionRepository, SnapshotRepository, ReconciliationRe
  * The HTTP API over them is BudgetsApiModule (./api).
  */
 @Module({
-  imports: [AuditModule, DatabaseModule, QueueModule, UsersModule],
-  providers: [...REPOSITORIES, SubmissionStateMachine, TransitionWork, Notifier, ReconciliationGate, BudgetQueries, StuckSubmissions, SubmissionJobLogContext, ...USE_CASES],
+  imports: [AuditModule, DatabaseModule, ObservabilityModule, QueueModule, UsersModule],
+  providers: [...REPOSITORIES, SubmissionStateMachine, TransitionWork, Notifier, ReconciliationGate, BudgetQueries, StuckSubmissions, SubmissionJobLogContext, SubmissionMetrics, ...USE_CASES],
   exports: [...REPOSITORIES, Notifier, ReconciliationGate, BudgetQueries, ...USE_CASES],
 })
 export class BudgetsModule {}

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Notification, NotificationKind } from '../budgets/notification.entity';
 import { NotificationRepository } from '../budgets/notification.repository';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../observability/metrics.service';
 import { EmailModelBuilder, EmailNotApplicableError, EmailToRender } from './email-models.builder';
 import { classifyMailError, MailAddress, MailDeliveryError, MailTransport } from './mail-transport';
 import { RenderedEmail, TemplateRenderer, TemplateRenderError } from './template-renderer';
@@ -59,6 +60,7 @@ export class NotificationSender {
     private readonly renderer: TemplateRenderer,
     private readonly transport: MailTransport,
     config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     this.messageIdDomain = domainOf(config.mail.from) ?? new URL(config.publicUrl).hostname;
   }
@@ -112,15 +114,18 @@ export class NotificationSender {
       notification.messageId = sent.messageId;
       notification.sentAt = new Date();
       notification.lastError = null;
+      this.metrics.emailsSent.inc({ kind });
       return { result: { outcome: 'sent', kind, messageId: sent.messageId } };
     } catch (error) {
       const failure = classifyMailError(error, this.transport.server);
       const retryable = failure.transient || SERVER_SIDE_REASONS.has(failure.reason);
       if (retryable && now.getTime() - notification.createdAt.getTime() < GIVE_UP_AFTER_MS) {
         notification.lastError = failure.message.slice(0, 2000);
+        this.metrics.emailsFailed.inc({ kind, final: 'false' });
         return { retry: failure };
       }
       const giveUp = retryable ? `gave up after ${GIVE_UP_AFTER_MS / 3_600_000} h: ` : '';
+      this.metrics.emailsFailed.inc({ kind, final: 'true' });
       return this.close(notification, `${giveUp}${failure.message}`, email.subject);
     }
   }

@@ -3,6 +3,7 @@ import { AuditModule } from '../audit/audit.module';
 import { BudgetsModule } from '../budgets/budgets.module';
 import { AppConfig, isLoopbackHost } from '../config/app-config';
 import { QueueModule } from '../queue/queue.module';
+import { ObservabilityModule } from '../observability/observability.module';
 import { ClockModule } from '../scheduler/clock.module';
 import { UsersModule } from '../users/users.module';
 import { DailySummaryJob } from './daily-summary.job';
@@ -19,7 +20,7 @@ import { TemplateRenderer } from './template-renderer';
  * one connection pool per process and closes it on shutdown (MailTransport.onModuleDestroy).
  */
 @Module({
-  imports: [AuditModule, BudgetsModule, ClockModule, QueueModule, UsersModule],
+  imports: [AuditModule, BudgetsModule, ClockModule, ObservabilityModule, QueueModule, UsersModule],
   providers: [
     EmailModelBuilder,
     NotificationSender,

@@ -16,6 +16,9 @@ import { ProjectPoller } from './polling/project-poller.service';
 import { ProjectScope } from './project-scope';
 import { ProcoreClient } from './client/procore-client';
 import { procoreClientOptions } from './client/procore-client.options';
+import { observedFetch } from './client/observed-fetch';
+import { MetricsService } from '../observability/metrics.service';
+import { ObservabilityModule } from '../observability/observability.module';
 import { ProcoreJobs } from './procore.jobs';
 import { BudgetRemap } from './remap/budget-remap.service';
 import { BudgetSender } from './send/budget-sender.service';
@@ -31,20 +34,35 @@ import { WebhookJobLogContext } from './webhooks/webhook-job-log-context';
 import { WebhookReceiver } from './webhooks/webhook-receiver.service';
 import { WebhookRetention } from './webhooks/webhook-retention.service';
 
+function procoreMetrics(metrics: MetricsService) {
+  return {
+    response(status: number | undefined, rateLimit: { limit?: number; remaining?: number }) {
+      metrics.procoreRequests.inc({ status: status === undefined ? 'error' : String(status) });
+      if (status === 429) metrics.procoreRateLimited.inc();
+      if (rateLimit.remaining !== undefined) metrics.procoreRateRemaining.set(rateLimit.remaining);
+      if (rateLimit.limit !== undefined) metrics.procoreRateLimit.set(rateLimit.limit);
+    },
+  };
+}
+
 /**
  * The Procore side: the client, the mapping, the three doors of ingestion (send, webhooks,
  * polling), budget unlocks and the user sync, with their queue jobs.
  */
 @Module({
-  imports: [AuditModule, BudgetsModule, DatabaseModule, QueueModule, UsersModule],
+  imports: [AuditModule, BudgetsModule, DatabaseModule, ObservabilityModule, QueueModule, UsersModule],
   controllers: [ProcoreWebhookController, WebhookEventsController],
   providers: [
     {
       provide: ProcoreClient,
       // RuntimeOptions' procoreRetry: tests shorten the backoffs; production leaves it empty.
-      useFactory: (config: AppConfig, runtime: RuntimeOptions) =>
-        new ProcoreClient(procoreClientOptions(config, runtime.timings.procoreRetry), new Logger('ProcoreClient')),
-      inject: [AppConfig, RUNTIME_OPTIONS],
+      // Every answer is counted (connector_procore_*) through the client's one fetch.
+      useFactory: (config: AppConfig, runtime: RuntimeOptions, metrics: MetricsService) =>
+        new ProcoreClient(
+          procoreClientOptions(config, { ...runtime.timings.procoreRetry, fetch: observedFetch(procoreMetrics(metrics)) }),
+          new Logger('ProcoreClient'),
+        ),
+      inject: [AppConfig, RUNTIME_OPTIONS, MetricsService],
     },
     // Read and checked at start (a bad file stops the process, naming the problem), then again on change or SIGHUP.
     { provide: MappingStore, useFactory: (config: AppConfig) => MappingStore.fromConfig(config), inject: [AppConfig] },

@@ -4,6 +4,8 @@ import { AppConfig } from '../config/app-config';
 import { RUNTIME_OPTIONS, RuntimeOptions } from '../config/runtime-options';
 import { JobName } from './queue.contract';
 import { JobObserver } from './job-observer';
+import { QueueMetrics } from './queue-metrics';
+import { ObservabilityModule } from '../observability/observability.module';
 import { Outbox } from './outbox';
 import { PendingWorkRepository } from './pending-work.repository';
 import { PendingWorkSweeper } from './pending-work-sweeper';
@@ -29,7 +31,7 @@ function queueOptions(config: AppConfig, runtime: RuntimeOptions): QueueModuleOp
  * sweeper. Built from AppConfig and the process's RuntimeOptions.
  */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, ObservabilityModule],
   providers: [
     { provide: QUEUE_OPTIONS, useFactory: queueOptions, inject: [AppConfig, RUNTIME_OPTIONS] },
     { provide: QueueConnections, useFactory: (options: QueueModuleOptions) => new QueueConnections(options), inject: [QUEUE_OPTIONS] },
@@ -40,6 +42,7 @@ function queueOptions(config: AppConfig, runtime: RuntimeOptions): QueueModuleOp
     QueueWorker,
     PendingWorkSweeper,
     JobObserver,
+    QueueMetrics,
   ],
   exports: [Outbox, WorkQueue, QUEUES, QUEUE_OPTIONS, PendingWorkRepository, PendingWorkSweeper, JobObserver],
 })

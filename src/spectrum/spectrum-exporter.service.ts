@@ -8,6 +8,8 @@ import { SPECTRUM_DRIVER, SpectrumDriver, WriteOutcome } from './drivers/spectru
 import { ExportBusyError, ExportIncompleteError } from './export.errors';
 import { ExportLedger } from './export-ledger';
 import { SubmissionExportLock } from './submission-export-lock';
+import { MetricsService } from '../observability/metrics.service';
+import { countingLedgerStore } from './spectrum-metrics';
 
 export interface ExportAttempt {
   /** True when a failure now would spend the queue's last attempt. */
@@ -46,6 +48,7 @@ export class SpectrumExporter {
     private readonly locks: LockRepository,
     @Inject(SPECTRUM_DRIVER) private readonly driver: SpectrumDriver,
     private readonly recordOutcome: RecordExportOutcome,
+    private readonly metrics: MetricsService,
   ) {}
 
   async export(submissionId: string, attempt: ExportAttempt = { finalAttempt: false }): Promise<ExportSummary> {
@@ -68,7 +71,7 @@ export class SpectrumExporter {
       const rows = await this.driver.rowsToWrite((states) => this.snapshots.rows(submissionId, states));
       let outcome: WriteOutcome = { notes: [] };
       if (rows.length) {
-        const ledger = new ExportLedger(this.snapshots);
+        const ledger = new ExportLedger(countingLedgerStore(this.snapshots, this.metrics));
         try {
           outcome = await this.driver.write({ id: submissionId, projectName: submission.projectName }, rows, ledger, attempt, lock);
         } finally {

@@ -8,6 +8,9 @@ import { SpectrumSoapClient } from './client/spectrum-soap.client';
 import { FileDriver } from './drivers/file.driver';
 import { SoapDriver } from './drivers/soap.driver';
 import { SPECTRUM_DRIVER, SpectrumDriver } from './drivers/spectrum-driver';
+import { MetricsService } from '../observability/metrics.service';
+import { ObservabilityModule } from '../observability/observability.module';
+import { spectrumCallObserver, SpectrumPermitMetrics } from './spectrum-metrics';
 
 /**
  * Six attempts per call instead of the client's four. Spectrum's intermittent "Error executing Web
@@ -42,12 +45,15 @@ export function chooseSpectrumDriver(config: AppConfig, client: SpectrumSoapClie
  * and the semaphore close their connections when the application shuts down.
  */
 @Module({
+  imports: [ObservabilityModule],
   providers: [
     {
       provide: SpectrumSoapClient,
-      useFactory: (config: AppConfig, runtime: RuntimeOptions) =>
-        new SpectrumSoapClient(spectrumClientOptionsFromConfig(config.spectrum, { retry: spectrumRetryPolicy(runtime.backoffScale) })),
-      inject: [AppConfig, RUNTIME_OPTIONS],
+      useFactory: (config: AppConfig, runtime: RuntimeOptions, metrics: MetricsService) =>
+        new SpectrumSoapClient(
+          spectrumClientOptionsFromConfig(config.spectrum, { retry: spectrumRetryPolicy(runtime.backoffScale), observer: spectrumCallObserver(metrics) }),
+        ),
+      inject: [AppConfig, RUNTIME_OPTIONS, MetricsService],
     },
     {
       provide: SpectrumSemaphore,
@@ -61,6 +67,7 @@ export function chooseSpectrumDriver(config: AppConfig, client: SpectrumSoapClie
       inject: [AppConfig, RUNTIME_OPTIONS],
     },
     { provide: SPECTRUM_DRIVER, useFactory: chooseSpectrumDriver, inject: [AppConfig, SpectrumSoapClient, SpectrumSemaphore] },
+    SpectrumPermitMetrics,
   ],
   exports: [SpectrumSoapClient, SpectrumSemaphore, SPECTRUM_DRIVER],
 })

@@ -10,6 +10,11 @@ export interface SpectrumLogger {
   debug?(message: string): void;
 }
 
+/** Told of every call attempt (metrics): its service, duration and, when it failed, the error. */
+export interface SpectrumCallObserver {
+  attempt(service: string, seconds: number, error?: unknown): void;
+}
+
 export interface SpectrumClientOptions {
   /** Base URL, e.g. `https://host:8482`; services are called at `${url}/ws/<Service>`. */
   url: string;
@@ -38,14 +43,16 @@ export interface SpectrumClientOptions {
   /** Responses larger than this are abandoned. Default 256 MiB. */
   maxResponseBytes?: number;
   logger?: SpectrumLogger;
+  observer?: SpectrumCallObserver;
 }
 
 export interface ResolvedSpectrumClientOptions
-  extends Required<Omit<SpectrumClientOptions, 'clientId' | 'clientSecret' | 'agent' | 'logger' | 'retry'>> {
+  extends Required<Omit<SpectrumClientOptions, 'clientId' | 'clientSecret' | 'agent' | 'logger' | 'retry' | 'observer'>> {
   clientId?: string;
   clientSecret?: string;
   agent?: Agent;
   logger?: SpectrumLogger;
+  observer?: SpectrumCallObserver;
   retry: RetryPolicy;
 }
 
@@ -84,6 +91,7 @@ export function resolveSpectrumClientOptions(options: SpectrumClientOptions, def
     tokenScope: options.tokenScope ?? 'spectrumapi',
     maxResponseBytes: options.maxResponseBytes ?? 256 * 1024 * 1024,
     logger: options.logger,
+    observer: options.observer,
   };
 }
 

@@ -206,10 +206,26 @@ export class SpectrumSoapClient {
   private async read<T>(service: SpectrumService, params: Record<string, string | undefined>, newReader: () => RecordReader<T>): Promise<T> {
     const binding = this.ready?.get(service) ?? (await this.loadBindings()).get(service)!;
     const args = buildArgs(binding, params, this.options.authorizationId);
-    return withSpectrumRetries(service, this.options.retry, () => this.attempt(binding, args, newReader), {
+    return withSpectrumRetries(service, this.options.retry, () => this.observed(service, () => this.attempt(binding, args, newReader)), {
       onRetry: (error, attempt, delay) =>
         this.logger.warn(`${service} attempt ${attempt} failed (${error.name}); retrying in ${delay} ms: ${error.message}`),
     });
+  }
+
+  /** One attempt, timed and reported to the observer (metrics) with its outcome. */
+  private async observed<T>(service: SpectrumService, attempt: () => Promise<T>): Promise<T> {
+    const observer = this.options.observer;
+    if (!observer) return attempt();
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const result = await attempt();
+      observer.attempt(service, seconds());
+      return result;
+    } catch (error) {
+      observer.attempt(service, seconds(), error);
+      throw error;
+    }
   }
 
   private async attempt<T>(binding: ServiceBinding, args: Record<string, string>, newReader: () => RecordReader<T>): Promise<T> {
