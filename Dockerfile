@@ -24,5 +24,5 @@ COPY config ./config
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD ["sh", "-c", "[ \"$APP_ROLE\" = worker ] || node -e \"fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\""]
+  CMD ["sh", "-c", "P=$PORT; [ \"$APP_ROLE\" = worker ] && P=$HEALTH_PORT; [ -z \"$P\" ] || node -e \"fetch('http://127.0.0.1:'+process.argv[1]+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\" \"$P\""]
 CMD ["node", "dist/main.js"]

@@ -71,7 +71,7 @@ const commands: Record<string, Command> = {
   'migration:up': async () => {
     const url = databaseUrl();
     await checkDatabase(url);
-    const applied = await migrateUp(url, ENTITIES);
+    const applied = await migrateUp(url, ENTITIES, () => console.log('Another process is applying migrations; waiting for it'));
     console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'The database is up to date');
   },
 

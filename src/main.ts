@@ -4,6 +4,9 @@ import { Logger } from '@nestjs/common';
 import { createHttpApp, createWorkerContext } from './bootstrap';
 import { AppConfig, ConfigError, loadAppConfig } from './config/app-config';
 import { checkDatabase } from './database/database-check';
+import { migrateAtStart } from './database/migrate';
+import { ENTITIES } from './entities';
+import { OpsServer } from './health/ops-server';
 
 /**
  * Why the process stops, on stderr: one JSON line like every other (LOG_FORMAT=json, the default),
@@ -30,8 +33,12 @@ async function main(): Promise<void> {
   }
   await checkDatabase(config.databaseUrl);
   const logger = new Logger('Connector');
+  // Pending migrations: refuse to start (naming them), or apply them with MIGRATE_ON_START=true.
+  await migrateAtStart(config.databaseUrl, ENTITIES, config.migrateOnStart, (message) => logger.log(message));
   if (config.role === 'worker') {
-    await createWorkerContext(config);
+    const worker = await createWorkerContext(config);
+    // HEALTH_PORT: the worker's only HTTP, for probes and Prometheus (src/health/ops-server.ts).
+    if (config.healthPort) await worker.get(OpsServer).listen(config.healthPort);
     logger.log('Worker started: processing queues and schedules');
     return;
   }

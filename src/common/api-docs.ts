@@ -48,6 +48,7 @@ const MEANINGS: Record<number, { description: string; error: string; message: st
     error: 'Too Many Requests',
     message: 'Too many failed authentications from this address: at most 20 a minute; try again in 42 s',
   },
+  500: { description: 'Something failed on our side (logged); try again later', error: 'Internal Server Error', message: 'Something went wrong on our side' },
   503: { description: 'A service the answer needs (PostgreSQL, Spectrum) does not answer now; try again later', error: 'Service Unavailable', message: 'Spectrum could not be read: no answer within 60000 ms' },
 };
 

@@ -16,6 +16,10 @@ export class AppConfig {
   role: AppRole;
   /** LOG_FORMAT (json lines, or pretty for a person at a terminal) and LOG_LEVEL. */
   log: { format: 'json' | 'pretty'; level: LogLevelName };
+  /** HEALTH_PORT: where a worker process serves /health/live, /health/ready and /metrics (unset: no HTTP). */
+  healthPort?: number;
+  /** MIGRATE_ON_START: apply pending migrations at start (under an advisory lock) instead of refusing to start. */
+  migrateOnStart: boolean;
   procore: {
     apiUrl: string;
     loginUrl: string;
@@ -157,6 +161,8 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     role: env.APP_ROLE ?? 'all',
     log: { format: env.LOG_FORMAT ?? 'json', level: env.LOG_LEVEL ?? 'info' },
+    healthPort: env.HEALTH_PORT,
+    migrateOnStart: env.MIGRATE_ON_START ?? false,
     procore: {
       apiUrl: (env.PROCORE_API_URL ?? 'https://api.procore.com').replace(/\/+$/, ''),
       loginUrl: (env.PROCORE_LOGIN_URL ?? 'https://login.procore.com').replace(/\/+$/, ''),

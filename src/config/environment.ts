@@ -74,6 +74,14 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be fatal, error, warn, info, debug or trace' })
   LOG_LEVEL?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
+  // Where a worker (APP_ROLE=worker) serves /health/live, /health/ready and /metrics; unset: nowhere.
+  @integer() @IsOptional() @IsInt({ message: 'HEALTH_PORT must be a whole number from 1 to 65535' })
+  @Min(1, { message: 'HEALTH_PORT must be a whole number from 1 to 65535' }) @Max(65535, { message: 'HEALTH_PORT must be a whole number from 1 to 65535' })
+  HEALTH_PORT?: number;
+
+  @flag() @IsOptional() @IsBoolean({ message: 'MIGRATE_ON_START must be true or false' })
+  MIGRATE_ON_START?: boolean;
+
   // Procore
   @trimmed() @IsOptional() @Matches(URL_PATTERN, { message: 'PROCORE_API_URL must be an http(s) URL' })
   PROCORE_API_URL?: string;

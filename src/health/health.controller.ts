@@ -1,50 +1,48 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Queue } from 'bull';
 import type { Response } from 'express';
-import { QueueName } from '../queue/queue.contract';
-import { QUEUES } from '../queue/queue.tokens';
+import { ApiErrors } from '../common/api-docs';
 import { Public } from '../common/auth.decorators';
-import { HealthRepository } from './health.repository';
-import { HealthDto } from './health.responses';
+import { HEALTH_SCHEMA } from './health.responses';
+import { HealthAnswer, HealthService } from './health.service';
 
-const CHECK_TIMEOUT_MS = 2_000;
-
-/** Liveness and readiness: 200 when PostgreSQL and Redis answer, 503 naming what does not. */
+/**
+ * Liveness and readiness (@nestjs/terminus' JSON), without a token. `GET /health` is readiness,
+ * kept for clients and probes written before /health/ready.
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(
-    private readonly database: HealthRepository,
-    @Inject(QUEUES) private readonly queues: Map<QueueName, Queue>,
-  ) {}
+  constructor(private readonly health: HealthService) {}
+
+  @Get('live')
+  @Public()
+  @ApiOperation({ summary: 'Liveness: the process is up (no dependency is checked)' })
+  @ApiOkResponse({ description: 'The process answers', schema: HEALTH_SCHEMA })
+  @ApiErrors(500)
+  async live(@Res() response: Response): Promise<void> {
+    send(response, await this.health.live());
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOperation({ summary: 'Readiness: PostgreSQL, Redis and migrations (and, in a process running workers, their heartbeat)' })
+  @ApiOkResponse({ description: 'Every check is up', schema: HEALTH_SCHEMA })
+  @ApiServiceUnavailableResponse({ description: 'A check is down; `error` names it', schema: HEALTH_SCHEMA })
+  async ready(@Res() response: Response): Promise<void> {
+    send(response, await this.health.ready());
+  }
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Readiness: 200 when PostgreSQL and Redis answer, 503 naming what does not' })
-  @ApiOkResponse({ type: HealthDto })
-  @ApiServiceUnavailableResponse({ type: HealthDto, description: 'PostgreSQL or Redis does not answer; `checks` says which, and why' })
+  @ApiOperation({ summary: 'Readiness (alias of /health/ready, for existing clients)' })
+  @ApiOkResponse({ description: 'Every check is up', schema: HEALTH_SCHEMA })
+  @ApiServiceUnavailableResponse({ description: 'A check is down; `error` names it', schema: HEALTH_SCHEMA })
   async check(@Res() response: Response): Promise<void> {
-    const [database, redis] = await Promise.all([
-      probe(() => this.database.ping()),
-      probe(() => this.queues.get('maintenance')!.client.ping()),
-    ]);
-    const ok = database.status === 'up' && redis.status === 'up';
-    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { database, redis } });
+    send(response, await this.health.ready());
   }
 }
 
-async function probe(check: () => Promise<unknown>): Promise<{ status: 'up' | 'down'; error?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
-    ]);
-    return { status: 'up' };
-  } catch (error) {
-    return { status: 'down', error: (error as Error).message.replace(/\/\/[^@\s]*@/g, '//') };
-  } finally {
-    clearTimeout(timer);
-  }
+function send(response: Response, answer: HealthAnswer): void {
+  response.status(answer.statusCode).setHeader('cache-control', 'no-store').json(answer.body);
 }

@@ -1,10 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import { pendingMigrations } from '../database/migration-status';
 import { Repository } from '../database/repository';
 
-/** The one question health asks PostgreSQL: does it answer? */
+/** What health asks PostgreSQL: does it answer, and which migrations has it not applied? */
 @Injectable()
 export class HealthRepository extends Repository {
   async ping(): Promise<void> {
     await this.em.getConnection().execute('select 1');
+  }
+
+  pendingMigrations(): Promise<string[]> {
+    const connection = this.em.getConnection();
+    return pendingMigrations((sql) => connection.execute(sql));
   }
 }

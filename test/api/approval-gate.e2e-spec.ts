@@ -319,7 +319,7 @@ describe('approval gate over HTTP', () => {
         ]);
         const health = await request(offline.url, 'GET', '/health');
         expect(health.status).toBe(503);
-        expect(health.body.checks).toMatchObject({ database: { status: 'up' }, redis: { status: 'down' } });
+        expect(health.body.details).toMatchObject({ database: { status: 'up' }, redis: { status: 'down' } });
       } finally {
         await offline.close();
       }
@@ -374,6 +374,6 @@ describe('approval gate over HTTP', () => {
     const ui = await fetch(`${t.url}/api/docs`);
     expect(ui.status).toBe(200);
     const health = await request(t.url, 'GET', '/health');
-    expect(health.body).toEqual({ status: 'ok', checks: { database: { status: 'up' }, redis: { status: 'up' } } });
+    expect(health.body).toMatchObject({ status: 'ok', error: {}, details: { database: { status: 'up' }, redis: { status: 'up' }, migrations: { status: 'up' } } });
   });
 });
