@@ -8,6 +8,8 @@ import { ENTITIES } from '../../src/entities';
 import { databaseUrl, PG_ADMIN_URL, runId, templateDatabase, testEnvironment } from '../support/test-env';
 
 const ROOT = join(__dirname, '..', '..');
+/** Each test starts the connector as a child process (ts-node): slow on a busy machine. */
+const CHILD_TEST_MS = 150_000;
 
 /** Runs the real entry point (src/main.ts) in a child process and collects its exit. */
 function runMain(env: Record<string, string | undefined>, timeoutMs = 90_000): Promise<{ code: number | null; output: string }> {
@@ -38,20 +40,20 @@ describe('start-up', () => {
     expect(output).toContain('PROCORE_CLIENT_SECRET is required');
     expect(output).toContain('SPECTRUM_URL is required');
     expect(output).not.toContain(env.PROCORE_WEBHOOK_SECRET);
-  });
+  }, CHILD_TEST_MS);
 
   it('exits non-zero naming DATABASE_URL when it is invalid', async () => {
     const { code, output } = await runMain(testEnvironment({ DATABASE_URL: 'not a url' }));
     expect(code).not.toBe(0);
     expect(output).toContain('DATABASE_URL must be a postgres:// URL');
-  });
+  }, CHILD_TEST_MS);
 
   it('exits non-zero naming DATABASE_URL when the database cannot be reached, without its password', async () => {
     const { code, output } = await runMain(testEnvironment({ DATABASE_URL: 'postgres://connector:topsecret@127.0.0.1:1/nowhere' }));
     expect(code).not.toBe(0);
     expect(output).toContain('DATABASE_URL: cannot connect to postgres://connector:***@127.0.0.1:1/nowhere');
     expect(output).not.toContain('topsecret');
-  });
+  }, CHILD_TEST_MS);
 });
 
 describe('migrations', () => {
@@ -172,13 +174,13 @@ describe('start-up with pending migrations', () => {
     expect(output).toContain('npm run migration:up');
     expect(output).toContain('MIGRATE_ON_START=true');
     expect(output).not.toContain('Listening on port');
-  });
+  }, CHILD_TEST_MS);
 
   it('refuses MIGRATE_ON_START when it is not true or false', async () => {
     const { code, output } = await runMain(testEnvironment({ DATABASE_URL: databaseUrl(empty), MIGRATE_ON_START: 'yes' }));
     expect(code).not.toBe(0);
     expect(output).toContain('MIGRATE_ON_START must be true or false');
-  });
+  }, CHILD_TEST_MS);
 
   it('with MIGRATE_ON_START=true, two workers starting at once apply them once (advisory lock), then each serves ready on HEALTH_PORT', async () => {
     const ports = await Promise.all([freePort(), freePort()]);
