@@ -15,11 +15,11 @@ export class CreateUserDto {
   @trim() @IsString() @Length(1, 200, { message: 'name must be 1 to 200 characters' })
   name: string;
 
-  @ApiProperty({ enum: ERP_PERMISSIONS })
+  @ApiProperty({ enum: ERP_PERMISSIONS, example: 'standard' })
   @IsIn(ERP_PERMISSIONS, { message: `erpPermission must be one of ${ERP_PERMISSIONS.join(', ')}` })
   erpPermission: ErpPermission;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'May accept, reject, retry and unlock (with standard or admin)', example: true })
   @IsBoolean({ message: 'canPushToAccounting must be true or false' })
   canPushToAccounting: boolean;
 
@@ -32,27 +32,27 @@ export class CreateUserDto {
 const Omittable = () => ValidateIf((_object, value) => value !== undefined);
 
 export class UpdateUserDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'ana.lopez@example.com' })
   @Omittable() @trim() @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(254)
   email?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'Ana Lopez' })
   @Omittable() @trim() @IsString() @Length(1, 200, { message: 'name must be 1 to 200 characters' })
   name?: string;
 
-  @ApiPropertyOptional({ enum: ERP_PERMISSIONS })
+  @ApiPropertyOptional({ enum: ERP_PERMISSIONS, example: 'admin' })
   @Omittable() @IsIn(ERP_PERMISSIONS, { message: `erpPermission must be one of ${ERP_PERMISSIONS.join(', ')}` })
   erpPermission?: ErpPermission;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: true })
   @Omittable() @IsBoolean({ message: 'canPushToAccounting must be true or false' })
   canPushToAccounting?: boolean;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Anyone may change their own', example: false })
   @Omittable() @IsBoolean({ message: 'subscribedToDigest must be true or false' })
   subscribedToDigest?: boolean;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'false deactivates: the user can do nothing, their tokens stop working', example: true })
   @Omittable() @IsBoolean({ message: 'active must be true or false' })
   active?: boolean;
 }

@@ -134,6 +134,13 @@ describe('OpenAPI document', () => {
     expect(lacking).toEqual([]);
   });
 
+  it('gives every request body an example', () => {
+    const lacking = operations()
+      .filter(({ operation }) => operation.requestBody && !Object.values(operation.requestBody.content ?? {}).some((content) => hasExample(content)))
+      .map(({ name }) => name);
+    expect(lacking).toEqual([]);
+  });
+
   it('gives every operation an example (of its answer, or of its body when it answers nothing)', () => {
     const lacking = operations()
       .filter(({ operation }) => {
