@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ObservabilityModule } from '../observability/observability.module';
 import { QueueModule } from '../queue/queue.module';
 import { HealthController } from './health.controller';
 import { HealthRepository } from './health.repository';
@@ -9,11 +10,11 @@ import { WorkerHeartbeat } from './worker-heartbeat';
 
 /**
  * Liveness and readiness (terminus): the API's /health routes, and a worker's HEALTH_PORT server
- * (OpsServer, started by main.ts) with /metrics beside them. HealthService logs readiness changes
+ * (OpsServer, started by main.ts) with /metrics (MetricsService) beside them. HealthService logs readiness changes
  * itself, so terminus' own per-probe error log is off.
  */
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), QueueModule],
+  imports: [TerminusModule.forRoot({ logger: false }), QueueModule, ObservabilityModule],
   controllers: [HealthController],
   providers: [HealthRepository, HealthService, WorkerHeartbeat, OpsServer],
   exports: [HealthService, OpsServer],

@@ -1,17 +1,8 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { MetricsService } from '../observability/metrics.service';
 import { HealthAnswer, HealthService } from './health.service';
-
-/**
- * What renders the Prometheus exposition of this process (the metrics module provides it under
- * this token). Until it is provided, a worker's GET /metrics answers 404.
- */
-export const METRICS_RENDERER = Symbol('METRICS_RENDERER');
-export interface MetricsRenderer {
-  render(): Promise<{ contentType: string; body: string }>;
-}
 
 /**
  * A worker's operations port (HEALTH_PORT; APP_ROLE=worker has no other HTTP): GET /health/live,
@@ -27,7 +18,7 @@ export class OpsServer implements OnApplicationShutdown {
 
   constructor(
     private readonly health: HealthService,
-    private readonly moduleRef: ModuleRef,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Listens on `port` (all interfaces, like the API); resolves with the port bound. */
@@ -65,9 +56,7 @@ export class OpsServer implements OnApplicationShutdown {
       if (path === '/health/live') return sendHealth(response, await this.health.live());
       if (path === '/health/ready' || path === '/health') return sendHealth(response, await this.health.ready());
       if (path === '/metrics') {
-        const metrics = this.metrics();
-        if (!metrics) return send(response, 404, 'application/json', JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'Metrics are not available in this build' }));
-        const { contentType, body } = await metrics.render();
+        const { contentType, body } = await this.metrics.render();
         return send(response, 200, contentType, body);
       }
       send(response, 404, 'application/json', JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'GET /health/live, /health/ready or /metrics' }));
@@ -75,14 +64,6 @@ export class OpsServer implements OnApplicationShutdown {
       this.logger.error(`${request.method} ${path} failed: ${(error as Error).message}`);
       if (!response.headersSent) send(response, 500, 'application/json', JSON.stringify({ statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong on our side' }));
       else response.destroy();
-    }
-  }
-
-  private metrics(): MetricsRenderer | undefined {
-    try {
-      return this.moduleRef.get<MetricsRenderer>(METRICS_RENDERER, { strict: false });
-    } catch {
-      return undefined;
     }
   }
 }

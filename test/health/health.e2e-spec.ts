@@ -116,7 +116,10 @@ describe('health (terminus)', () => {
       expect(ready.body.info.worker.queues).toBeGreaterThan(0);
       expect(ready.body.info.worker.schedules).toBeGreaterThan(0);
       expect((await request(url, 'GET', '/health')).status).toBe(200);
-      expect([200, 404]).toContain((await request(url, 'GET', '/metrics')).status);
+      const metrics = await request(url, 'GET', '/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get('content-type')).toContain('text/plain');
+      expect(metrics.text).toContain('# TYPE');
       expect((await request(url, 'GET', '/nothing')).status).toBe(404);
       expect((await request(url, 'POST', '/health/ready')).status).toBe(405);
     } finally {
