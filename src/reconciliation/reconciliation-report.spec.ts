@@ -1,4 +1,6 @@
-import { escapeHtml, ReconciliationReport, reportToCsv, reportToHtml } from './reconciliation-report';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ReconciliationReport, reportToCsv, reportToHtml } from './reconciliation-report';
 
 const report: ReconciliationReport = {
   id: '7',
@@ -36,11 +38,26 @@ describe('reconciliation report rendering', () => {
   it('HTML escapes every value', () => {
     const html = reportToHtml(report);
     expect(html).toContain('<title>Reconciliation report: Riverside &lt;MOB&gt; &amp; &quot;Annex&quot; (budget 42)</title>');
-    expect(html).toContain('the Job Cost option &#39;Current Estimate display only&#39; may be on.');
+    expect(html).toContain('the Job Cost option &#x27;Current Estimate display only&#x27; may be on.');
     expect(html).toContain('<td>Missing in Spectrum</td>');
     expect(html).toContain('<td>Matches<br><small>not in this version of the budget: set to 0.00 (an earlier export wrote 5000.00)</small></td>');
     expect(html).toContain('<td class="num"><span class="none">—</span></td>');
     expect(html).not.toMatch(/<MOB>/);
-    expect(escapeHtml('<a href="x">`\'&')).toBe('&lt;a href=&quot;x&quot;&gt;&#96;&#39;&amp;');
+    const rows = [{ ...report.rows[0], description: '<a href="x">`\'&=', note: '<script>' }];
+    expect(reportToHtml({ ...report, rows })).toContain('<td>&lt;a href&#x3D;&quot;x&quot;&gt;&#x60;&#x27;&amp;&#x3D;</td>');
+    expect(reportToHtml({ ...report, rows })).toContain('<small>&lt;script&gt;</small>');
+  });
+
+  it('HTML comes from a Handlebars template in strict mode, with no unescaped output and no script (HTML_REPORT_CSP)', () => {
+    const template = readFileSync(join(__dirname, 'templates', 'report.html.hbs'), 'utf8');
+    expect(template).not.toMatch(/\{\{\{|\{\{&|<script|\son\w+=/i);
+    const { job: _job, ...withoutJob } = report;
+    expect(() => reportToHtml(withoutJob as ReconciliationReport)).toThrow(/"job" not defined/);
+    const html = reportToHtml(report);
+    expect(html.startsWith('<!DOCTYPE html>\n<html lang="en">')).toBe(true);
+    expect(html).toContain('<tr class="amount_differs"><td>26-101</td><td>01100</td><td>L</td><td>Line\nbreak, and &quot;quotes&quot;</td><td class="num">1250.00</td><td class="num">1000.00</td><td class="num">-250.00</td><td>Amount differs</td></tr>');
+    expect(html).toContain('<dd>42 (now out of sync)</dd>');
+    expect(html).toContain('<span class="outcome out_of_sync">Out of sync</span>');
+    expect(html).toContain('<tfoot><tr><td colspan="4">Total</td><td class="num">1300.00</td><td class="num">1075.00</td><td class="num">-225.00</td><td></td></tr></tfoot>');
   });
 });

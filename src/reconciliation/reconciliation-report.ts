@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
 import { formatMoney } from '../common/money';
 import { Reconciliation, ReconciliationRowResult, VarianceStatus } from '../budgets/reconciliation.entity';
 
@@ -107,66 +110,50 @@ const OUTCOME_LABELS: Record<Reconciliation['outcome'], string> = {
 
 /** A self-contained page that prints on A4/Letter; every value is escaped. */
 export function reportToHtml(report: ReconciliationReport): string {
-  const e = escapeHtml;
-  const amount = (value: string | null) => (value === null ? '<span class="none">—</span>' : e(value));
-  const rows = report.rows
-    .map(
-      (row) =>
-        `<tr class="${e(row.status)}"><td>${e(row.job)}</td><td>${e(row.phase)}</td><td>${e(row.costType)}</td>` +
-        `<td>${e(row.description)}</td><td class="num">${amount(row.procoreRevised)}</td>` +
-        `<td class="num">${amount(row.spectrumEstimated)}</td><td class="num">${e(row.variance)}</td>` +
-        `<td>${e(STATUS_LABELS[row.status] ?? row.status)}${row.note ? `<br><small>${e(row.note)}</small>` : ''}</td></tr>`,
-    )
-    .join('\n');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Reconciliation report: ${e(report.projectName)} (budget ${e(report.submissionId)})</title>
-<style>
-  body { font: 12px/1.4 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #111; margin: 24px; }
-  h1 { font-size: 18px; margin: 0 0 4px; }
-  .outcome { display: inline-block; padding: 2px 8px; border-radius: 3px; font-weight: 600; }
-  .outcome.synced { background: #e3f4e6; color: #14532d; }
-  .outcome.out_of_sync { background: #fde8e8; color: #7f1d1d; }
-  .outcome.awaiting_import { background: #fdf6e3; color: #713f12; }
-  dl { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; margin: 12px 0; }
-  dt { color: #555; } dd { margin: 0; }
-  p.explanation { max-width: 60em; }
-  table { border-collapse: collapse; width: 100%; margin-top: 12px; }
-  th, td { border-bottom: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
-  th { background: #f2f2f2; }
-  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-  tr.amount_differs td, tr.missing_in_spectrum td, tr.not_in_budget td { background: #fff4f4; }
-  tfoot td { font-weight: 600; border-top: 2px solid #111; }
-  .none { color: #999; }
-  @media print { body { margin: 0; } th { background: none; } tr { page-break-inside: avoid; } }
-</style>
-</head>
-<body>
-<h1>Reconciliation report: ${e(report.projectName)}</h1>
-<span class="outcome ${e(report.outcome)}">${e(OUTCOME_LABELS[report.outcome] ?? report.outcome)}</span>
-<dl>
-  <dt>Budget submission</dt><dd>${e(report.submissionId)} (now ${e(report.submissionStatus.replace(/_/g, ' '))})</dd>
-  <dt>Spectrum company</dt><dd>${e(report.spectrumCompany)}</dd>
-  <dt>Job</dt><dd>${e(report.job)}</dd>
-  <dt>Checked at</dt><dd>${e(report.ranAt)}</dd>
-  <dt>Tolerance</dt><dd>${e(report.tolerance)}</dd>
-  <dt>Rows not matching</dt><dd>${e(String(report.varianceCount))}</dd>
-</dl>
-<p class="explanation">${e(report.explanation)}</p>
-<table>
-<thead><tr><th>Job</th><th>Phase</th><th>Cost type</th><th>Description</th><th class="num">Procore revised</th><th class="num">Spectrum estimated</th><th class="num">Variance</th><th>Status</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-<tfoot><tr><td colspan="4">Total</td><td class="num">${e(report.totals.procoreRevised)}</td><td class="num">${e(report.totals.spectrumEstimated)}</td><td class="num">${e(report.totals.variance)}</td><td></td></tr></tfoot>
-</table>
-</body>
-</html>
-`;
+  return REPORT_TEMPLATE({
+    ...report,
+    // Strict mode: optional fields become explicit.
+    rows: report.rows.map((row) => ({ ...row, note: row.note ?? null })),
+  });
 }
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!);
+function compileReportTemplate(file: string): Handlebars.TemplateDelegate {
+  const env = Handlebars.create();
+  const label = (labels: Record<string, string>) => (value: unknown) => (Object.hasOwn(labels, String(value)) ? labels[String(value)] : String(value));
+  env.registerHelper({
+    statusLabel: label(STATUS_LABELS),
+    outcomeLabel: label(OUTCOME_LABELS),
+    /** `out_of_sync` → `out of sync`. */
+    words: (value: unknown) => String(value).replace(/_/g, ' '),
+    isNull: (value: unknown) => value === null,
+  });
+  const template = env.compile(readFileSync(file, 'utf8'), { strict: true });
+  // Handlebars compiles on first use; a render now surfaces a syntax error at start.
+  template(SAMPLE);
+  return template;
 }
+
+/** The smallest report, rendered once at load to compile the template. */
+const SAMPLE: ReconciliationReport = {
+  id: '0',
+  submissionId: '0',
+  projectName: '',
+  submissionStatus: 'exported',
+  ranAt: '',
+  outcome: 'synced',
+  spectrumCompany: '',
+  job: '',
+  tolerance: '0.00',
+  explanation: '',
+  varianceCount: 0,
+  totals: { procoreRevised: '0.00', spectrumEstimated: '0.00', variance: '0.00' },
+  rows: [{ job: '', phase: '', costType: '', description: '', procoreRevised: null, spectrumEstimated: '0.00', variance: '0.00', status: 'matched' }],
+};
+
+/**
+ * The printable page: templates/report.html.hbs, compiled once when this module loads (so a
+ * broken template stops the service at start). As with the emails, Handlebars escapes every value
+ * and runs in strict mode (a missing value throws rather than rendering blank); the template has
+ * no `{{{ }}}`, no script and only inline styles, which HTML_REPORT_CSP allows.
+ */
+const REPORT_TEMPLATE = compileReportTemplate(join(__dirname, 'templates', 'report.html.hbs'));
