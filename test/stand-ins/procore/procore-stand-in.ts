@@ -910,6 +910,7 @@ export class ProcoreStandIn {
     headers['Content-Length'] = String(Buffer.byteLength(body));
     // The Date header follows the server's (possibly skewed) clock.
     res.sendDate = false;
+    entry.headers = headers;
     res.writeHead(reply.status, headers);
     res.end(body);
   }

@@ -216,6 +216,8 @@ export interface RequestLogEntry {
   durationMs: number;
   /** The client hung up before the answer was sent (e.g. its timeout). */
   aborted: boolean;
+  /** The answer's headers (its `Date` included), once sent. */
+  headers?: Record<string, string>;
 }
 
 /** One `DELETE …/budget/lock` that reached the budget (whatever its answer). */
