@@ -206,5 +206,5 @@ describe('registering the connector webhooks in Procore', () => {
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(SECRET);
     expect(standIn.hooks()[0].destination_headers).toEqual({ Authorization: SECRET });
     // Two ts-node start-ups of the CLI: slow on a loaded machine.
-  }, 90_000);
+  }, 240_000);
 });
