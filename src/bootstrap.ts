@@ -13,6 +13,7 @@ import { WEBHOOK_PATH } from './procore/webhooks/procore-webhook.controller';
 import { ConnectorLogger, createRootLogger, levelFor, secretsOf } from './logging/logger';
 import { setProcessLogger } from './logging/log-context';
 import { requestLogging } from './logging/request-logging';
+import { QUEUE_DASHBOARD_PATH, QueueDashboard } from './console/queue-dashboard';
 
 export const BODY_LIMIT = '100kb';
 
@@ -63,6 +64,8 @@ export async function createHttpApp(config: AppConfig, options: StartOptions = {
   // The console posts HTML forms; the API itself takes JSON only.
   app.use('/console', urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
   app.use(exceptWebhooks(json({ limit: BODY_LIMIT })), bodyParserErrors, jsonBodyGuard);
+  // Bull Board, for admins (its own guard: admin API token or admin console session).
+  app.use(QUEUE_DASHBOARD_PATH, ...app.get(QueueDashboard).handlers());
   app.disable('x-powered-by');
   // Which proxies' X-Forwarded-For names the client (rate limits count per client address).
   app.set('trust proxy', config.security.trustProxy);

@@ -20,14 +20,17 @@ import { SignInController } from './sign-in.controller';
 import { UsersPagesController } from './users-pages.controller';
 import { WebhooksPageController } from './webhooks-page.controller';
 
+import { QueueModule } from '../queue/queue.module';
+import { QueueDashboard } from './queue-dashboard';
+
 /**
  * The approver console under /console: server-rendered pages (Handlebars views, one CSS file,
  * one small script) over the same services as the REST API. Sessions live in PostgreSQL.
  */
 @Module({
-  imports: [AuditModule, BudgetsModule, UsersModule, ReconciliationModule, SecurityModule, SpectrumExportModule, ProcoreModule],
+  imports: [AuditModule, BudgetsModule, UsersModule, QueueModule, ReconciliationModule, SecurityModule, SpectrumExportModule, ProcoreModule],
   controllers: [ConsoleRootController, SignInController, BudgetsPagesController, UsersPagesController, WebhooksPageController],
-  providers: [ConsoleSessionRepository, ConsoleSessions, ConsolePages, ConsoleAuthGuard, ConsoleExceptionFilter, ConsoleBudgetsReader, ProcoreSignIn],
+  providers: [ConsoleSessionRepository, ConsoleSessions, ConsolePages, ConsoleAuthGuard, ConsoleExceptionFilter, ConsoleBudgetsReader, ProcoreSignIn, QueueDashboard],
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -12,11 +12,17 @@ export const DOCS_CSP =
 export const HTML_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 const DOCS_PATH = '/api/docs';
+/** Bull Board (the queue dashboard) serves its own scripts and styles, like the docs UI. */
+const DASHBOARD_PATH = '/admin/queues';
+
+function under(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
 
 /**
  * Helmet's headers on every response — `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
  * a referrer policy, cross-origin isolation headers, HSTS — and a Content-Security-Policy: the
- * strict API one, or the docs UI's. Routes that render HTML of their own (reports, the console)
+ * strict API one, or the docs UI's (also for the queue dashboard). Routes that render HTML of their own (reports, the console)
  * replace the CSP with theirs.
  */
 export function securityHeaders(): RequestHandler {
@@ -29,7 +35,7 @@ export function securityHeaders(): RequestHandler {
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
   }) as unknown as RequestHandler;
   return (request: Request, response: Response, next: NextFunction) => {
-    const onDocs = request.path === DOCS_PATH || request.path.startsWith(`${DOCS_PATH}/`);
+    const onDocs = under(request.path, DOCS_PATH) || under(request.path, DASHBOARD_PATH);
     response.setHeader('Content-Security-Policy', onDocs ? DOCS_CSP : API_CSP);
     helmetHeaders(request, response, next);
   };
