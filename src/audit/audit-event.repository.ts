@@ -4,6 +4,14 @@ import { Repository } from '../database/repository';
 import { AuditEntry } from './actor';
 import { AuditEvent } from './audit-event.entity';
 
+/** An event of a submission's history, with its actor (plain SQL: the API's details page reads it on every request). */
+export type HistoryEntry = Pick<AuditEvent, 'createdAt' | 'actorLabel' | 'action'> & {
+  actor: { id: string; name: string; email: string } | null;
+  fromStatus: string | null;
+  toStatus: string | null;
+  note: string | null;
+};
+
 /**
  * The audit trail (`audit_event`): appended to, never changed (a database trigger refuses UPDATE
  * and DELETE), read for the history of a submission and the admins' listing.
@@ -30,8 +38,24 @@ export class AuditEventRepository extends Repository {
   }
 
   /** A submission's events, oldest first, with their actors. */
-  history(submissionId: string): Promise<AuditEvent[]> {
-    return this.em.find(AuditEvent, { submission: submissionId }, { populate: ['actor'], orderBy: { createdAt: 'asc', id: 'asc' } });
+  async history(submissionId: string): Promise<HistoryEntry[]> {
+    const records = await this.em.execute<
+      Array<{ created_at: Date | string; actor_id: string | number | null; actor_name: string | null; actor_email: string | null; actor_label: string; action: string; from_status: string | null; to_status: string | null; note: string | null }>
+    >(
+      `select e.created_at, u.id as actor_id, u.name as actor_name, u.email as actor_email, e.actor_label, e.action, e.from_status, e.to_status, e.note
+         from audit_event e left join app_user u on u.id = e.actor_id
+        where e.submission_id = ? order by e.created_at, e.id`,
+      [submissionId],
+    );
+    return records.map((record) => ({
+      createdAt: new Date(record.created_at),
+      actor: record.actor_id === null ? null : { id: String(record.actor_id), name: record.actor_name ?? '', email: record.actor_email ?? '' },
+      actorLabel: record.actor_label,
+      action: record.action,
+      fromStatus: record.from_status,
+      toStatus: record.to_status,
+      note: record.note,
+    }));
   }
 
   /** One event with its actor. */

@@ -3,6 +3,7 @@ import { formatMoney, toCents } from '../common/money';
 import { bound, Repository } from '../database/repository';
 import { BudgetSnapshot, SnapshotLine, StoredSnapshot } from './budget-snapshot';
 import { addRemovedRowsSql } from './removed-rows.sql';
+import { problemsSql } from './snapshot-summary.sql';
 import { json, LineRecord, lineOnPage, ROW_COLUMNS, RowRecord, spectrumRow, storedLine, StoredLineRecord } from './snapshot-records';
 import { RowExportError, RowExportState, SpectrumAction, SpectrumRow, WrittenRow } from './submission-row.entity';
 
@@ -167,19 +168,33 @@ export class SnapshotRepository extends Repository {
 
   // ---- lines -----------------------------------------------------------------------------------
 
-  /** One page of lines in order; `onlyProblems` keeps the flagged ones. */
+  /** One page of lines in order, with how many there are; `onlyProblems` keeps the flagged ones. */
   async lines(submissionId: string, page: number, perPage: number, options: { onlyProblems?: boolean } = {}): Promise<{ items: LineOnPage[]; total: number }> {
-    const filter = options.onlyProblems ? 'and jsonb_array_length(problems) > 0' : '';
-    const [records, total] = await Promise.all([
-      this.em.execute<LineRecord[]>(
-        `select procore_line_id, cost_code, category, description, original_budget::text as original_budget, budget_changes::text as budget_changes,
-                revised_estimate::text as revised_estimate, job, phase, cost_type, problems, notes
-           from submission_line where submission_id = ? ${filter} order by position limit ? offset ?`,
-        [submissionId, perPage, (page - 1) * perPage],
-      ),
-      this.count('submission_line', submissionId, filter),
+    const [items, total] = await Promise.all([
+      this.linesOnPage(submissionId, page, perPage, options),
+      this.count('submission_line', submissionId, options.onlyProblems ? FLAGGED : ''),
     ]);
-    return { items: records.map(lineOnPage), total };
+    return { items, total };
+  }
+
+  /** One page of lines in order (an index scan of (submission_id, position)), without counting them. */
+  async linesOnPage(submissionId: string, page: number, perPage: number, options: { onlyProblems?: boolean } = {}): Promise<LineOnPage[]> {
+    const records = await this.em.execute<LineRecord[]>(
+      `select procore_line_id, cost_code, category, description, original_budget::text as original_budget, budget_changes::text as budget_changes,
+              revised_estimate::text as revised_estimate, job, phase, cost_type, problems, notes
+         from submission_line where submission_id = ? ${options.onlyProblems ? FLAGGED : ''} order by position limit ? offset ?`,
+      [submissionId, perPage, (page - 1) * perPage],
+    );
+    return records.map(lineOnPage);
+  }
+
+  /** How many lines, or rows, a submission's snapshot holds; null when there is no such submission. One statement. */
+  async totalOf(table: 'submission_line' | 'submission_row', submissionId: string): Promise<number | null> {
+    const [record] = await this.em.execute<Array<{ total: string }>>(
+      `select (select count(*) from ${table} where submission_id = s.id) as total from submission s where s.id = ?`,
+      [submissionId],
+    );
+    return record ? Number(record.total) : null;
   }
 
   /** Lines with notes that do not block export (an amount rounded to the cent, …). */
@@ -189,39 +204,26 @@ export class SnapshotRepository extends Repository {
 
   /** Every reason the submission cannot be accepted, one sentence each, in line order, each once. */
   async problems(submissionId: string): Promise<string[]> {
-    const found = await this.em.execute<Array<{ problem: string }>>(
-      `select problem from (
-         select p.problem, min(array[p.source, p.position, p.ordinality]) as first_seen
-           from (
-             select 0 as source, r.position, t.ordinality, t.value as problem
-               from submission_row r cross join lateral jsonb_array_elements_text(r.problems) with ordinality t
-              where r.submission_id = ? and jsonb_array_length(r.problems) > 0
-             union all
-             select 1, l.position, t.ordinality, t.value
-               from submission_line l cross join lateral jsonb_array_elements_text(l.problems) with ordinality t
-              where l.submission_id = ? and jsonb_array_length(l.problems) > 0 and l.row_id is null
-           ) p
-          group by p.problem
-       ) q order by first_seen`,
-      [submissionId, submissionId],
-    );
+    const found = await this.em.execute<Array<{ problem: string }>>(problemsSql('?'), [submissionId, submissionId]);
     return found.map((row) => row.problem);
   }
 
   // ---- rows ------------------------------------------------------------------------------------
 
-  /** One page of rows in order; `failed` keeps rows Spectrum refused, `problems` flagged rows. */
+  /** One page of rows in order, with how many there are; `failed` keeps rows Spectrum refused, `problems` flagged rows. */
   async rowPage(submissionId: string, page: number, perPage: number, only: 'failed' | 'problems' | null = null): Promise<{ items: SpectrumRow[]; total: number }> {
-    const filter = (r: string) => (only === 'failed' ? `and ${r}export_state = 'failed'` : only === 'problems' ? `and jsonb_array_length(${r}problems) > 0` : '');
-    const [records, total] = await Promise.all([
-      this.em.execute<RowRecord[]>(
-        `select ${ROW_COLUMNS} from submission_row r join submission s on s.id = r.submission_id
-          where r.submission_id = ? ${filter('r.')} order by r.position limit ? offset ?`,
-        [submissionId, perPage, (page - 1) * perPage],
-      ),
-      this.count('submission_row', submissionId, filter('')),
-    ]);
-    return { items: records.map(spectrumRow), total };
+    const [items, total] = await Promise.all([this.rowsOnPage(submissionId, page, perPage, only), this.count('submission_row', submissionId, rowFilter(only, ''))]);
+    return { items, total };
+  }
+
+  /** One page of rows in order (an index scan of (submission_id, position)), without counting them. */
+  async rowsOnPage(submissionId: string, page: number, perPage: number, only: 'failed' | 'problems' | null = null): Promise<SpectrumRow[]> {
+    const records = await this.em.execute<RowRecord[]>(
+      `select ${ROW_COLUMNS} from submission_row r join submission s on s.id = r.submission_id
+        where r.submission_id = ? ${rowFilter(only, 'r.')} order by r.position limit ? offset ?`,
+      [submissionId, perPage, (page - 1) * perPage],
+    );
+    return records.map(spectrumRow);
   }
 
   /** The submission's rows in position order (`states`: only those export states). 20 000 rows in milliseconds. */
@@ -372,4 +374,11 @@ export class SnapshotRepository extends Repository {
     const [{ count }] = await this.em.execute<Array<{ count: string }>>(`select count(*) as count from ${table} where submission_id = ? ${filter}`, [submissionId]);
     return Number(count);
   }
+}
+
+/** Keeps flagged lines or rows (the partial indexes `submission_line_flagged`, `submission_row_flagged`). */
+const FLAGGED = 'and jsonb_array_length(problems) > 0';
+
+function rowFilter(only: 'failed' | 'problems' | null, r: string): string {
+  return only === 'failed' ? `and ${r}export_state = 'failed'` : only === 'problems' ? `and jsonb_array_length(${r}problems) > 0` : '';
 }

@@ -1,14 +1,14 @@
 import { presentPerson } from '../audit/actor';
-import { AuditEvent } from '../audit/audit-event.entity';
+import { HistoryEntry } from '../audit/audit-event.repository';
 import { formatMoney } from '../common/money';
 import { LineOnPage } from './snapshot.repository';
-import { Submission } from './submission.entity';
+import { SubmissionView } from './submission.repository';
 import { SpectrumRow } from './submission-row.entity';
 
 export { presentPerson };
 
 /** The submission as integrators script against it: ids and money as strings. */
-export function presentSubmission(submission: Submission) {
+export function presentSubmission(submission: SubmissionView) {
   return {
     id: submission.id,
     status: submission.status,
@@ -73,7 +73,10 @@ export function presentRow(row: SpectrumRow) {
   };
 }
 
-export function presentHistory(event: AuditEvent) {
+/** An event of the history (an AuditEvent with its actor is one too). */
+type HistoryEvent = Pick<HistoryEntry, 'createdAt' | 'actorLabel' | 'action'> & Partial<Pick<HistoryEntry, 'actor' | 'fromStatus' | 'toStatus' | 'note'>>;
+
+export function presentHistory(event: HistoryEvent) {
   return {
     at: event.createdAt.toISOString(),
     actor: event.actor ? presentPerson(event.actor) : { id: null, name: event.actorLabel, email: null },

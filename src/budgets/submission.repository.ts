@@ -1,7 +1,9 @@
 import { FilterQuery } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { toCents } from '../common/money';
 import { Repository } from '../database/repository';
+import { problemsSql } from './snapshot-summary.sql';
 import { Submission, SubmissionSource } from './submission.entity';
 import { OPEN_STATUSES, SubmissionStatus } from './submission-status';
 
@@ -52,6 +54,50 @@ export interface OpenSubmission {
 export interface StatusVersion {
   status: SubmissionStatus;
   version: string;
+}
+
+/** A person a submission names, as the API shows one. */
+export interface Person {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** A submission as the API lists and shows it: its columns and the people it names (read with plain SQL; an entity is one too). */
+export type SubmissionView = Pick<
+  Submission,
+  | 'id'
+  | 'status'
+  | 'procoreProjectId'
+  | 'projectName'
+  | 'source'
+  | 'sentAt'
+  | 'statusChangedAt'
+  | 'lineCount'
+  | 'rowCount'
+  | 'problemCount'
+  | 'originalBudget'
+  | 'budgetChanges'
+  | 'revisedEstimate'
+> & {
+  job?: string | null;
+  decidedAt?: Date | null;
+  rejectionReason?: string | null;
+  unlockedAt?: Date | null;
+  ingestError?: string | null;
+  sentBy?: Person | null;
+  createdBy?: Person | null;
+  decidedBy?: Person | null;
+  unlockedBy?: Person | null;
+};
+
+/** The details page's head: the submission, and what PostgreSQL counts over its whole snapshot. */
+export interface SubmissionDetailsHead {
+  submission: SubmissionView;
+  linesTotal: number;
+  rowsTotal: number;
+  /** Every reason it cannot be accepted, one sentence each, in line order, each once (SnapshotRepository.problems). */
+  problems: string[];
 }
 
 /** Thrown by `create` when the project already has an open submission (the partial unique index). */
@@ -111,9 +157,47 @@ export class SubmissionRepository extends Repository {
     return row ? Number(row.age_ms) : null;
   }
 
-  /** A page of submissions, newest first, with their people. */
-  page(where: { status?: SubmissionStatus; procoreProjectId?: string }, page: number, perPage: number): Promise<[Submission[], number]> {
-    return this.em.findAndCount(Submission, where, { populate: PEOPLE, orderBy: { createdAt: 'desc', id: 'desc' }, limit: perPage, offset: (page - 1) * perPage });
+  /**
+   * A page of submissions, newest first, with their people, and how many match: one statement
+   * (the page is cut in `submission` alone, served by the (created_at, id) indexes, then its people
+   * are joined); a second one only to count when the page lies beyond the end.
+   */
+  async page(where: { status?: SubmissionStatus; procoreProjectId?: string }, page: number, perPage: number): Promise<{ items: SubmissionView[]; total: number }> {
+    const conditions = [
+      ...(where.status ? [{ sql: 'status = ?', value: where.status }] : []),
+      ...(where.procoreProjectId ? [{ sql: 'procore_project_id = ?', value: where.procoreProjectId }] : []),
+    ];
+    const filter = conditions.length ? `where ${conditions.map((c) => c.sql).join(' and ')}` : '';
+    const params = conditions.map((c) => c.value);
+    const records = await this.em.execute<Array<ViewRecord & { total: string }>>(
+      `select ${VIEW_COLUMNS}, s.total
+         from (select *, count(*) over () as total from submission ${filter} order by created_at desc, id desc limit ? offset ?) s
+         ${PEOPLE_JOINS}
+        order by s.created_at desc, s.id desc`,
+      [...params, perPage, (page - 1) * perPage],
+    );
+    if (records.length) return { items: records.map(submissionView), total: Number(records[0].total) };
+    const [{ count }] = await this.em.execute<Array<{ count: string }>>(`select count(*) as count from submission ${filter}`, params);
+    return { items: [], total: Number(count) };
+  }
+
+  /**
+   * The details page's head in one statement: the submission with its people, how many lines and
+   * rows its snapshot holds and every problem of it (counted and collected in PostgreSQL, from the
+   * flagged lines and rows only, through the partial indexes).
+   */
+  async detailsHead(id: string): Promise<SubmissionDetailsHead | null> {
+    const [record] = await this.em.execute<Array<ViewRecord & { lines_total: string; rows_total: string; problems: string[] | null }>>(
+      `select ${VIEW_COLUMNS},
+              (select count(*) from submission_line where submission_id = s.id) as lines_total,
+              (select count(*) from submission_row where submission_id = s.id) as rows_total,
+              array(${problemsSql('s.id')}) as problems
+         from submission s ${PEOPLE_JOINS}
+        where s.id = ?`,
+      [id],
+    );
+    if (!record) return null;
+    return { submission: submissionView(record), linesTotal: Number(record.lines_total), rowsTotal: Number(record.rows_total), problems: textArray(record.problems) };
   }
 
   /**
@@ -298,6 +382,75 @@ export class SubmissionRepository extends Repository {
   async markLockedByConnector(id: string): Promise<void> {
     await this.em.nativeUpdate(Submission, { id, status: 'ingesting' }, { lockedByConnector: true });
   }
+}
+
+/** The columns of a SubmissionView (`s` the submission, `sb`, `cb`, `db`, `ub` its people). */
+const VIEW_COLUMNS = `s.id, s.status, s.procore_project_id, s.project_name, s.job, s.source, s.sent_at, s.decided_at, s.rejection_reason,
+  s.status_changed_at, s.unlocked_at, s.ingest_error, s.line_count, s.row_count, s.problem_count,
+  s.original_budget::text as original_budget, s.budget_changes::text as budget_changes, s.revised_estimate::text as revised_estimate,
+  sb.id as sb_id, sb.name as sb_name, sb.email as sb_email, cb.id as cb_id, cb.name as cb_name, cb.email as cb_email,
+  db.id as db_id, db.name as db_name, db.email as db_email, ub.id as ub_id, ub.name as ub_name, ub.email as ub_email`;
+const PEOPLE_JOINS = `left join app_user sb on sb.id = s.sent_by_id left join app_user cb on cb.id = s.created_by_id
+  left join app_user db on db.id = s.decided_by_id left join app_user ub on ub.id = s.unlocked_by_id`;
+
+type PersonColumns = { [column in `${'sb' | 'cb' | 'db' | 'ub'}_${'id' | 'name' | 'email'}`]: string | number | null };
+
+type ViewRecord = PersonColumns & {
+  id: string | number;
+  status: SubmissionStatus;
+  procore_project_id: string | number;
+  project_name: string;
+  job: string | null;
+  source: SubmissionSource;
+  sent_at: Date | string;
+  decided_at: Date | string | null;
+  rejection_reason: string | null;
+  status_changed_at: Date | string;
+  unlocked_at: Date | string | null;
+  ingest_error: string | null;
+  line_count: number;
+  row_count: number;
+  problem_count: number;
+  original_budget: string;
+  budget_changes: string;
+  revised_estimate: string;
+};
+
+function submissionView(record: ViewRecord): SubmissionView {
+  const person = (prefix: 'sb' | 'cb' | 'db' | 'ub'): Person | null =>
+    record[`${prefix}_id`] === null ? null : { id: String(record[`${prefix}_id`]), name: String(record[`${prefix}_name`]), email: String(record[`${prefix}_email`]) };
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  return {
+    id: String(record.id),
+    status: record.status,
+    procoreProjectId: String(record.procore_project_id),
+    projectName: record.project_name,
+    job: record.job,
+    source: record.source,
+    sentAt: new Date(record.sent_at),
+    decidedAt: date(record.decided_at),
+    rejectionReason: record.rejection_reason,
+    statusChangedAt: new Date(record.status_changed_at),
+    unlockedAt: date(record.unlocked_at),
+    ingestError: record.ingest_error,
+    lineCount: Number(record.line_count),
+    rowCount: Number(record.row_count),
+    problemCount: Number(record.problem_count),
+    originalBudget: toCents(record.original_budget),
+    budgetChanges: toCents(record.budget_changes),
+    revisedEstimate: toCents(record.revised_estimate),
+    sentBy: person('sb'),
+    createdBy: person('cb'),
+    decidedBy: person('db'),
+    unlockedBy: person('ub'),
+  };
+}
+
+/** A text[] column, which the driver parses. */
+function textArray(value: string[] | null): string[] {
+  if (value === null) return [];
+  if (!Array.isArray(value)) throw new Error(`expected a text[] column, got ${typeof value}`);
+  return value;
 }
 
 function likePattern(search: string): string {
