@@ -2,7 +2,7 @@ import { presentPerson } from '../audit/actor';
 import { HistoryEntry } from '../audit/audit-event.repository';
 import { formatMoney } from '../common/money';
 import { LineOnPage } from './snapshot.repository';
-import { SubmissionView } from './submission.repository';
+import { SubmissionView } from './submission-view';
 import { SpectrumRow } from './submission-row.entity';
 
 export { presentPerson };

@@ -9,6 +9,7 @@ import { Migration20261127194000_PendingWorkRerun } from './Migration20261127194
 import { Migration20261127200000_RemovedRows } from './Migration20261127200000_RemovedRows';
 import { Migration20261127201000_DetailPagingIndexes } from './Migration20261127201000_DetailPagingIndexes';
 import { Migration20261127202000_SnapshotMappingInputs } from './Migration20261127202000_SnapshotMappingInputs';
+import { Migration20261127221500_ProblemStatistics } from './Migration20261127221500_ProblemStatistics';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127200000_RemovedRows', class: Migration20261127200000_RemovedRows },
   { name: 'Migration20261127201000_DetailPagingIndexes', class: Migration20261127201000_DetailPagingIndexes },
   { name: 'Migration20261127202000_SnapshotMappingInputs', class: Migration20261127202000_SnapshotMappingInputs },
+  { name: 'Migration20261127221500_ProblemStatistics', class: Migration20261127221500_ProblemStatistics },
 ];
