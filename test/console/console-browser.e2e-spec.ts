@@ -4,6 +4,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import type { Browser, Page } from 'playwright-core';
 import { INestApplication } from '@nestjs/common';
 import { createHttpApp } from '../../src/bootstrap';
+import { ReconciliationService } from '../../src/reconciliation/reconciliation.service';
 import { FAST_PROCORE } from '../procore/procore-test-kit';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
@@ -235,6 +236,36 @@ describe('approver console in Chromium', () => {
     await context.close();
   });
 
+  it('follows a reconciliation too: a page open while the budget awaits it reaches synced without a reload', async () => {
+    // An exported budget of its own job, whose rows Spectrum holds as written; its reconciliation runs once the page is open.
+    const em = app.get(MikroORM).em.fork() as EntityManager;
+    spectrum.addJob({ jobNumber: '26-377', description: 'Reconciled while watched', statusCode: 'A' });
+    const submission = await createSubmission(em, {
+      status: 'exported',
+      job: '26-377',
+      lines: [
+        { costCode: '01-100', category: 'Labor', phase: '01100', costType: 'L', original: 1250_00n, changes: 25_50n, description: 'General Conditions' },
+        { costCode: '03-300', category: 'Material', phase: '03300', costType: 'M', original: 98765_43n, description: 'Cast-in-Place Concrete' },
+      ],
+    });
+    await sql(`update submission_row set export_state = 'written', written_at = now() where submission_id = $1`, [submission.id]);
+    spectrum.setPhase({ jobNumber: '26-377', phaseCode: '01100', costType: 'L', description: 'General Conditions', priceMethodCode: 'J', originalEstCost: '1250.00', currentEstCost: '1275.50' });
+    spectrum.setPhase({ jobNumber: '26-377', phaseCode: '03300', costType: 'M', description: 'Cast-in-Place Concrete', priceMethodCode: 'J', originalEstCost: '98765.43', currentEstCost: '98765.43' });
+
+    const { context, page } = await newPage(browser);
+    await signIn(page, reader, `/console/budgets/${submission.id}`);
+    await page.locator('#progress[data-follow]').waitFor();
+    await expect(page.locator('[data-progress=label]').innerText()).resolves.toBe('Exported, awaiting reconciliation');
+    await expect(page.locator('#reconciliation .outcome').count()).resolves.toBe(0);
+    await page.evaluate(() => ((globalThis as unknown as { stayed: boolean }).stayed = true));
+    await expect(app.get(ReconciliationService).reconcile(submission.id)).resolves.toMatchObject({ status: 'synced' });
+    await page.locator('.budget-head .status-synced').waitFor({ timeout: 30_000 });
+    await expect(page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed)).resolves.toBe(true);
+    await expect(page.locator('#reconciliation .outcome').innerText()).resolves.toBe('In sync');
+    await expect(page.locator('#progress[data-follow]').count()).resolves.toBe(0);
+    await context.close();
+  });
+
   it('reject: an empty reason is refused, a reason rejects; the rejection email links to the budget after sign-in', async () => {
     const { context, page } = await newPage(browser);
     await signIn(page, approver, `/console/budgets/${harborId}`);
@@ -286,6 +317,12 @@ describe('approver console in Chromium', () => {
     await expect(page.locator('[data-dialog]').count()).resolves.toBe(0);
     await expect(page.locator('dialog').count()).resolves.toBe(0);
     await expect(page.getByRole('link', { name: 'Users' }).count()).resolves.toBe(0);
+    // Tablet width: the page does not scroll sideways (wide tables scroll inside their own box).
+    const overflow = await page.evaluate(() => {
+      const root = (globalThis as any).document.documentElement;
+      return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
+    });
+    expect(overflow.scrollWidth).toBeLessThanOrEqual(overflow.clientWidth);
     await screenshot(page, 'console-budget-tablet-read-only');
     await context.close();
   });
