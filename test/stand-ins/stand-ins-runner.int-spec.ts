@@ -13,6 +13,7 @@ import { SpectrumSoapClient } from '../../src/spectrum/client/spectrum-soap.clie
 import { checkRows, findJob, planExport } from '../../src/spectrum/export-plan';
 import { SpectrumRowIndex } from '../../src/spectrum/spectrum-row-index';
 import { spectrumRow } from '../support/rows';
+import { waitFor } from '../support/wait';
 
 /**
  * `npm run stand-ins` (test/stand-ins/main.ts) as a newcomer runs it: a process of its own, which
@@ -151,7 +152,7 @@ describe('npm run stand-ins', () => {
   it('"send" typed at it locks the sample budget in Procore, as a project manager\'s Send to ERP does', async () => {
     const before = output.length;
     child.stdin!.write('send\n');
-    await waitForOutput(() => output.slice(before).includes('budget 1001 locked'));
+    await waitFor(() => output.slice(before).includes('budget 1001 locked'), 'the runner to answer "send"', 10_000);
     expect(output.slice(before)).toContain('no hook registered yet');
     expect(await procoreClient().getBudgetLock(1001)).toEqual(expect.objectContaining({ locked: true }));
   });
@@ -161,13 +162,6 @@ describe('npm run stand-ins', () => {
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
   });
-
-  async function waitForOutput(done: () => boolean): Promise<void> {
-    for (let waited = 0; !done(); waited += 50) {
-      if (waited > 10_000) throw new Error(`not printed within 10 s:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 
   function procoreClient(): ProcoreClient {
     return new ProcoreClient({
