@@ -123,11 +123,13 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
   });
 
   it('an access token expiring mid-ingest is replaced once, and the ingestion finishes', async () => {
-    // Page 2 is held; meanwhile every token expires, so it meets a 401.
-    standIn.delayNext(1, 300, { path: 'detail_rows', skip: 1 });
+    // Page 2 is held until every token has expired (released then; 20 s at most, within the
+    // client's timeout), so it meets a 401 however slow the machine.
+    standIn.delayNext(1, 20_000, { path: 'detail_rows', skip: 1 });
     const id = await send();
-    await waitFor(() => standIn.requests.some((entry) => entry.path.endsWith('detail_rows') && entry.query.page === '2' && entry.status === 0), 'the read of page 2 to be held', { intervalMs: 10 });
+    await waitFor(() => standIn.requests.some((entry) => entry.path.endsWith('detail_rows') && entry.query.page === '2' && entry.status === 0), 'the read of page 2 to be held');
     standIn.expireAllTokens();
+    standIn.releaseHeld();
     await expectOneCorrectSubmission(id);
     // The held page met the expired token once, and went through with a new one.
     expect(standIn.countRequests({ path: 'detail_rows', status: 401 })).toBe(1);

@@ -235,13 +235,18 @@ export class ProcoreStandIn {
     this.server = undefined;
   }
 
-  /** Refuses connections (closes the listener and every open connection) until {@link up}. */
-  async down(): Promise<void> {
+  /** Lets every request held by latency or delayNext go on now (a test that holds one until it has acted). */
+  releaseHeld(): void {
     for (const [timer, release] of this.held) {
       clearTimeout(timer);
       release();
     }
     this.held.clear();
+  }
+
+  /** Refuses connections (closes the listener and every open connection) until {@link up}. */
+  async down(): Promise<void> {
+    this.releaseHeld();
     const server = this.server;
     if (!server || !this.listening) return;
     this.listening = false;
