@@ -15,13 +15,17 @@ type BoundHandler = { owner: string; run: (payload: unknown, context: JobContext
 export class MissingJobHandlerError extends Error {}
 
 /**
- * Finds every `@JobHandler`, refuses to start unless each job of the contract has exactly one, and
- * runs each job inside its own MikroORM context against the pending work it points to.
+ * Runs the jobs the @nestjs/bull processors (queue-processors.ts) take off the queues. At start it
+ * finds every `@JobHandler` and refuses to start unless each job of the contract this process runs
+ * has exactly one; until then the queues it processes stay paused here. Each job runs inside its
+ * own MikroORM context against the pending work it points to.
  */
 @Injectable()
 export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(QueueWorker.name);
   private handlers = new Map<JobName, BoundHandler>();
+  /** Queues with a processor in this process, paused until the contract is checked. */
+  private readonly held = new Set<Queue>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -36,28 +40,62 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly observer: JobObserver,
   ) {}
 
+  /** The jobs of `queue` this process runs (none in an API process). */
+  jobsOn(queue: QueueName): JobName[] {
+    if (!this.options.runWorkers) return [];
+    return this.expectedJobs().filter((jobName) => JOB_DEFINITIONS[jobName]?.queue === queue);
+  }
+
+  /**
+   * Keeps `queue` from handing out jobs in this process until the contract is checked. Called
+   * before @nestjs/bull registers its processor (a local pause set first is seen by Bull's loop).
+   */
+  holdUntilVerified(queue: Queue): void {
+    this.held.add(queue);
+    queue.pause(true).catch(() => undefined);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.runWorkers) return;
     try {
       this.handlers = this.discoverHandlers();
     } catch (error) {
       // Refuse to start, and let go of Redis and PostgreSQL so the process can end.
-      await Promise.allSettled([this.connections.close(), this.orm.close(true)]);
+      await this.processorsStarted();
+      await Promise.allSettled([this.connections.close([...this.queues.values()]), this.orm.close(true)]);
       throw error;
     }
-    for (const [jobName, handler] of this.handlers) {
-      const definition = JOB_DEFINITIONS[jobName];
-      const queue = this.queues.get(definition.queue)!;
-      // Every job runs observed: its ids on each line it logs.
-      void queue.process(jobName, definition.concurrency, (job: Job) => this.observer.run(jobName, job, () => this.run(jobName, handler, job)));
-    }
-    this.logger.log(`Processing ${this.handlers.size} job kinds on ${this.queues.size} queues`);
+    for (const queue of this.held) queue.resume(true).catch(() => undefined);
+    this.logger.log(`Processing ${this.handlers.size} job kinds on ${this.held.size} queues`);
   }
 
   async onModuleDestroy(): Promise<void> {
     if (!this.options.runWorkers) return;
+    await this.processorsStarted();
     // Let running jobs finish; unfinished work stays pending in PostgreSQL.
-    await Promise.allSettled([...this.queues.values()].map((queue) => queue.pause(true, true)));
+    const open = [...this.queues.values()].filter((queue) => !(queue as Queue & { closing?: unknown }).closing);
+    await Promise.allSettled(open.map((queue) => queue.pause(true, true)));
+  }
+
+  /**
+   * Waits until @nestjs/bull has started the processors of this process's queues (Bull connects
+   * each one's blocking client, then takes jobs or waits on the local pause): closing the
+   * connections before then would leave Bull's start-up failing after the application is gone
+   * (bounded: Redis may be down).
+   */
+  private async processorsStarted(): Promise<void> {
+    const started = (queue: Queue) => {
+      const bull = queue as Queue & { bclientInitialized?: boolean; bclient: { status: string } };
+      return bull.bclientInitialized === true && bull.bclient.status === 'ready';
+    };
+    for (const until = Date.now() + 5_000; Date.now() < until && ![...this.held].every(started); ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private expectedJobs(): JobName[] {
+    return this.options.jobs ?? Object.values(JobName);
   }
 
   /** Every job of the contract must have exactly one handler. */
@@ -79,7 +117,7 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     const problems: string[] = [];
-    const expected = this.options.jobs ?? Object.values(JobName);
+    const expected = this.expectedJobs();
     for (const jobName of expected) {
       const list = found.get(jobName) ?? [];
       if (list.length === 0) problems.push(`job "${jobName}" has no handler`);
@@ -103,6 +141,13 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.log(`${done.jobName} #${workId} was requested again while it ran; running it once more`);
       await this.outbox.record(done.jobName, done.payload as never, { dedupeKey: done.dedupeKey ?? undefined });
     });
+  }
+
+  /** Runs one job its processor took off the queue (queue-processors.ts), observed: its ids on each line it logs. */
+  async process(jobName: JobName, job: Job): Promise<unknown> {
+    const handler = this.handlers.get(jobName);
+    if (!handler) throw new MissingJobHandlerError(`job "${jobName}" has no handler in this process`);
+    return this.observer.run(jobName, job, () => this.run(jobName, handler, job));
   }
 
   private async run(jobName: JobName, handler: BoundHandler, job: Job): Promise<unknown> {
