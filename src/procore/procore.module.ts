@@ -1,4 +1,4 @@
-import { Logger, Module } from '@nestjs/common';
+import { Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { BudgetsModule } from '../budgets/budgets.module';
 import { AppConfig } from '../config/app-config';
@@ -17,6 +17,7 @@ import { ProjectScope } from './project-scope';
 import { ProcoreClient } from './client/procore-client';
 import { procoreClientOptions } from './client/procore-client.options';
 import { observedFetch } from './client/observed-fetch';
+import { RedisRateBudget } from './client/shared-rate-budget';
 import { MetricsService } from '../observability/metrics.service';
 import { ObservabilityModule } from '../observability/observability.module';
 import { ProcoreJobs } from './procore.jobs';
@@ -54,15 +55,32 @@ function procoreMetrics(metrics: MetricsService) {
   controllers: [ProcoreWebhookController, WebhookEventsController],
   providers: [
     {
+      // Procore's rate-limit budget, shared through Redis by every process of the deployment.
+      provide: RedisRateBudget,
+      useFactory: (config: AppConfig, runtime: RuntimeOptions) =>
+        new RedisRateBudget({
+          redisUrl: config.redisUrl,
+          prefix: runtime.queuePrefix,
+          apiUrl: config.procore.apiUrl,
+          clientId: config.procore.clientId,
+          companyId: config.procore.companyId,
+          logger: new Logger('ProcoreClient'),
+        }),
+      inject: [AppConfig, RUNTIME_OPTIONS],
+    },
+    {
       provide: ProcoreClient,
       // RuntimeOptions' procoreRetry: tests shorten the backoffs; production leaves it empty.
       // Every answer is counted (connector_procore_*) through the client's one fetch.
-      useFactory: (config: AppConfig, runtime: RuntimeOptions, metrics: MetricsService) =>
+      useFactory: (config: AppConfig, runtime: RuntimeOptions, metrics: MetricsService, budget: RedisRateBudget) =>
         new ProcoreClient(
-          procoreClientOptions(config, { ...runtime.timings.procoreRetry, fetch: observedFetch(procoreMetrics(metrics)) }),
+          {
+            ...procoreClientOptions(config, { ...runtime.timings.procoreRetry, fetch: observedFetch(procoreMetrics(metrics)) }),
+            sharedRateBudget: budget,
+          },
           new Logger('ProcoreClient'),
         ),
-      inject: [AppConfig, RUNTIME_OPTIONS, MetricsService],
+      inject: [AppConfig, RUNTIME_OPTIONS, MetricsService, RedisRateBudget],
     },
     // Read and checked at start (a bad file stops the process, naming the problem), then again on change or SIGHUP.
     { provide: MappingStore, useFactory: (config: AppConfig) => MappingStore.fromConfig(config), inject: [AppConfig] },
@@ -88,4 +106,11 @@ function procoreMetrics(metrics: MetricsService) {
   ],
   exports: [ProcoreClient, ProcoreUserSync, WebhookEventQueries, BudgetRemap, BudgetSender],
 })
-export class ProcoreModule {}
+export class ProcoreModule implements OnApplicationShutdown {
+  constructor(private readonly rateBudget: RedisRateBudget) {}
+
+  /** Last: jobs still finishing during shutdown keep sharing the budget. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.rateBudget.close();
+  }
+}

@@ -334,7 +334,7 @@ export class ConnectorLab {
  * when three workers ingest at once).
  */
 export const PERMITS_ACROSS_REDIS_RESTART_LANDED = false;
-export const SHARED_PROCORE_RATE_BUDGET_LANDED = false;
+export const SHARED_PROCORE_RATE_BUDGET_LANDED = true;
 
 function lastLine(output: string): string {
   return output.trim().split('\n').pop()!.trim();

@@ -1,4 +1,5 @@
 import { AppConfig } from '../../config/app-config';
+import type { SharedRateBudget } from './shared-rate-budget';
 
 export interface ProcoreClientOptions {
   /** API base, e.g. `https://api.procore.com`. */
@@ -34,6 +35,9 @@ export interface ProcoreClientOptions {
   random?: () => number;
   fetch?: typeof fetch;
   userAgent?: string;
+  /** The rate-limit budget shared with the deployment's other processes (RedisRateBudget); without
+   * it, this client paces itself on what its own answers say. */
+  sharedRateBudget?: SharedRateBudget;
 }
 
 /** The options with every default applied and checked. */
@@ -56,6 +60,7 @@ export interface ResolvedProcoreClientOptions {
   random: () => number;
   fetch: typeof fetch;
   userAgent?: string;
+  sharedRateBudget?: SharedRateBudget;
 }
 
 /** Structurally compatible with Nest's `Logger`. */
@@ -101,6 +106,7 @@ export function resolveProcoreClientOptions(options: ProcoreClientOptions): Reso
     random: options.random ?? Math.random,
     fetch: options.fetch ?? fetch,
     userAgent: options.userAgent,
+    sharedRateBudget: options.sharedRateBudget,
   };
 }
 

@@ -84,7 +84,7 @@ export class ProcoreClient {
       marginMs: RESET_MARGIN_MS,
       onWait: (ms) => logger.debug?.(`rate limit reached; waiting ${ms} ms for the window to reset`),
     });
-    this.transport = new ProcoreTransport(this.http, new ProcoreTokenProvider(this.http), this.limiter);
+    this.transport = new ProcoreTransport(this.http, new ProcoreTokenProvider(this.http), this.limiter, this.options.sharedRateBudget);
     this.pager = new ProcorePager(this.transport, this.options.perPage);
     this.hooks = new HooksApiChoice(logger);
     this.webhooks = new ProcoreWebhooksEndpoints(this.transport, this.pager, this.hooks, this.options.companyId);
@@ -258,12 +258,17 @@ export class ProcoreClient {
   /** A copy of the counters since construction or the last {@link resetStats}. */
   get stats(): ProcoreClientStats {
     const counters = this.http.counters;
-    return { ...counters, byKind: { ...counters.byKind }, rateLimitWaitMs: this.limiter.waitedMs - this.waitBaselineMs };
+    return { ...counters, byKind: { ...counters.byKind }, rateLimitWaitMs: this.waitedMs() - this.waitBaselineMs };
   }
 
   resetStats(): void {
     this.http.resetCounters();
-    this.waitBaselineMs = this.limiter.waitedMs;
+    this.waitBaselineMs = this.waitedMs();
+  }
+
+  /** Waits for a reset: this client's own, and for the budget shared with other processes. */
+  private waitedMs(): number {
+    return this.limiter.waitedMs + (this.options.sharedRateBudget?.waitedMs ?? 0);
   }
 
   // ---- Helpers ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { ProcoreApiError, ProcoreDataError, ProcoreNetworkError, ProcoreRateLimi
 import { Check, ShapeError } from './procore-schema';
 import { ProcoreTokenProvider } from './procore-token.provider';
 import { RateLimiter, RateLimitWaitTooLong } from './rate-limiter';
+import { SharedBudgetWaitTooLong, SharedRateBudget } from './shared-rate-budget';
 
 type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PATCH';
 type QueryValue = string | number | boolean | undefined | Array<string | number>;
@@ -30,7 +31,9 @@ export interface CallResult {
 }
 
 /**
- * One Procore API call: paced by the rate limiter, authenticated by the token provider, retried on
+ * One Procore API call: paced by the rate limiter (and, with several processes, the budget they
+ * share: a request is reserved from it after the local permit, and every answer's headers are
+ * published to it), authenticated by the token provider, retried on
  * transient failures (network errors and timeouts when safe to repeat, 408/5xx for idempotent
  * calls, 429 and 503 always, waiting what the answer asks), and once with a new token after a 401.
  * Every call sends `Authorization: Bearer …` and `Procore-Company-Id`.
@@ -40,6 +43,7 @@ export class ProcoreTransport {
     private readonly http: ProcoreHttp,
     private readonly tokens: ProcoreTokenProvider,
     private readonly limiter: RateLimiter,
+    private readonly shared?: SharedRateBudget,
   ) {}
 
   call(spec: CallSpec): Promise<CallResult> {
@@ -105,6 +109,15 @@ export class ProcoreTransport {
       if (error instanceof RateLimitWaitTooLong) throw new ProcoreRateLimitError(new Date(error.resetAtMs), spec.method, spec.path);
       throw error;
     }
+    if (this.shared) {
+      try {
+        await this.shared.reserve(http.options.maxWaitMs);
+      } catch (error) {
+        this.limiter.release(undefined);
+        if (error instanceof SharedBudgetWaitTooLong) throw new ProcoreRateLimitError(new Date(error.resetAtMs), spec.method, spec.path);
+        throw error;
+      }
+    }
     let token: string;
     try {
       token = await this.tokens.accessToken();
@@ -127,10 +140,10 @@ export class ProcoreTransport {
     });
     const response = exchange.response;
     const ok = response !== undefined && response.status >= 200 && response.status < 300;
-    this.limiter.release(
-      response ? (parseRateLimitHeaders(response.headers, http.options.now()) ?? (ok ? null : undefined)) : undefined,
-      response?.status === 429 ? http.retryAt(response.headers) : undefined,
-    );
+    const limits = response ? parseRateLimitHeaders(response.headers, http.options.now()) : undefined;
+    const retryAtMs = response?.status === 429 ? http.retryAt(response.headers) : undefined;
+    this.limiter.release(response ? (limits ?? (ok ? null : undefined)) : undefined, retryAtMs);
+    this.shared?.observe(limits, retryAtMs);
     return { token, exchange };
   }
 }
