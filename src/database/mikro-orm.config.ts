@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { defineConfig, Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { MIGRATIONS } from './migrations';
@@ -16,6 +17,9 @@ export function ormOptions(databaseUrl: string, entities: NonNullable<Options['e
     allowGlobalContext: false,
     debug: false,
     pool: { min: 0, max: 10 },
+    // The query builder's own warnings (e.g. a connection lost while PostgreSQL restarts) go
+    // through the application's logger, as JSON lines, instead of its console output.
+    driverOptions: { log: knexLog(new Logger('Database')) },
     migrations: {
       tableName: 'mikro_orm_migrations',
       migrationsList: MIGRATIONS,
@@ -29,4 +33,14 @@ export function ormOptions(databaseUrl: string, entities: NonNullable<Options['e
     },
     ...overrides,
   });
+}
+
+function knexLog(logger: Logger) {
+  const text = (message: unknown) => (typeof message === 'string' ? message : JSON.stringify(message));
+  return {
+    warn: (message: unknown) => logger.warn(text(message)),
+    error: (message: unknown) => logger.error(text(message)),
+    deprecate: (method: string, alternative: string) => logger.warn(`${method} is deprecated, use ${alternative}`),
+    debug: (message: unknown) => logger.debug(text(message)),
+  };
 }
