@@ -1,4 +1,4 @@
-import { BadRequestException, INestApplication, INestApplicationContext, LogLevel, ValidationError, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, INestApplication, Logger, INestApplicationContext, LogLevel, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -135,4 +135,21 @@ function bodyParserErrors(error: unknown, _request: Request, response: Response,
   } else {
     next(error);
   }
+}
+
+/**
+ * SIGTERM or SIGINT: the application stops gracefully (shutdown hooks; QueueWorker drains) and
+ * this process exits within `timeoutMs` (SHUTDOWN_TIMEOUT_MS) whatever is still running — work cut
+ * short stays pending in PostgreSQL, and its Spectrum permits end with their lease.
+ */
+export function exitWithin(timeoutMs: number): void {
+  const arm = (signal: NodeJS.Signals) => {
+    const timer = setTimeout(() => {
+      new Logger('Connector').error(`Still stopping ${timeoutMs} ms after ${signal} (SHUTDOWN_TIMEOUT_MS): exiting now`);
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+  };
+  process.once('SIGTERM', arm);
+  process.once('SIGINT', arm);
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
-import { createHttpApp, createWorkerContext } from './bootstrap';
+import { createHttpApp, createWorkerContext, exitWithin } from './bootstrap';
 import { AppConfig, ConfigError, loadAppConfig } from './config/app-config';
 import { checkDatabase } from './database/database-check';
 import { migrateAtStart } from './database/migrate';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const logger = new Logger('Connector');
   // Pending migrations: refuse to start (naming them), or apply them with MIGRATE_ON_START=true.
   await migrateAtStart(config.databaseUrl, ENTITIES, config.migrateOnStart, (message) => logger.log(message));
+  exitWithin(config.shutdownTimeoutMs);
   if (config.role === 'worker') {
     const worker = await createWorkerContext(config);
     // HEALTH_PORT: the worker's only HTTP, for probes and Prometheus (src/health/ops-server.ts).

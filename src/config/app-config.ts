@@ -14,6 +14,11 @@ export class AppConfig {
   redisUrl: string;
   publicUrl: string;
   role: AppRole;
+  /**
+   * SHUTDOWN_TIMEOUT_MS: on SIGTERM a worker takes no new job and starts no new Spectrum call; the
+   * calls in flight end and are recorded, then it exits — within this long at the latest.
+   */
+  shutdownTimeoutMs: number;
   /** LOG_FORMAT (json lines, or pretty for a person at a terminal) and LOG_LEVEL. */
   log: { format: 'json' | 'pretty'; level: LogLevelName };
   /** HEALTH_PORT: where a worker process serves /health/live, /health/ready and /metrics (unset: no HTTP). */
@@ -160,6 +165,7 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     role: env.APP_ROLE ?? 'all',
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS ?? 25_000,
     log: { format: env.LOG_FORMAT ?? 'json', level: env.LOG_LEVEL ?? 'info' },
     healthPort: env.HEALTH_PORT,
     migrateOnStart: env.MIGRATE_ON_START ?? false,

@@ -244,6 +244,11 @@ export class EnvironmentVariables {
   @Min(1) @Max(10080)
   STUCK_AFTER_MINUTES?: number;
 
+  @integer() @IsOptional() @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 600000' })
+  @Min(1000, { message: 'SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 600000' })
+  @Max(600_000, { message: 'SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 600000' })
+  SHUTDOWN_TIMEOUT_MS?: number;
+
   // access
   @flag() @IsOptional() @IsBoolean({ message: 'REQUIRE_INDEPENDENT_APPROVER must be true or false' })
   REQUIRE_INDEPENDENT_APPROVER?: boolean;

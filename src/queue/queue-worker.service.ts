@@ -4,6 +4,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Job, Queue } from 'bull';
 import { JOB_HANDLER, JobContext } from './job-handler.decorator';
 import { JobObserver } from './job-observer';
+import { ProcessShutdown, ProcessStoppingError } from '../lifecycle/process-shutdown';
 import { JOB_DEFINITIONS, JobName, QueueName } from './queue.contract';
 import { Outbox } from './outbox';
 import { PendingWorkRepository } from './pending-work.repository';
@@ -13,6 +14,9 @@ import { QUEUE_OPTIONS, QUEUES, QueueModuleOptions } from './queue.tokens';
 type BoundHandler = { owner: string; run: (payload: unknown, context: JobContext) => Promise<unknown> };
 
 export class MissingJobHandlerError extends Error {}
+
+/** Of SHUTDOWN_TIMEOUT_MS, kept for closing the queues and connections after the jobs. */
+const CLOSE_MARGIN_MS = 1_500;
 
 /**
  * Runs the jobs the @nestjs/bull processors (queue-processors.ts) take off the queues. At start it
@@ -26,6 +30,8 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private handlers = new Map<JobName, BoundHandler>();
   /** Queues with a processor in this process, paused until the contract is checked. */
   private readonly held = new Set<Queue>();
+  /** Jobs running in this process now. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -38,6 +44,7 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly pendingWork: PendingWorkRepository,
     private readonly outbox: Outbox,
     private readonly observer: JobObserver,
+    private readonly shutdown: ProcessShutdown,
   ) {}
 
   /** The jobs of `queue` this process runs (none in an API process). */
@@ -69,12 +76,29 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.logger.log(`Processing ${this.handlers.size} job kinds on ${this.held.size} queues`);
   }
 
+  /**
+   * Graceful stop (SIGTERM, or the application closing): no new job is taken and no new Spectrum
+   * call starts (ProcessShutdown); running jobs end on their own — an export once its calls in
+   * flight have answered and their outcomes are in the ledger — for up to SHUTDOWN_TIMEOUT_MS less
+   * a moment to close. A job cut short throws, and its pending work is taken up by another worker.
+   */
   async onModuleDestroy(): Promise<void> {
     if (!this.options.runWorkers) return;
+    const began = Date.now();
+    this.shutdown.begin();
     await this.processorsStarted();
-    // Let running jobs finish; unfinished work stays pending in PostgreSQL.
     const open = [...this.queues.values()].filter((queue) => !(queue as Queue & { closing?: unknown }).closing);
     await Promise.allSettled(open.map((queue) => queue.pause(true, true)));
+    if (!this.running.size) return;
+    const budget = Math.max(500, this.options.shutdownTimeoutMs - CLOSE_MARGIN_MS - (Date.now() - began));
+    this.logger.log(`Stopping: waiting up to ${budget} ms for ${this.running.size} running job(s) to end`);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      Promise.allSettled([...this.running]).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), budget))),
+    ]);
+    clearTimeout(timer);
+    if (!ended) this.logger.warn(`Stopping: ${this.running.size} job(s) still running after ${budget} ms; their work stays pending for another worker`);
   }
 
   /**
@@ -147,7 +171,15 @@ export class QueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async process(jobName: JobName, job: Job): Promise<unknown> {
     const handler = this.handlers.get(jobName);
     if (!handler) throw new MissingJobHandlerError(`job "${jobName}" has no handler in this process`);
-    return this.observer.run(jobName, job, () => this.run(jobName, handler, job));
+    // Taken as the stop began: left for another worker (the queue retries it).
+    if (this.shutdown.stopping) throw new ProcessStoppingError(`job ${jobName}`);
+    const running = this.observer.run(jobName, job, () => this.run(jobName, handler, job));
+    this.running.add(running);
+    try {
+      return await running;
+    } finally {
+      this.running.delete(running);
+    }
   }
 
   private async run(jobName: JobName, handler: BoundHandler, job: Job): Promise<unknown> {

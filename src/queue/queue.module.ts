@@ -4,6 +4,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import type { Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
 import { RUNTIME_OPTIONS, RuntimeOptions } from '../config/runtime-options';
+import { ProcessShutdownModule } from '../lifecycle/process-shutdown';
 import { JobName, QUEUE_NAMES, QueueName } from './queue.contract';
 import { JobObserver } from './job-observer';
 import { QueueMetrics } from './queue-metrics';
@@ -25,6 +26,7 @@ function queueOptions(config: AppConfig, runtime: RuntimeOptions): QueueModuleOp
     jobs: runtime.jobs as JobName[] | undefined,
     backoffScale: runtime.backoffScale,
     stuckAfterMinutes: config.schedules.stuckAfterMinutes,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
   };
 }
 
@@ -51,6 +53,7 @@ const bullQueues = BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name
   imports: [
     DiscoveryModule,
     ObservabilityModule,
+    ProcessShutdownModule,
     QueueOptionsModule,
     BullModule.forRootAsync({
       imports: [QueueOptionsModule],

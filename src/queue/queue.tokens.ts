@@ -16,4 +16,6 @@ export interface QueueModuleOptions {
   /** Multiplies every retry delay (tests use a small number). */
   backoffScale: number;
   stuckAfterMinutes: number;
+  /** SHUTDOWN_TIMEOUT_MS: how long a stopping worker lets its running jobs end. */
+  shutdownTimeoutMs: number;
 }

@@ -4,6 +4,8 @@ import type { RowExportError } from '../budgets/submission-row.entity';
 import { SubmissionRepository } from '../budgets/submission.repository';
 import { RecordExportOutcome } from '../budgets/use-cases/record-export-outcome';
 import { LockRepository } from '../database/lock.repository';
+import { ProcessShutdown, ProcessStoppingError } from '../lifecycle/process-shutdown';
+import { SpectrumCallsStoppedError } from './client/spectrum.errors';
 import { SPECTRUM_DRIVER, SpectrumDriver, WriteOutcome } from './drivers/spectrum-driver';
 import { ExportBusyError, ExportIncompleteError } from './export.errors';
 import { ExportLedger } from './export-ledger';
@@ -36,7 +38,9 @@ export interface ExportSummary {
  * a whole job). A PostgreSQL advisory lock keeps two workers from exporting the same submission at
  * once. The run's outcome goes to RecordExportOutcome, which ends the submission `exported` (and
  * queues its reconciliation) or `failed_to_export` (and the emails); when Spectrum kept failing
- * and queue attempts remain, the run throws so the queue retries with backoff.
+ * and queue attempts remain, the run throws so the queue retries with backoff. On SIGTERM the run
+ * starts no new call, lets those in flight end, commits their outcomes and throws: another worker
+ * resumes from the ledger.
  */
 @Injectable()
 export class SpectrumExporter {
@@ -49,6 +53,7 @@ export class SpectrumExporter {
     @Inject(SPECTRUM_DRIVER) private readonly driver: SpectrumDriver,
     private readonly recordOutcome: RecordExportOutcome,
     private readonly metrics: MetricsService,
+    private readonly shutdown: ProcessShutdown,
   ) {}
 
   async export(submissionId: string, attempt: ExportAttempt = { finalAttempt: false }): Promise<ExportSummary> {
@@ -73,7 +78,9 @@ export class SpectrumExporter {
       if (rows.length) {
         const ledger = new ExportLedger(countingLedgerStore(this.snapshots, this.metrics));
         try {
-          outcome = await this.driver.write({ id: submissionId, projectName: submission.projectName }, rows, ledger, attempt, lock);
+          // Asked before every Spectrum call: the lock lost, or this process stopping (SIGTERM).
+          const guard = { lostError: () => lock.lostError() ?? this.shutdown.stoppingError('the rest of the export') };
+          outcome = await this.driver.write({ id: submissionId, projectName: submission.projectName }, rows, ledger, attempt, guard);
         } finally {
           // Every outcome seen is committed before the run ends, fails, or reads the ledger again
           // (the ledger changes only pending rows, so this is safe even once the lock is lost).
@@ -84,6 +91,8 @@ export class SpectrumExporter {
       // exporting. This run concludes nothing (no status change, no rows given up); the queue resumes.
       const lost = lock.lostError();
       if (lost) throw lost;
+      // SIGTERM: the calls in flight ended and are in the ledger; another worker resumes (never a give-up).
+      if (outcome.interrupted instanceof ProcessStoppingError || outcome.interrupted instanceof SpectrumCallsStoppedError) throw outcome.interrupted;
       let giveUp: RowExportError | undefined;
       if (outcome.interrupted) {
         const stillPending = (await this.snapshots.rowCounts(submissionId)).pending;

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { RUNTIME_OPTIONS, RuntimeOptions } from '../config/runtime-options';
+import { ProcessShutdown, ProcessShutdownModule } from '../lifecycle/process-shutdown';
 import { spectrumClientOptionsFromConfig } from './client/spectrum-client.options';
 import { SpectrumSemaphore } from './client/spectrum-concurrency';
 import { DEFAULT_RETRY_POLICY, RetryPolicy } from './client/spectrum-retry';
@@ -41,19 +42,24 @@ export function chooseSpectrumDriver(config: AppConfig, client: SpectrumSoapClie
  * The Spectrum client, the cross-process concurrency semaphore and the export driver in force
  * (SPECTRUM_TRANSPORT, chosen here once), built from AppConfig and the process's RuntimeOptions
  * (the semaphore's keys live under the queue prefix, so deployments — and tests — sharing a Redis
- * never share permits). The exporter, the reconciliation and the preview share them. The client
- * and the semaphore close their connections when the application shuts down.
+ * never share permits). The exporter, the reconciliation and the preview share them. On SIGTERM the
+ * client starts no new call; the client and the semaphore close their connections at application
+ * shutdown, after the workers have drained (never under a call in flight).
  */
 @Module({
-  imports: [ObservabilityModule],
+  imports: [ObservabilityModule, ProcessShutdownModule],
   providers: [
     {
       provide: SpectrumSoapClient,
-      useFactory: (config: AppConfig, runtime: RuntimeOptions, metrics: MetricsService) =>
-        new SpectrumSoapClient(
+      useFactory: (config: AppConfig, runtime: RuntimeOptions, metrics: MetricsService, shutdown: ProcessShutdown) => {
+        const client = new SpectrumSoapClient(
           spectrumClientOptionsFromConfig(config.spectrum, { retry: spectrumRetryPolicy(runtime.backoffScale), observer: spectrumCallObserver(metrics) }),
-        ),
-      inject: [AppConfig, RUNTIME_OPTIONS, MetricsService],
+        );
+        // SIGTERM: calls in flight end, no new one starts (graceful shutdown).
+        shutdown.onStop(() => client.stopNewCalls());
+        return client;
+      },
+      inject: [AppConfig, RUNTIME_OPTIONS, MetricsService, ProcessShutdown],
     },
     {
       provide: SpectrumSemaphore,

@@ -3,7 +3,7 @@
  * Spectrum jobs, on the queue prefix and backoff scale the parent passes. Prints "ready" once it
  * takes jobs. Run by the tests with `node -r ts-node/register/transpile-only`.
  */
-import { createWorkerContext } from '../../src/bootstrap';
+import { createWorkerContext, exitWithin } from '../../src/bootstrap';
 import { loadAppConfig } from '../../src/config/app-config';
 import { JobName } from '../../src/queue/queue.contract';
 
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     logger: ['error'],
   });
   await app.init();
+  exitWithin(config.shutdownTimeoutMs);
   process.stdout.write('ready\n');
   const stop = () => void app.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -1,5 +1,5 @@
 import { backoffDelay, RetryLater, RetryPolicy, withRetries } from '../../common/retry-policy';
-import { SpectrumError, SpectrumRetriesExhaustedError } from './spectrum.errors';
+import { SpectrumCallsStoppedError, SpectrumError, SpectrumRetriesExhaustedError } from './spectrum.errors';
 
 export type { RetryPolicy } from '../../common/retry-policy';
 
@@ -29,7 +29,7 @@ export function withSpectrumRetries<T>(
     try {
       return await operation(n);
     } catch (error) {
-      if (!(error instanceof SpectrumError) || !error.transient) throw error;
+      if (!(error instanceof SpectrumError) || !error.transient || error instanceof SpectrumCallsStoppedError) throw error;
       signatures.push(error.signature);
       if (n >= attempts) {
         const identical = signatures[0] !== undefined && signatures.every((s) => s === signatures[0]);

@@ -30,7 +30,7 @@ import { withSpectrumRetries } from './spectrum-retry';
 import { keepRecords, readAnswer, RecordReader, rowsOf, RowReader } from './spectrum-soap.answers';
 import { buildArgs, createBinding, ServiceBinding, SPECTRUM_SERVICES, SpectrumService, toCapturedEnvelope } from './spectrum-soap.bindings';
 import { SpectrumTokenProvider } from './spectrum-token.provider';
-import { SpectrumAuthError, SpectrumMessage, SpectrumRequestError } from './spectrum.errors';
+import { SpectrumAuthError, SpectrumCallsStoppedError, SpectrumMessage, SpectrumRequestError } from './spectrum.errors';
 import { superSelectProblem } from './spectrum-limits';
 
 export { SPECTRUM_SERVICES, SPECTRUM_TYPES_NAMESPACE, toCapturedEnvelope } from './spectrum-soap.bindings';
@@ -58,6 +58,7 @@ export class SpectrumSoapClient {
   private readonly logger: SpectrumLogger;
   private bindings?: Promise<Map<SpectrumService, ServiceBinding>>;
   private ready?: Map<SpectrumService, ServiceBinding>;
+  private stopped = false;
 
   constructor(options: SpectrumClientOptions) {
     this.options = resolveSpectrumClientOptions(options, path.join(__dirname, 'wsdl'));
@@ -97,7 +98,18 @@ export class SpectrumSoapClient {
     await this.loadBindings();
   }
 
-  /** Frees the sockets of the client's own agent. */
+  /**
+   * From now on no call starts (nor a retry of one): each fails with a transient
+   * SpectrumCallsStoppedError. Calls in flight go on to their answer. For a graceful stop.
+   */
+  stopNewCalls(): void {
+    this.stopped = true;
+  }
+
+  /**
+   * Frees the sockets of the client's own agent. Only once no call is in flight (at application
+   * shutdown, after the workers have drained): a destroyed socket cuts its call (ECONNRESET).
+   */
   async close(): Promise<void> {
     if (this.ownsAgent) this.transport.agent.destroy();
   }
@@ -107,7 +119,7 @@ export class SpectrumSoapClient {
     await this.init();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await this.close();
   }
 
@@ -206,7 +218,9 @@ export class SpectrumSoapClient {
   private async read<T>(service: SpectrumService, params: Record<string, string | undefined>, newReader: () => RecordReader<T>): Promise<T> {
     const binding = this.ready?.get(service) ?? (await this.loadBindings()).get(service)!;
     const args = buildArgs(binding, params, this.options.authorizationId);
-    return withSpectrumRetries(service, this.options.retry, () => this.observed(service, () => this.attempt(binding, args, newReader)), {
+    const attempt = () =>
+      this.stopped ? Promise.reject(new SpectrumCallsStoppedError(service)) : this.observed(service, () => this.attempt(binding, args, newReader));
+    return withSpectrumRetries(service, this.options.retry, attempt, {
       onRetry: (error, attempt, delay) =>
         this.logger.warn(`${service} attempt ${attempt} failed (${error.name}); retrying in ${delay} ms: ${error.message}`),
     });

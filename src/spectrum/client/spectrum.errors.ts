@@ -33,6 +33,17 @@ export abstract class SpectrumError extends IntegrationError {
   }
 }
 
+/**
+ * Not sent: this process is stopping (SpectrumSoapClient.stopNewCalls). Transient — another worker
+ * makes the call — and never retried here.
+ */
+export class SpectrumCallsStoppedError extends SpectrumError {
+  readonly transient = true;
+  constructor(service?: string) {
+    super('not called: this process is stopping', service);
+  }
+}
+
 /** The connection failed: refused, reset, DNS, TLS. */
 export class SpectrumNetworkError extends SpectrumError {
   readonly transient = true;

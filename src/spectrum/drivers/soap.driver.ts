@@ -171,10 +171,14 @@ export class SoapDriver implements SpectrumDriver {
     };
     const results = await Promise.allSettled(
       permits.map((_, slot) =>
-        loop(slot).catch((error: unknown) => {
-          broken = true;
-          throw error;
-        }),
+        loop(slot)
+          .catch((error: unknown) => {
+            broken = true;
+            throw error;
+          })
+          // Each permit goes back as soon as its own loop has ended (its last call answered), not
+          // when every loop has: on a graceful stop the others may still be waiting for Spectrum.
+          .finally(() => permits[slot].release().catch(() => undefined)),
       ),
     );
     const crashed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
