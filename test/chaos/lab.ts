@@ -333,7 +333,7 @@ export class ConnectorLab {
  * suite then enforces the checks that depend on it (the cap across a Redis restart; no Procore 429
  * when three workers ingest at once).
  */
-export const PERMITS_ACROSS_REDIS_RESTART_LANDED = false;
+export const PERMITS_ACROSS_REDIS_RESTART_LANDED = true;
 export const SHARED_PROCORE_RATE_BUDGET_LANDED = true;
 
 function lastLine(output: string): string {

@@ -1,8 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { join } from 'node:path';
 import Redis from 'ioredis';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { SpectrumPermitTimeoutError, SpectrumSemaphore } from '../../src/spectrum/client/spectrum-concurrency';
+import { PrivateRedis } from '../chaos/infra/private-redis';
+import { freePort } from '../chaos/infra/run-directory';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -129,6 +134,34 @@ describe('SpectrumSemaphore (real Redis)', () => {
     expect(permit.lost).toBe(true);
     expect(await a.count()).toBe(0);
   });
+
+  it('keeps the cap across a Redis restart: permits in use re-register before any new one is granted', async () => {
+    const redis = await PrivateRedis.start(await freePort(), mkdtempSync(join(tmpdir(), 'semaphore-redis-')));
+    const holder = new SpectrumSemaphore({ redis: redis.url, keyPrefix: prefix, limit: 2, leaseMs: 3000, renewEveryMs: 1000, recoveryMs: 3000 });
+    const newcomer = new SpectrumSemaphore({ redis: redis.url, keyPrefix: prefix, limit: 2, leaseMs: 3000, renewEveryMs: 1000, recoveryMs: 3000 });
+    semaphores.push(holder, newcomer);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // past the recovery window of a fresh server
+      const held = await holder.acquireUpTo(2); // two calls in flight
+      expect(held).toHaveLength(2);
+      await redis.down(); // restarts empty: every holder entry gone
+      await redis.up();
+      // For longer than the recovery window, the newcomer never gets a permit while both are in use.
+      for (const until = Date.now() + 5000; Date.now() < until; ) {
+        expect(await newcomer.tryAcquire().catch(() => null)).toBeNull();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(held.map((permit) => permit.lost)).toEqual([false, false]);
+      expect(await newcomer.count()).toBe(2);
+      await held[0].release(); // one call ends: its permit goes to the newcomer
+      const next = await newcomer.acquire({ timeoutMs: 5000 });
+      expect(await newcomer.count()).toBe(2);
+      await Promise.all([next.release(), held[1].release()]);
+    } finally {
+      await Promise.all(semaphores.splice(semaphores.indexOf(holder), 2).map((s) => s.close()));
+      await redis.down();
+    }
+  }, 60_000);
 
   it('releases its permits on close', async () => {
     const a = make({ limit: 2 });

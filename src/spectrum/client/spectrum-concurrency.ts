@@ -4,6 +4,22 @@ import Redis from 'ioredis';
 import { SpectrumError } from './spectrum.errors';
 
 /**
+ * Why ours and not `redis-semaphore` (npm; its Semaphore read at its source: a sorted set scored by
+ * the acquirer's own Date.now(), acquire polled every `retryInterval`, refresh returning 0 when the
+ * member is gone): we keep ours, for measurable reasons —
+ * - Redis loss: after a restart its refresh finds no member and the lock is lost (LostLockError) while
+ *   the call still runs, and anyone may acquire at once; ours re-registers a permit in use (RENEW) and
+ *   grants no new one while Redis is younger than `recoveryMs`, so the cap holds across the restart
+ *   (test/spectrum/spectrum-concurrency.int-spec.ts, the chaos suite's cap check).
+ * - Time: its scores are each process's clock (skew between machines shortens or lengthens leases);
+ *   ours are Redis server time.
+ * - Fairness and latency: it polls at a fixed interval; ours wakes waiters on a release (pub/sub) and
+ *   otherwise backs off up to the earliest lease end — a freed permit is taken in about a round trip.
+ * - Per-call release: both release one identifier; ours also lets one process hold K permits for K
+ *   loops (acquireUpTo), each given back when its own loop ends (graceful shutdown).
+ * - Tests: ours is covered against a real Redis and separate processes (crash, lease, restart).
+ * Revisit if redis-semaphore gains server time and re-registration after Redis loss.
+ *
  * A Redis semaphore that holds `SPECTRUM_CONCURRENCY` across every worker process sharing one
  * Redis. Holders are members of a sorted set scored by lease expiry (Redis server time, so process
  * clocks do not matter); Lua scripts acquire, renew and release atomically. A permit whose process
@@ -23,6 +39,11 @@ export interface SpectrumSemaphoreOptions {
   leaseMs?: number;
   /** Default a third of the lease. */
   renewEveryMs?: number;
+  /**
+   * For how long after Redis (re)starts no new permit is granted, so that the permits still in use
+   * re-register first (a restart empties the holders). Default renewEveryMs + 1 s, at least 5 s.
+   */
+  recoveryMs?: number;
   /** Polling backoff while waiting for a permit (a release also wakes waiters at once). */
   pollMinMs?: number;
   pollMaxMs?: number;
@@ -41,14 +62,22 @@ export class SpectrumPermitTimeoutError extends SpectrumError {
   }
 }
 
-// KEYS[1] holders (zset: id → lease expiry ms). ARGV: id, limit, leaseMs.
-// Returns {1} when acquired, {0, ms until the earliest lease ends} when full.
+// KEYS[1] holders (zset: id → lease expiry ms). ARGV: id, limit, leaseMs, recoveryMs.
+// Returns {1} when acquired, {0, ms until worth asking again} when full — or when Redis started
+// less than recoveryMs ago: its holders may be gone with a restart, and the permits still in use
+// elsewhere re-register (RENEW) before any new one is granted.
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+local holder = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not holder then
+  local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)')) * 1000
+  local recovery = tonumber(ARGV[4])
+  if uptime < recovery then return {0, recovery - uptime} end
+end
+if holder or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
   if redis.call('PTTL', KEYS[1]) < lease then redis.call('PEXPIRE', KEYS[1], lease) end
   return {1}
@@ -57,19 +86,27 @@ local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, math.max(0, tonumber(first[2]) - now)}
 `;
 
-// KEYS[1] holders. ARGV: id, leaseMs. 1 = renewed; 0 = the lease had ended (the permit is gone).
+// KEYS[1] holders. ARGV: id, leaseMs, limit. 1 = renewed; 2 = re-registered (its entry was gone —
+// Redis restarted empty — and there was room); 0 = the permit is gone (its lease had run out, or
+// no room).
 const RENEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lease = tonumber(ARGV[2])
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) <= now then
+local result = 1
+if score and tonumber(score) <= now then
   redis.call('ZREM', KEYS[1], ARGV[1])
   return 0
 end
+if not score then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+  result = 2
+end
 redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
 if redis.call('PTTL', KEYS[1]) < lease then redis.call('PEXPIRE', KEYS[1], lease) end
-return 1
+return result
 `;
 
 // KEYS[1] holders. ARGV: id, channel. Returns 1 when the permit was still held.
@@ -177,6 +214,8 @@ export class SpectrumSemaphore {
   private readonly holdersKey: string;
   private readonly channel: string;
   private readonly renewEveryMs: number;
+  /** After Redis (re)starts, no new permit for this long: holders re-register first. */
+  private readonly recoveryMs: number;
   private readonly pollMinMs: number;
   private readonly pollMaxMs: number;
   private readonly held = new Set<SpectrumPermit>();
@@ -192,6 +231,8 @@ export class SpectrumSemaphore {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.renewEveryMs = options.renewEveryMs ?? Math.max(10, Math.floor(this.leaseMs / 3));
     if (this.renewEveryMs >= this.leaseMs) throw new Error('renewEveryMs must be shorter than leaseMs');
+    // Every holder renews within renewEveryMs (and at once when its connection is back).
+    this.recoveryMs = options.recoveryMs ?? Math.max(5_000, this.renewEveryMs + 1_000);
     this.pollMinMs = options.pollMinMs ?? 10;
     this.pollMaxMs = options.pollMaxMs ?? 250;
     this.ownsRedis = typeof options.redis === 'string';
@@ -204,6 +245,10 @@ export class SpectrumSemaphore {
     }
     this.holdersKey = `${options.keyPrefix}:holders`;
     this.channel = `${options.keyPrefix}:released`;
+    // Connected again (Redis may have restarted empty): the permits held here re-register now.
+    this.redis.on('ready', () => {
+      for (const permit of this.held) void permit.renew();
+    });
   }
 
   /** Takes a permit if one is free right now. */
@@ -263,7 +308,8 @@ export class SpectrumSemaphore {
     return Number(await SCRIPTS.count.run(this.redis, [this.holdersKey], []));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** At application shutdown, once the workers have drained (each loop released its own permit). */
+  async onApplicationShutdown(): Promise<void> {
     await this.close();
   }
 
@@ -282,7 +328,7 @@ export class SpectrumSemaphore {
 
   /** @internal */
   async renewLease(id: string): Promise<boolean> {
-    return Number(await SCRIPTS.renew.run(this.redis, [this.holdersKey], [id, this.leaseMs])) === 1;
+    return Number(await SCRIPTS.renew.run(this.redis, [this.holdersKey], [id, this.leaseMs, this.limit])) > 0;
   }
 
   /** @internal */
@@ -301,7 +347,7 @@ export class SpectrumSemaphore {
   private async attempt(): Promise<{ permit?: SpectrumPermit; retryInMs: number }> {
     this.assertOpen();
     const id = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-    const result = (await SCRIPTS.acquire.run(this.redis, [this.holdersKey], [id, this.limit, this.leaseMs])) as number[];
+    const result = (await SCRIPTS.acquire.run(this.redis, [this.holdersKey], [id, this.limit, this.leaseMs, this.recoveryMs])) as number[];
     if (Number(result[0]) === 1) {
       const permit = new SpectrumPermit(id, this, this.renewEveryMs);
       this.held.add(permit);
