@@ -8,7 +8,7 @@ import { SnapshotRepository } from '../budgets/snapshot.repository';
 import { Submission } from '../budgets/submission.entity';
 import { SubmissionRepository } from '../budgets/submission.repository';
 import { SubmissionStatus } from '../budgets/submission-status';
-import { presentHistory, presentSubmission } from '../budgets/submission.presenter';
+import { presentHistory, presentRow, presentSubmission } from '../budgets/submission.presenter';
 import { formatMoney } from '../common/money';
 
 /** The filters of the Budgets list, as Procore's ERP tool names them ("Filter Estimates By"). */
@@ -85,21 +85,7 @@ export class ConsoleBudgetsReader {
   async rows(id: string, page: number, only: 'failed' | 'problems' | null) {
     const { items, total } = await this.snapshots.rowPage(id, page, ROWS_PER_PAGE, only);
     return {
-      items: items.map((row) => ({
-        job: row.job || null,
-        phase: row.phase || null,
-        costType: row.costType || null,
-        description: row.description,
-        originalBudget: formatMoney(row.originalBudget),
-        revisedEstimate: formatMoney(row.revisedEstimate),
-        lineCount: row.lineCount,
-        problems: row.problems,
-        exportState: row.exportState,
-        error: row.exportError,
-        writtenAt: row.writtenAt ? row.writtenAt.toISOString() : null,
-        removed: row.removed,
-        removedEstimate: row.removedEstimate === null ? null : formatMoney(row.removedEstimate),
-      })),
+      items: items.map(presentRow),
       total,
       page,
       pages: Math.max(1, Math.ceil(total / ROWS_PER_PAGE)),
