@@ -1,3 +1,5 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { Scrubber } from './scrubber';
 import { levelFor } from './logger';
 
@@ -20,6 +22,19 @@ describe('Scrubber', () => {
       tokens: 3,
       err: expect.objectContaining({ type: 'Error', message: 'connect to postgres://connector:[redacted]@db:5432/x failed' }),
     });
+  });
+});
+
+describe('Scrubber and the request log', () => {
+  it('hands a request and its response to the serializers as they are, without walking them', () => {
+    const scrubber = new Scrubber(['webhook-secret-0123456789']);
+    const request = new IncomingMessage(new Socket());
+    request.headers.authorization = 'Bearer webhook-secret-0123456789';
+    const response = new ServerResponse(request);
+    const fields = scrubber.fields({ req: request, res: response, ms: 3, note: 'webhook-secret-0123456789' });
+    expect(fields.req).toBe(request);
+    expect(fields.res).toBe(response);
+    expect(fields.note).toBe('[redacted]');
   });
 });
 

@@ -1,3 +1,5 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+
 const REDACTED = '[redacted]';
 
 /** Field names whose string values are never logged, at any depth. */
@@ -14,7 +16,9 @@ const MAX_DEPTH = 6;
  * Removes secrets from what is about to be logged: the configured secret values wherever they
  * appear, passwords in URLs, bearer and basic credentials, secret query parameters, and the
  * string value of any field named like a secret. Errors become plain objects (type, message,
- * stack, code) scrubbed the same way.
+ * stack, code) scrubbed the same way. A request and its response are left to the request log's
+ * serializers, which keep only the method, the scrubbed URL, the address and the status (walking
+ * them took a fifth of the API's CPU under load).
  */
 export class Scrubber {
   private readonly secrets: string[];
@@ -40,6 +44,8 @@ export class Scrubber {
     if (value instanceof Error) return this.error(value, depth);
     if (Array.isArray(value)) return value.map((item) => this.value(item, depth + 1));
     if (value instanceof Date || Buffer.isBuffer(value)) return value;
+    // A request's req and res: pino-http's serializers (request-logging.ts) keep only scrubbed fields of them.
+    if (value instanceof IncomingMessage || value instanceof ServerResponse) return value;
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       out[key] = SECRET_KEY.test(key) && (typeof item === 'string' || (item !== null && typeof item === 'object')) ? REDACTED : this.value(item, depth + 1);
