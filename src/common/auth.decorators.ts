@@ -15,3 +15,8 @@ export const RequirePermission = (permission: Permission) => SetMetadata(REQUIRE
 export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): User => {
   return context.switchToHttp().getRequest<{ user: User }>().user;
 });
+
+/** When the bearer guard first saw the request (`performance.now()`), for reads kept in memory (ReadChanges.sync). */
+export const ArrivedAt = createParamDecorator((_: unknown, context: ExecutionContext): number | undefined => {
+  return context.switchToHttp().getRequest<{ arrivedAt?: number }>().arrivedAt;
+});

@@ -23,6 +23,8 @@ export class AppConfig {
   log: { format: 'json' | 'pretty'; level: LogLevelName };
   /** HEALTH_PORT: where a worker process serves /health/live, /health/ready and /metrics (unset: no HTTP). */
   healthPort?: number;
+  /** READ_CACHE_MB: memory for the API's list and details answers (0: no cache). */
+  readCacheBytes: number;
   /** MIGRATE_ON_START: apply pending migrations at start (under an advisory lock) instead of refusing to start. */
   migrateOnStart: boolean;
   procore: {
@@ -168,6 +170,7 @@ export function loadAppConfig(raw: Record<string, string | undefined> = process.
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS ?? 25_000,
     log: { format: env.LOG_FORMAT ?? 'json', level: env.LOG_LEVEL ?? 'info' },
     healthPort: env.HEALTH_PORT,
+    readCacheBytes: (env.READ_CACHE_MB ?? 64) * 1024 * 1024,
     migrateOnStart: env.MIGRATE_ON_START ?? false,
     procore: {
       apiUrl: (env.PROCORE_API_URL ?? 'https://api.procore.com').replace(/\/+$/, ''),

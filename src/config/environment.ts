@@ -249,6 +249,11 @@ export class EnvironmentVariables {
   @Max(600_000, { message: 'SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 600000' })
   SHUTDOWN_TIMEOUT_MS?: number;
 
+  @integer() @IsOptional() @IsInt({ message: 'READ_CACHE_MB must be a whole number of megabytes from 0 to 4096' })
+  @Min(0, { message: 'READ_CACHE_MB must be a whole number of megabytes from 0 to 4096' })
+  @Max(4096, { message: 'READ_CACHE_MB must be a whole number of megabytes from 0 to 4096' })
+  READ_CACHE_MB?: number;
+
   // access
   @flag() @IsOptional() @IsBoolean({ message: 'REQUIRE_INDEPENDENT_APPROVER must be true or false' })
   REQUIRE_INDEPENDENT_APPROVER?: boolean;

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LockRepository } from './lock.repository';
+import { ReadChanges } from './read-changes';
 
-/** What the modules share of PostgreSQL beyond their own repositories: the advisory locks. */
-@Module({ providers: [LockRepository], exports: [LockRepository] })
+/** What the modules share of PostgreSQL beyond their own repositories: the advisory locks and the change notifications. */
+@Module({ providers: [LockRepository, ReadChanges], exports: [LockRepository, ReadChanges] })
 export class DatabaseModule {}

@@ -104,6 +104,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly readCacheRequests = new Counter({
+    name: 'connector_api_read_cache_requests_total',
+    help: 'Budget list and details requests by how the API answered them: hit (from memory), miss (read and kept), bypass (read; the cache is off or changes cannot be heard)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
   constructor() {
     // Process metrics under their usual names (process_*, nodejs_*), as dashboards expect them.
     collectDefaultMetrics({ register: this.registry });

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthFailureLimiter, TooManyRequests } from '../security/rate-limits';
 import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from '../common/auth.decorators';
 import { can, Permission, REFUSALS } from './permissions';
+import { TokenLookup } from './token-lookup';
 import { UserRepository } from './user.repository';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -11,6 +12,8 @@ interface GuardedRequest {
   headers: Record<string, string | undefined>;
   ip?: string;
   user?: unknown;
+  /** When the guard first saw the request (`performance.now()`): reads kept in memory must show every change committed before it. */
+  arrivedAt?: number;
 }
 
 /**
@@ -22,13 +25,15 @@ export class BearerAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly users: UserRepository,
+    private readonly tokens: TokenLookup,
     private readonly limiter: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<GuardedRequest>();
+    request.arrivedAt ??= performance.now();
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const response = context.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>();
     const client = request.ip ?? 'unknown';
     try {
@@ -38,8 +43,8 @@ export class BearerAuthGuard implements CanActivate {
         await this.limiter.failed(client);
         throw new UnauthorizedException('Send an API token as "Authorization: Bearer <token>"');
       }
-      // Read on every request, never cached: a revoked or expired token, or a deactivated user, is refused at once.
-      const token = await this.users.findUsableToken(match[1]);
+      // A revoked or expired token, or a deactivated user, is refused at once (TokenLookup keeps nothing stale).
+      const token = await this.tokens.find(match[1], request.arrivedAt);
       if (!token) {
         await this.limiter.failed(client);
         throw new UnauthorizedException('The API token is not valid, has expired or has been revoked');

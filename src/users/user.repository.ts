@@ -133,19 +133,34 @@ export class UserRepository extends Repository {
 
   /**
    * The API token a caller presented, when it may be used: known, not revoked, not expired, and
-   * its user active. The bearer guard of the API and the console's token sign-in both ask this.
+   * its user active. The console's token sign-in and the queue dashboard ask this; the bearer
+   * guard asks through TokenLookup, which keeps the records in memory.
    */
   async findUsableToken(token: string): Promise<ApiToken | null> {
     if (!token || token.length > 200) return null;
-    // Every API request asks this: one statement, its columns mapped onto the two entities (no query building, no populate).
-    const em = this.em;
-    const [record] = await em.execute<Array<Record<string, unknown>>>(
+    const record = await this.tokenRecord(hashToken(token));
+    return record ? this.usableToken(record) : null;
+  }
+
+  /**
+   * The columns of an unrevoked token with this hash and of its user, as one record; every API
+   * request needs them: one statement, no query building, no populate.
+   */
+  async tokenRecord(tokenHash: string): Promise<TokenRecord | null> {
+    const [record] = await this.em.execute<TokenRecord[]>(
       `select ${TOKEN_COLUMNS.map((column) => `t.${column} as t_${column}`).join(', ')}, ${USER_COLUMNS.map((column) => `u.${column} as u_${column}`).join(', ')}
          from api_token t join app_user u on u.id = t.user_id
-        where t.token_hash = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > ?)`,
-      [hashToken(token), new Date()],
+        where t.token_hash = ? and t.revoked_at is null`,
+      [tokenHash],
     );
-    if (!record) return null;
+    return record ?? null;
+  }
+
+  /** The token of a record (with its user loaded) when it may be used now: not expired, its user active. */
+  usableToken(record: TokenRecord): ApiToken | null {
+    const expiresAt = record.t_expires_at;
+    if (expiresAt !== null && expiresAt !== undefined && new Date(expiresAt as string | Date).getTime() <= Date.now()) return null;
+    const em = this.em;
     const columns = (prefix: string, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, record[`${prefix}_${name}`]]));
     const user = em.map(User, columns('u', USER_COLUMNS));
     const found = em.map(ApiToken, columns('t', TOKEN_COLUMNS));
@@ -159,6 +174,9 @@ export class UserRepository extends Repository {
     await this.em.nativeUpdate(ApiToken, { id: tokenId }, { lastUsedAt: new Date() });
   }
 }
+
+/** An API token's columns (`t_…`) and its user's (`u_…`), as tokenRecord reads them. */
+export type TokenRecord = Record<string, unknown>;
 
 const TOKEN_COLUMNS = ['id', 'user_id', 'token_hash', 'token_prefix', 'label', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'] as const;
 const USER_COLUMNS = ['id', 'email', 'name', 'erp_permission', 'can_push_to_accounting', 'subscribed_to_digest', 'active', 'procore_user_id', 'local_overrides', 'created_at', 'updated_at'] as const;

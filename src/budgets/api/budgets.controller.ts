@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, RequirePermission } from '../../common/auth.decorators';
+import { ArrivedAt, CurrentUser, RequirePermission } from '../../common/auth.decorators';
 import { ParseIdPipe } from '../../common/id';
 import { ACTION_PERMISSIONS } from '../../users/permissions';
 import { User } from '../../users/user.entity';
@@ -13,6 +14,7 @@ import { RetrySubmission } from '../use-cases/retry-submission';
 import { UnlockSubmission } from '../use-cases/unlock-submission';
 import { DetailPageQueryDto, DetailsQueryDto, ListBudgetsQueryDto, ReasonDto } from './budgets.dto';
 import { ApiAuthenticatedErrors, ApiErrors } from '../../common/api-docs';
+import { JsonAnswer, ReadCache } from './read-cache';
 import { DecisionDto, LinePageDto, RejectedDto, RowPageDto, SubmissionDetailsDto, SubmissionPageDto, UnlockRequestedDto } from './budgets.responses';
 
 @ApiTags('budgets')
@@ -22,6 +24,7 @@ import { DecisionDto, LinePageDto, RejectedDto, RowPageDto, SubmissionDetailsDto
 export class BudgetsController {
   constructor(
     private readonly queries: BudgetQueries,
+    private readonly cache: ReadCache,
     private readonly acceptSubmission: AcceptSubmission,
     private readonly rejectSubmission: RejectSubmission,
     private readonly retrySubmission: RetrySubmission,
@@ -35,8 +38,9 @@ export class BudgetsController {
   @ApiOperation({ summary: 'List budget submissions, newest first' })
   @ApiOkResponse({ type: SubmissionPageDto })
   @ApiErrors(400, 403)
-  list(@Query() query: ListBudgetsQueryDto) {
-    return this.queries.list(query);
+  async list(@Query() query: ListBudgetsQueryDto, @ArrivedAt() arrivedAt: number | undefined, @Res({ passthrough: true }) response: Response): Promise<string> {
+    const key = `list:${JSON.stringify([query.status, query.procoreProjectId, query.page, query.perPage])}`;
+    return send(response, await this.cache.answer(key, 'list', () => this.queries.list(query), arrivedAt));
   }
 
   @Get(':id')
@@ -47,8 +51,14 @@ export class BudgetsController {
   })
   @ApiOkResponse({ type: SubmissionDetailsDto })
   @ApiErrors(400, 403, 404)
-  details(@Param('id', ParseIdPipe) id: string, @Query() query: DetailsQueryDto) {
-    return this.queries.details(id, query);
+  async details(
+    @Param('id', ParseIdPipe) id: string,
+    @Query() query: DetailsQueryDto,
+    @ArrivedAt() arrivedAt: number | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<string> {
+    const key = `details:${id}:${JSON.stringify([query.linesPage, query.linesPerPage, query.rowsPage, query.rowsPerPage])}`;
+    return send(response, await this.cache.answer(key, { submissionId: id }, () => this.queries.details(id, query), arrivedAt));
   }
 
   @Get(':id/lines')
@@ -133,4 +143,11 @@ export class BudgetsController {
   async unlock(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: User) {
     return { id, ...(await this.unlockSubmission.execute({ submissionId: id, user })) };
   }
+}
+
+/** Sends an answer's JSON as it is (Express would otherwise serialize it and hash it again). */
+function send(response: Response, answer: JsonAnswer): string {
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('ETag', answer.etag);
+  return answer.body;
 }
