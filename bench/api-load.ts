@@ -6,9 +6,13 @@
  * as one API and three worker processes on a private PostgreSQL and Redis, ten budgets of 2,000
  * rows sent, accepted and exported at once through the Spectrum stand-in (30 ms latency, 10 %
  * faults, SPECTRUM_CONCURRENCY 8) — no kills or restarts (the API load figure is measured with exports running, without faults). While the
- * exports run, autocannon (in processes of its own, at a fixed overall rate) asks BENCH_RATE (200)
- * requests/s of the budget list and BENCH_RATE requests/s of the details of a 2,000-line budget,
- * both at once, for BENCH_DURATION_S (60) s, with an admin's API token — once per details page
+ * exports run, a constant-rate load (bench/support/constant-rate.ts, in a process of its own: each
+ * request sent when it falls due, its latency counted from then, as wrk2 or k6's constant arrival
+ * rate do) asks BENCH_RATE (200) requests/s of the budget list and BENCH_RATE requests/s of the
+ * details of a 2,000-line budget, both at once, for BENCH_DURATION_S (60) s, with an admin's API
+ * token. (autocannon's --overallRate sends each connection's share of a second back to back when
+ * the second starts: 200 requests arrive as one burst every second, and its latencies measure how
+ * long a burst takes to drain, not the latency at 200 requests/s.) Once per details page
  * size: 100 lines and 100 rows (a screen's worth, as the console pages them), then the API's
  * default of 1,000 lines and 1,000 rows. A 3 s warm-up at a quarter of the rate comes first and is
  * not counted. Reports p50/p90/p99/max latency, errors, timeouts and non-2xx answers per endpoint,
@@ -17,7 +21,7 @@
  * and no error.
  *
  * --quick: four budgets, 15 s per pass (a check that it works, not a figure).
- * Environment: BENCH_RATE, BENCH_DURATION_S, BENCH_CONNECTIONS (32), BENCH_DETAILS_QUERIES
+ * Environment: BENCH_RATE, BENCH_DURATION_S, BENCH_CONNECTIONS (32 per endpoint at most), BENCH_DETAILS_QUERIES
  * (`|`-separated query strings, one pass each; default `linesPerPage=100&rowsPerPage=100|`, the
  * empty one being the API's default page).
  */
@@ -61,6 +65,8 @@ interface Pass {
   rows: number;
   loadAverage: { min: number; mean: number; max: number };
   apiCpuShare: number;
+  /** How the API answered the list and details during the pass (connector_api_read_cache_requests_total). */
+  readCache: Record<string, number>;
   spectrumRowsWrittenPerSecond: number;
   exportsRanThroughout: boolean;
   loads: Load[];
@@ -108,23 +114,28 @@ async function main(): Promise<void> {
       const rows = sample.body.rows.length as number;
       const detailsName = `details, ${lines} lines + ${rows} rows of ${sample.body.linesTotal}`;
       log(`pass: ${detailsPath} answers ${lines} lines and ${rows} rows of ${sample.body.linesTotal}/${sample.body.rowsTotal}`);
-      await Promise.all([
-        autocannon('warm-up', lab.apiUrl, '/api/v1/budgets', lab.adminToken, RATE / 4, WARM_UP_S),
-        autocannon('warm-up', lab.apiUrl, detailsPath, lab.adminToken, RATE / 4, WARM_UP_S),
-      ]);
+      await constantRate(lab, [['warm-up', '/api/v1/budgets'], ['warm-up', detailsPath]], RATE / 4, WARM_UP_S);
 
       const appliedBefore = lab.spectrum.appliedAddPhases.length;
+      const cacheBefore = await readCacheCounts(lab);
       const cpuBefore = cpuSeconds(lab.api!.pid);
       const loadSamples: number[] = [loadavg()[0]];
       const sampler = setInterval(() => loadSamples.push(loadavg()[0]), 1000);
       log(`  ${RATE} requests/s on the list and ${RATE} on the details for ${DURATION_S} s …`);
       const started = Date.now();
-      const [list, details] = await Promise.all([
-        autocannon('budget list (50 a page)', lab.apiUrl, '/api/v1/budgets', lab.adminToken, RATE, DURATION_S),
-        autocannon(detailsName, lab.apiUrl, detailsPath, lab.adminToken, RATE, DURATION_S),
-      ]).finally(() => clearInterval(sampler));
+      const [list, details] = await constantRate(
+        lab,
+        [
+          ['budget list (50 a page)', '/api/v1/budgets'],
+          [detailsName, detailsPath],
+        ],
+        RATE,
+        DURATION_S,
+      ).finally(() => clearInterval(sampler));
       const seconds = (Date.now() - started) / 1000;
       const apiCpu = (cpuSeconds(lab.api!.pid) - cpuBefore) / seconds;
+      const cacheAfter = await readCacheCounts(lab);
+      const readCache = Object.fromEntries(Object.entries(cacheAfter).map(([result, count]) => [result, count - (cacheBefore[result] ?? 0)]));
       const appliedDuring = lab.spectrum.appliedAddPhases.length - appliedBefore;
       const exportsRanThroughout = (await statuses(lab, ids)).some((s) => s === 'exporting');
       const loadAverage = {
@@ -141,6 +152,7 @@ async function main(): Promise<void> {
         `  load average ${loadAverage.min.toFixed(1)}–${loadAverage.max.toFixed(1)} (mean ${loadAverage.mean.toFixed(1)}) on ${cpus().length} cores; API process CPU ${(apiCpu * 100).toFixed(0)} % of one core; ` +
           `Spectrum rows written meanwhile: ${appliedDuring} (${(appliedDuring / seconds).toFixed(0)}/s); exports still running at the end: ${exportsRanThroughout ? 'yes' : 'no'}`,
       );
+      console.log(`  read cache: ${Object.entries(readCache).map(([result, count]) => `${result} ${count}`).join(', ') || 'no figures (no /metrics)'}`);
       const targets = {
         listP99Under50ms: list.requests > 0 && list.p99 < P99_TARGET_MS,
         detailsP99Under50ms: details.requests > 0 && details.p99 < P99_TARGET_MS,
@@ -149,7 +161,7 @@ async function main(): Promise<void> {
         exportsRanThroughout,
       };
       console.log(`  targets: ${Object.entries(targets).map(([name, ok]) => `${name} ${ok ? 'ok' : 'NOT MET'}`).join(', ')}`);
-      passes.push({ detailsQuery: query, lines, rows, loadAverage, apiCpuShare: apiCpu, spectrumRowsWrittenPerSecond: appliedDuring / seconds, exportsRanThroughout, loads: [list, details], targets });
+      passes.push({ detailsQuery: query, lines, rows, loadAverage, apiCpuShare: apiCpu, readCache, spectrumRowsWrittenPerSecond: appliedDuring / seconds, exportsRanThroughout, loads: [list, details], targets });
     }
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     writeFileSync(
@@ -163,49 +175,32 @@ async function main(): Promise<void> {
   }
 }
 
-/** autocannon in a process of its own (its own event loop, not the stand-ins'), at a fixed rate. */
-async function autocannon(name: string, base: string, path: string, token: string, rate: number, durationS: number): Promise<Load> {
+/** The constant-rate load (bench/support/constant-rate.ts) on these paths at once, in a process of its own. */
+async function constantRate(lab: ConnectorLab, loads: Array<[name: string, path: string]>, rate: number, durationS: number): Promise<Load[]> {
   const { stdout } = await run(
     process.execPath,
     [
-      require.resolve('autocannon/autocannon.js'),
-      '--json',
-      '--connections',
-      String(CONNECTIONS),
-      '--overallRate',
-      String(rate),
-      '--duration',
+      '-r',
+      'ts-node/register/transpile-only',
+      join(__dirname, 'support', 'constant-rate.ts'),
+      lab.adminToken,
       String(durationS),
-      '--timeout',
-      '10',
-      '--headers',
-      `authorization=Bearer ${token}`,
-      `${base}${path}`,
+      String(CONNECTIONS),
+      ...loads.flatMap(([, path]) => [String(rate), `${lab.apiUrl}${path}`]),
     ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
-  const result = JSON.parse(stdout) as {
-    requests: { total: number; average: number };
-    latency: { p50: number; p90: number; p99: number; max: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-    throughput: { total: number };
-  };
-  return {
-    name,
-    path: path.replace(/\/\d+/, '/:id'),
-    requests: result.requests.total,
-    perSecond: result.requests.average,
-    p50: result.latency.p50,
-    p90: result.latency.p90,
-    p99: result.latency.p99,
-    max: result.latency.max,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-    bytesPerResponse: Math.round(result.throughput.total / Math.max(1, result.requests.total)),
-  };
+  const results = JSON.parse(stdout) as Array<Omit<Load, 'name' | 'path'> & { url: string }>;
+  return results.map(({ url, ...result }, index) => ({ name: loads[index][0], path: loads[index][1].replace(/\/\d+/, '/:id'), ...result }));
+}
+
+/** connector_api_read_cache_requests_total by result, from the API's /metrics. */
+async function readCacheCounts(lab: ConnectorLab): Promise<Record<string, number>> {
+  const answer = await fetch(`${lab.apiUrl}/metrics`, { headers: { authorization: `Bearer ${lab.adminToken}` } });
+  if (answer.status !== 200) return {};
+  const counts: Record<string, number> = {};
+  for (const match of (await answer.text()).matchAll(/^connector_api_read_cache_requests_total\{result="(\w+)"\} (\d+)/gm)) counts[match[1]] = Number(match[2]);
+  return counts;
 }
 
 async function statuses(lab: ConnectorLab, ids: string[]): Promise<string[]> {

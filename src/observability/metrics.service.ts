@@ -106,7 +106,7 @@ export class MetricsService {
 
   readonly readCacheRequests = new Counter({
     name: 'connector_api_read_cache_requests_total',
-    help: 'Budget list and details requests by how the API answered them: hit (from memory), miss (read and kept), bypass (read; the cache is off or changes cannot be heard)',
+    help: 'Budget list and details requests by how the API answered them: hit (from memory), miss (read, then kept), shared (the same read as a miss running at that moment), bypass (read; the cache is off or changes cannot be heard)',
     labelNames: ['result'],
     registers: [this.registry],
   });

@@ -49,10 +49,17 @@ export class BearerAuthGuard implements CanActivate {
         await this.limiter.failed(client);
         throw new UnauthorizedException('The API token is not valid, has expired or has been revoked');
       }
-      request.user = token.user;
+      // The user entity is mapped only if something reads it (a decision, the fan-out limit): reads answered from memory never do.
+      let user: unknown;
+      Object.defineProperty(request, 'user', {
+        configurable: true,
+        enumerable: true,
+        get: () => (user ??= token.entity().user),
+        set: (value: unknown) => (user = value),
+      });
       if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) await this.users.touchToken(token.id);
       const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
-      if (permission && !can(token.user, permission)) throw new ForbiddenException(REFUSALS[permission]);
+      if (permission && !can(token.access, permission)) throw new ForbiddenException(REFUSALS[permission]);
       return true;
     } catch (error) {
       const retryAfter = (error as { retryAfter?: number }).retryAfter;

@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ReadChanges } from '../database/read-changes';
-import { ApiToken } from './api-token.entity';
 import { hashToken } from './token';
-import { TokenRecord, UserRepository } from './user.repository';
+import { TokenRecord, UsableToken, UserRepository } from './user.repository';
 
 /** Tokens kept at most; beyond, the memory starts again from nothing. */
 const MAX_TOKENS = 10_000;
@@ -41,7 +40,7 @@ export class TokenLookup implements OnModuleDestroy {
   }
 
   /** The usable token a caller presented (see UserRepository.findUsableToken); `since`: when the request arrived. */
-  async find(token: string, since?: number): Promise<ApiToken | null> {
+  async find(token: string, since?: number): Promise<UsableToken | null> {
     if (!token || token.length > 200) return null;
     const hash = hashToken(token);
     if (!this.enabled || !(await this.changes.sync(since))) return this.usable(await this.users.tokenRecord(hash));
@@ -61,7 +60,7 @@ export class TokenLookup implements OnModuleDestroy {
     }
   }
 
-  private usable(record: TokenRecord | null): ApiToken | null {
+  private usable(record: TokenRecord | null): UsableToken | null {
     return record ? this.users.usableToken(record) : null;
   }
 }

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { Repository } from '../database/repository';
 import { ApiToken } from './api-token.entity';
 import { hashToken } from './token';
-import { User } from './user.entity';
+import { ErpPermission, User } from './user.entity';
 
 /** Someone an email goes to. */
 export interface Recipient {
@@ -139,7 +139,7 @@ export class UserRepository extends Repository {
   async findUsableToken(token: string): Promise<ApiToken | null> {
     if (!token || token.length > 200) return null;
     const record = await this.tokenRecord(hashToken(token));
-    return record ? this.usableToken(record) : null;
+    return (record && this.usableToken(record)?.entity()) ?? null;
   }
 
   /**
@@ -156,17 +156,32 @@ export class UserRepository extends Repository {
     return record ?? null;
   }
 
-  /** The token of a record (with its user loaded) when it may be used now: not expired, its user active. */
-  usableToken(record: TokenRecord): ApiToken | null {
-    const expiresAt = record.t_expires_at;
-    if (expiresAt !== null && expiresAt !== undefined && new Date(expiresAt as string | Date).getTime() <= Date.now()) return null;
+  /**
+   * A record's token when it may be used now (not expired, its user active), in plain fields; the
+   * entities (token, user loaded) only when asked for, in the caller's entity manager — mapping
+   * them is most of what a request answered from memory would otherwise cost.
+   */
+  usableToken(record: TokenRecord): UsableToken | null {
+    const expiresAt = record.t_expires_at as string | Date | null;
+    if (expiresAt !== null && expiresAt !== undefined && new Date(expiresAt).getTime() <= Date.now()) return null;
+    if (!record.u_active) return null;
+    const lastUsedAt = record.t_last_used_at as string | Date | null;
+    return {
+      id: String(record.t_id),
+      lastUsedAt: lastUsedAt ? new Date(lastUsedAt) : null,
+      access: { active: true, erpPermission: record.u_erp_permission as ErpPermission, canPushToAccounting: Boolean(record.u_can_push_to_accounting) },
+      entity: () => this.tokenEntity(record),
+    };
+  }
+
+  private tokenEntity(record: TokenRecord): ApiToken {
     const em = this.em;
     const columns = (prefix: string, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, record[`${prefix}_${name}`]]));
     const user = em.map(User, columns('u', USER_COLUMNS));
-    const found = em.map(ApiToken, columns('t', TOKEN_COLUMNS));
+    const token = em.map(ApiToken, columns('t', TOKEN_COLUMNS));
     // As `populate: ['user']` leaves it: the user loaded (and serialized whole).
     wrap(user, true).populated();
-    return found.user === user && user.active ? found : null;
+    return token;
   }
 
   /** Notes that a token was used now. */
@@ -177,6 +192,16 @@ export class UserRepository extends Repository {
 
 /** An API token's columns (`t_…`) and its user's (`u_…`), as tokenRecord reads them. */
 export type TokenRecord = Record<string, unknown>;
+
+/** A token that may be used now: what the bearer guard checks, and the entities when needed. */
+export interface UsableToken {
+  id: string;
+  lastUsedAt: Date | null;
+  /** The user's standing (for `can`). */
+  access: Pick<User, 'active' | 'erpPermission' | 'canPushToAccounting'>;
+  /** The token entity with its user loaded, mapped into the current entity manager. */
+  entity(): ApiToken;
+}
 
 const TOKEN_COLUMNS = ['id', 'user_id', 'token_hash', 'token_prefix', 'label', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'] as const;
 const USER_COLUMNS = ['id', 'email', 'name', 'erp_permission', 'can_push_to_accounting', 'subscribed_to_digest', 'active', 'procore_user_id', 'local_overrides', 'created_at', 'updated_at'] as const;

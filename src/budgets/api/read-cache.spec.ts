@@ -68,6 +68,27 @@ describe('ReadCache', () => {
     expect(reads).toBe(2);
   });
 
+  it('lets requests that miss at once share one read, unless a change overtook it', async () => {
+    const c = cache();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = async () => {
+      reads++;
+      await held;
+      return { n: reads };
+    };
+    const first = c.answer('details:1', { submissionId: '1' }, slow);
+    const second = c.answer('details:1', { submissionId: '1' }, slow);
+    await new Promise((resolve) => setImmediate(resolve));
+    changes.emit({ kind: 'details', submissionIds: ['1'] });
+    const third = c.answer('details:1', { submissionId: '1' }, slow);
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await Promise.all([first, second, third]);
+    expect(reads).toBe(2);
+    expect((await first).body).toBe((await second).body);
+  });
+
   it('reads every time while changes cannot be heard, and keeps nothing', async () => {
     const c = cache();
     changes.live = false;

@@ -22,6 +22,7 @@ interface Entry extends JsonAnswer {
 interface Fill {
   scope: ReadScope;
   stale: boolean;
+  answer: Promise<JsonAnswer>;
 }
 
 /**
@@ -31,12 +32,13 @@ interface Fill {
  * tables' triggers) and has dropped the answers it touched. A change to a submission drops its
  * details and every list; to its lines, rows or history, its details; anything else (users, a
  * truncate, the feed interrupted), everything. While changes cannot be heard, answers are read
- * from PostgreSQL as without the cache. Only answers of reads that no change overtook are kept.
+ * from PostgreSQL as without the cache. Only answers of reads that no change overtook are kept,
+ * and requests that miss at once share one read (unless a change overtook it: then they read anew).
  */
 @Injectable()
 export class ReadCache implements OnModuleDestroy {
   private readonly entries = new Map<string, Entry>();
-  private readonly fills = new Set<Fill>();
+  private readonly fills = new Map<string, Fill>();
   private bytes = 0;
   private readonly maxBytes: number;
   private readonly unsubscribe: () => void;
@@ -68,15 +70,24 @@ export class ReadCache implements OnModuleDestroy {
       this.metrics.readCacheRequests.inc({ result: 'hit' });
       return kept;
     }
+    // A read of the same answer already running, that no change has overtaken, is this request's too.
+    const running = this.fills.get(key);
+    if (running && !running.stale) {
+      this.metrics.readCacheRequests.inc({ result: 'shared' });
+      return running.answer;
+    }
     this.metrics.readCacheRequests.inc({ result: 'miss' });
-    const fill: Fill = { scope, stale: false };
-    this.fills.add(fill);
+    let answered!: (answer: Promise<JsonAnswer>) => void;
+    const fill: Fill = { scope, stale: false, answer: new Promise((resolve) => (answered = resolve)) };
+    // Registered before the read starts: a change heard from here on keeps its answer out.
+    this.fills.set(key, fill);
+    answered(Promise.resolve().then(read).then(toJson));
     try {
-      const answer = toJson(await read());
+      const answer = await fill.answer;
       if (!fill.stale && this.changes.live) this.keep(key, scope, answer);
       return answer;
     } finally {
-      this.fills.delete(fill);
+      if (this.fills.get(key) === fill) this.fills.delete(key);
     }
   }
 
@@ -106,7 +117,7 @@ export class ReadCache implements OnModuleDestroy {
       if (scope === 'list') return change.kind === 'submission';
       return change.submissionIds.includes(scope.submissionId);
     };
-    for (const fill of this.fills) if (touches(fill.scope)) fill.stale = true;
+    for (const fill of this.fills.values()) if (touches(fill.scope)) fill.stale = true;
     if (change.kind === 'everything') {
       this.entries.clear();
       this.bytes = 0;
