@@ -1,6 +1,7 @@
 import { NotificationBusyError, NotificationSender, SendResult } from '../../src/notifications/notification-sender.service';
 import { MailTransport } from '../../src/notifications/mail-transport';
 import { Notifier } from '../../src/budgets/notifier';
+import { MetricsService } from '../../src/observability/metrics.service';
 import { Outbox } from '../../src/queue/outbox';
 import { PendingWorkSweeper } from '../../src/queue/pending-work-sweeper';
 import { resetDatabase, resetRedis, sql } from '../support/database';
@@ -40,6 +41,17 @@ describe('notification emails over SMTP', () => {
     sql<{ id: string; kind: string; recipient_email: string; state: string; message_id: string | null; subject: string | null; last_error: string | null; attempts: number }>(
       `select id, kind, recipient_email, state, message_id, subject, last_error, attempts from notification order by recipient_email`,
     );
+  /** connector_emails_sent_total / _failed_total of the connector, summed over kinds. */
+  const emailCounts = async () => {
+    const metrics = a.get(MetricsService);
+    const sum = (values: Array<{ value: number; labels: Record<string, string | number> }>, final?: string) =>
+      values.filter((v) => final === undefined || v.labels.final === final).reduce((total, v) => total + v.value, 0);
+    return {
+      sent: sum((await metrics.emailsSent.get()).values),
+      retried: sum((await metrics.emailsFailed.get()).values, 'false'),
+      givenUp: sum((await metrics.emailsFailed.get()).values, 'true'),
+    };
+  };
   const reject = (submissionId: string, reason: string) => api(a.url, approver.token).post(`/api/v1/budgets/${submissionId}/reject`, { reason });
 
   describe('rejected', () => {
@@ -150,6 +162,7 @@ describe('notification emails over SMTP', () => {
       const { user: creator } = await createUser(a.em(), { erpPermission: 'read_only', email: 'gone@example.com' });
       const { user: sender } = await createUser(a.em(), { erpPermission: 'standard', email: 'sam@example.com' });
       const submission = await createSubmission(a.em(), { createdBy: creator, sentBy: sender });
+      const before = await emailCounts();
       smtp.rejectRecipient('gone@example.com');
       try {
         expect((await reject(submission.id, 'Wrong totals')).status).toBe(200);
@@ -164,6 +177,8 @@ describe('notification emails over SMTP', () => {
         ['sam@example.com', 'sent', 1],
       ]);
       expect(rows[0].last_error).toMatch(/Permanent mail failure \(recipient-rejected\).*550/);
+      const after = await emailCounts();
+      expect({ sent: after.sent - before.sent, retried: after.retried - before.retried, givenUp: after.givenUp - before.givenUp }).toEqual({ sent: 1, retried: 0, givenUp: 1 });
       const work = await sql(`select state from pending_work where job_name = 'send-notification' order by id`);
       expect(work.map((w) => w.state)).toEqual(['done', 'done']);
     });
@@ -171,12 +186,15 @@ describe('notification emails over SMTP', () => {
     it('a transient 451 is retried by the queue and sent once', async () => {
       const { user: pm } = await createUser(a.em(), { erpPermission: 'standard', email: 'pat@example.com' });
       const submission = await createSubmission(a.em(), { createdBy: pm, sentBy: pm });
+      const before = await emailCounts();
       smtp.failNext(2, 451);
       expect((await reject(submission.id, 'Wrong totals')).status).toBe(200);
       await smtp.waitForMessages(1);
       await settle();
       expect(smtp.messages).toHaveLength(1);
       expect(await ledger()).toMatchObject([{ state: 'sent', attempts: 3 }]);
+      const after = await emailCounts();
+      expect({ sent: after.sent - before.sent, retried: after.retried - before.retried, givenUp: after.givenUp - before.givenUp }).toEqual({ sent: 1, retried: 2, givenUp: 0 });
     });
   });
 

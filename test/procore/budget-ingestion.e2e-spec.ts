@@ -3,6 +3,8 @@ import { createUser, UserWithToken } from '../support/factories';
 import { api } from '../support/http';
 import { TestApp, withTimings } from '../support/test-app';
 import { BudgetIngestion } from '../../src/procore/ingestion/budget-ingestion.service';
+import type { Counter } from 'prom-client';
+import { MetricsService } from '../../src/observability/metrics.service';
 import { ProcoreStandIn, SAMPLE_BUDGET_LINES, SAMPLE_PROJECT_ID, SAMPLE_USERS, seedSampleProject } from '../stand-ins/procore';
 import { useProcoreApp, waitForIngestion, WEBHOOK_SECRET } from './procore-test-kit';
 import { waitFor } from '../support/wait';
@@ -112,11 +114,23 @@ describe('explicit send → ingestion from Procore (stand-in)', () => {
     expect(emails.map((e) => e.recipient_email).sort()).toEqual([SAMPLE_USERS.projectManager.email, sender.user.email].map((e) => e.toLowerCase()).sort());
   });
 
-  it('a 429 mid-ingest waits for the reset, then finishes with one correct submission', async () => {
+  it('a 429 mid-ingest waits for the reset, then finishes with one correct submission (and /metrics counts it)', async () => {
+    const metrics = t.get(MetricsService);
+    const count = async (counter: Counter, status?: string) =>
+      (await counter.get()).values.filter((v) => status === undefined || v.labels.status === status).reduce((total, v) => total + v.value, 0);
+    const before = { limited: await count(metrics.procoreRateLimited), answered429: await count(metrics.procoreRequests, '429'), ok: await count(metrics.procoreRequests, '200') };
     standIn.failNext(1, 429, { path: 'detail_rows', skip: 1, resetInSeconds: 1 });
     const id = await send();
     await expectOneCorrectSubmission(id);
     expect(standIn.rateLimitedResponses).toBe(1);
+    expect(await count(metrics.procoreRateLimited)).toBe(before.limited + 1);
+    expect(await count(metrics.procoreRequests, '429')).toBe(before.answered429 + 1);
+    expect(await count(metrics.procoreRequests, '200')).toBeGreaterThan(before.ok);
+    // The latest answer's X-Rate-Limit-Remaining / -Limit, as Procore sent them.
+    const remaining = (await metrics.procoreRateRemaining.get()).values[0]?.value;
+    const limit = (await metrics.procoreRateLimit.get()).values[0]?.value;
+    expect(remaining).toEqual(expect.any(Number));
+    expect(limit).toBeGreaterThanOrEqual(remaining);
     const refused = standIn.requests.find((entry) => entry.status === 429)!;
     const retried = standIn.requests.find((entry) => entry.status === 200 && entry.path.endsWith('detail_rows') && entry.query.page === refused.query.page)!;
     expect(Math.floor(retried.at / 1000)).toBeGreaterThan(Math.floor(refused.at / 1000));
