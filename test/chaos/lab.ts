@@ -7,7 +7,7 @@ import { generateBudgetLines, ProcoreStandIn } from '../stand-ins/procore';
 import type { RateLimitConfig } from '../stand-ins/procore';
 import { SmtpStandIn } from '../stand-ins/smtp';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
-import { buildConnector, ROOT } from './infra/connector-build';
+import { API_NODE_FLAGS, buildConnector, ROOT } from './infra/connector-build';
 import { ConnectorProcess } from './infra/connector-process';
 import { PrivatePostgres } from './infra/private-postgres';
 import { PrivateRedis } from './infra/private-redis';
@@ -217,7 +217,7 @@ export class ConnectorLab {
   async startApi(extra: Record<string, string> = {}): Promise<void> {
     const port = await freePort();
     this.apiUrl = `http://127.0.0.1:${port}`;
-    const api = new ConnectorProcess('api', this.build.main, this.env('api', { PORT: String(port), ...extra }), this.logDir, this.dir.path);
+    const api = new ConnectorProcess('api', this.build.main, this.env('api', { PORT: String(port), ...extra }), this.logDir, this.dir.path, API_NODE_FLAGS);
     this.dir.recordPid(api.pid);
     this.api = api;
     await api.waitReady(async () => (await fetch(`${this.apiUrl}/health`)).status === 200);

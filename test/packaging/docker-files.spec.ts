@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { parse } from 'yaml';
 import { EnvironmentVariables } from '../../src/config/environment';
+import { API_NODE_FLAGS } from '../chaos/infra/connector-build';
 
 /**
  * Docker cannot be built on the machine that runs the tests (no Docker daemon there),
@@ -117,6 +118,11 @@ describe('docker-compose.yml', () => {
     expect(services.api.environment).toMatchObject({ APP_ROLE: 'api' });
     expect(services.worker.environment).toMatchObject({ APP_ROLE: 'worker' });
     expect(services.migrate.command).toEqual(['node', 'dist/cli.js', 'migration:up']);
+  });
+
+  it('runs the API with the Node.js flags the chaos lab and the load benchmark give it', () => {
+    expect(services.api.command).toEqual(['node', ...API_NODE_FLAGS, 'dist/main.js']);
+    expect(services.worker.command).toBeUndefined();
   });
 });
 

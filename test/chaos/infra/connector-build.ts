@@ -4,6 +4,9 @@ import { dirname, join, relative, sep } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 
+/** Node.js flags of an API process, as docker-compose.yml's api service runs it (checked by test/packaging). */
+export const API_NODE_FLAGS = ['--max-semi-space-size=64'];
+
 /**
  * Compiles the connector exactly as `npm run build` does (tsconfig.build.json, then the assets
  * nest-cli.json lists) into `outDir`, and returns the path of its `main.js`. A private build rather

@@ -9,8 +9,8 @@ export interface ProcessExit {
 }
 
 /**
- * One process of the built connector (`node main.js`), its role chosen by APP_ROLE, as it runs in
- * production: no test hooks, only its environment. Its stdout and stderr go to a log file of
+ * One process of the built connector (`node [flags] main.js`), its role chosen by APP_ROLE, as it
+ * runs in production: no test hooks, only its environment and the Node.js flags compose gives it. Its stdout and stderr go to a log file of
  * their own. The suite talks to it through HTTP, signals and its output only.
  */
 export class ConnectorProcess {
@@ -28,10 +28,11 @@ export class ConnectorProcess {
     env: Record<string, string>,
     logDir: string,
     cwd: string,
+    nodeFlags: string[] = [],
   ) {
     this.logPath = join(logDir, `${name}.log`);
     this.log = createWriteStream(this.logPath);
-    this.child = spawn(process.execPath, [main], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...nodeFlags, main], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer) => {
       this.log.write(chunk);
       // The last few kB, to tell when it is ready and to quote on failure.
