@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { resetDatabase } from '../support/database';
 import { createSubmission, createUser } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -24,6 +25,8 @@ describe('OpenAPI document', () => {
   let document: { paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, Json> } };
 
   beforeAll(async () => {
+    // This worker's database holds what the previous suite left (its open submissions among them).
+    await resetDatabase();
     t = await startTestApp();
     const response = await fetch(`${t.url}/api/docs/openapi.json`);
     expect(response.status).toBe(200);
