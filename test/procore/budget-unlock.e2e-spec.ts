@@ -53,8 +53,14 @@ describe('unlocking the budget in Procore (UnlockBudget)', () => {
     expect(res.status).toBe(200);
     expect(await sql(`select status, rejection_reason from submission`)).toEqual([{ status: 'rejected', rejection_reason: 'Wrong totals' }]);
 
-    // The queue spends its attempts; the work stays pending in PostgreSQL.
-    await waitFor(async () => Number((await unlockWork())[0]?.attempts) >= 8, 'the queue to spend its attempts', 20_000);
+    // The queue spends its attempts; the work stays pending in PostgreSQL. The eighth (last) has
+    // ended once its error is recorded after it began: a last attempt still running when Procore
+    // comes back could unlock too, beside the run the sweeper starts below.
+    await waitFor(
+      async () => (await sql(`select 1 from pending_work where job_name = 'unlock-budget' and attempts >= 8 and updated_at > started_at`)).length === 1,
+      'the queue to spend its attempts',
+      20_000,
+    );
     const [work] = await unlockWork();
     expect(work).toMatchObject({ state: 'pending', last_error: expect.stringMatching(/^Procore DELETE \/rest\/v1.0\/projects\/1001\/budget\/lock failed: /) });
     expect(standIn.isLocked(SAMPLE_PROJECT_ID)).toBe(true);
