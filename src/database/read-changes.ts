@@ -31,9 +31,9 @@ const RECONNECT_MS = 1_000;
  * `sync()` is the cache's guarantee: it resolves true once every change committed before it was
  * called has been handed to the subscribers: a round trip on the listening connection (see
  * `barrier`). Callers waiting at the same time share one round trip, and one sent before a caller
- * arrived is never taken as its own. While the connection
- * is down, `sync()` answers false at once, and when it is up again the subscribers hear
- * `everything` (what happened meanwhile is unknown).
+ * arrived is never taken as its own. While the connection is down, `sync()` answers false at
+ * once, and when it is up again the subscribers hear `everything` (what happened meanwhile is
+ * unknown).
  */
 @Injectable()
 export class ReadChanges implements OnModuleDestroy {
