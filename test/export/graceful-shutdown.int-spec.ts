@@ -1,60 +1,14 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { resetDatabase, resetRedis, sql } from '../support/database';
 import { createSubmission, createUser, UserWithToken } from '../support/factories';
 import { startTestApp, startTestWorker, TestApp } from '../support/test-app';
-import { runId, testEnvironment } from '../support/test-env';
+import { startWorkerProcess } from '../support/worker-process';
 import { SpectrumStandIn } from '../stand-ins/spectrum';
 import { waitFor } from '../support/wait';
 import { accept, expectExactInSpectrum, manyLines, resetSpectrum, SPECTRUM_JOBS, spectrumEnv, startSpectrum, waitForStatus } from './export-kit';
 
-const ROOT = join(__dirname, '..', '..');
 const CAP = 3;
 const SHUTDOWN_TIMEOUT_MS = 8_000;
 const ROWS = 90;
-
-interface Worker {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-/** The real worker (test/export/export-worker.main.ts) in a process of its own, on the Spectrum jobs. */
-function spawnWorker(env: Record<string, string>): Promise<Worker> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'export-worker.main.ts')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-      ...testEnvironment({ APP_ROLE: 'worker', ...env }),
-      TEST_QUEUE_PREFIX: `test-${runId()}`,
-      TEST_BACKOFF_SCALE: '0.001',
-      TEST_JOBS: SPECTRUM_JOBS.join(','),
-    } as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  const worker = { child, output: () => output, exited };
-  return new Promise((resolve, reject) => {
-    // Starting the TypeScript worker takes a while on a loaded machine.
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 120_000);
-    const onData = () => {
-      if (!output.includes('ready')) return;
-      clearTimeout(timer);
-      resolve(worker);
-    };
-    child.stdout!.on('data', onData);
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before it was ready:\n${output}`));
-    });
-  });
-}
 
 async function writtenRows(submissionId: string): Promise<Array<{ phase: string; cost_type: string }>> {
   return sql(`select phase, cost_type from submission_row where submission_id = $1 and export_state = 'written'`, [submissionId]);
@@ -88,7 +42,7 @@ describe('a worker stopped with SIGTERM mid-export', () => {
   it('ends its calls in flight, exits within SHUTDOWN_TIMEOUT_MS, and the export completes elsewhere with nothing re-sent', async () => {
     const env = spectrumEnv(standIn, { SPECTRUM_CONCURRENCY: String(CAP), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const submission = await createSubmission(t.em(), { lines: manyLines(ROWS) });
-    const stopping = await spawnWorker(env);
+    const stopping = await startWorkerProcess(SPECTRUM_JOBS, env);
     let inFlightAtTerm = 0;
     let termAt = 0;
     try {

@@ -7,11 +7,19 @@ const ROOT = join(__dirname, '..', '..');
 /** The real worker (APP_ROLE=worker) as its own process; prints "ready" once it takes jobs. */
 const WORKER_MAIN = join(ROOT, 'test', 'export', 'export-worker.main.ts');
 
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;
+}
+
 export interface WorkerProcess {
   child: ChildProcess;
   pid: number;
   /** Everything it wrote to stdout and stderr. */
   output(): string;
+  /** How and when it exited. */
+  exited: Promise<WorkerExit>;
   /** SIGTERM, then waits for it to exit (SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -36,11 +44,12 @@ export function startWorkerProcess(jobs: JobName[], env: Record<string, string> 
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<WorkerExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
   const handle: WorkerProcess = {
     child,
     pid: child.pid!,
     output: () => output,
+    exited,
     stop: async (timeoutMs = 15_000) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -50,7 +59,8 @@ export function startWorkerProcess(jobs: JobName[], env: Record<string, string> 
     },
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker process did not start within 60 s:\n${output}`)), 60_000);
+    // Starting the TypeScript worker takes a while on a loaded machine.
+    const timer = setTimeout(() => reject(new Error(`worker process did not start within 120 s:\n${output}`)), 120_000);
     const onData = () => {
       if (!output.includes('ready')) return;
       clearTimeout(timer);
@@ -58,9 +68,9 @@ export function startWorkerProcess(jobs: JobName[], env: Record<string, string> 
       resolve(handle);
     };
     child.stdout!.on('data', onData);
-    void exited.then(() => {
+    void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`worker process exited before it was ready:\n${output}`));
+      reject(new Error(`worker process exited (${code ?? signal}) before it was ready:\n${output}`));
     });
   });
 }
