@@ -57,6 +57,7 @@ export class BudgetQueries {
     return submission;
   }
 
+  /** The details, and the positions of the first and last row on its rows page (null: none on it). */
   async details(id: string, pages: DetailPages = {}) {
     const linesPage = pages.linesPage ?? 1;
     const linesPerPage = pages.linesPerPage ?? DETAIL_PER_PAGE;
@@ -69,7 +70,8 @@ export class BudgetQueries {
       this.audit.history(id),
     ]);
     if (!head) throw notFound(id);
-    return {
+    const rowSpan = rows.length ? { first: rows[0].position, last: rows[rows.length - 1].position } : null;
+    const details = {
       ...presentSubmission(head.submission),
       problems: head.problems,
       linesTotal: head.linesTotal,
@@ -82,6 +84,7 @@ export class BudgetQueries {
       rows: rows.map(presentRow),
       history: history.map(presentHistory),
     };
+    return { details, rowSpan };
   }
 
   /** `GET /api/v1/budgets/:id/lines`: one page of Budget Updates lines. */

@@ -6,12 +6,25 @@ import { AppConfig } from '../config/app-config';
 /** The channel the migration's triggers notify (Migration20261128010000_ReadChangeNotifications). */
 export const READS_CHANNEL = 'connector_reads';
 
+/** Positions `first` to `last` of one submission's rows. */
+export interface RowSpan {
+  submissionId: string;
+  first: number;
+  last: number;
+}
+
 /**
  * A committed change to what the API reads: `submission` (the submission itself: its details and
- * every list), `details` (its lines, rows or history), `tokens` (API tokens), or `everything` (a
- * user changed, a table was truncated, or the feed was interrupted and changes may have been missed).
+ * every list), `details` (its lines, rows or history), `rows` (what some rows show, within these
+ * spans of positions; no row came, went or moved and no problem changed), `tokens` (API tokens), or
+ * `everything` (a user changed, a table was truncated, or the feed was interrupted and changes may
+ * have been missed).
  */
-export type ReadChange = { kind: 'submission' | 'details'; submissionIds: string[] } | { kind: 'tokens' } | { kind: 'everything' };
+export type ReadChange =
+  | { kind: 'submission' | 'details'; submissionIds: string[] }
+  | { kind: 'rows'; spans: RowSpan[] }
+  | { kind: 'tokens' }
+  | { kind: 'everything' };
 
 /** A round trip on the listening connection: when it was sent, and whether it came back. */
 interface Flight {
@@ -188,9 +201,17 @@ export class ReadChanges implements OnModuleDestroy {
   }
 }
 
-/** `s:1,2`, `d:3`, `t`, `u`, `*` (see the migration); anything else counts as everything. */
+/** `s:1,2`, `d:3`, `r:3:1-250,4:7-7`, `t`, `u`, `*` (see the migrations); anything else counts as everything. */
 export function parseChange(payload: string): ReadChange {
   if (payload === 't') return { kind: 'tokens' };
+  const rows = /^r:(\d+:\d+-\d+(?:,\d+:\d+-\d+)*)$/.exec(payload);
+  if (rows) {
+    const spans = rows[1].split(',').map((span) => {
+      const [submissionId, first, last] = span.split(/[:-]/);
+      return { submissionId, first: Number(first), last: Number(last) };
+    });
+    return { kind: 'rows', spans };
+  }
   const match = /^([sd]):(\d+(?:,\d+)*)$/.exec(payload);
   if (!match) return { kind: 'everything' };
   return { kind: match[1] === 's' ? 'submission' : 'details', submissionIds: match[2].split(',') };

@@ -60,6 +60,44 @@ describe('API read cache: list and details from memory, never stale', () => {
     expect((await cacheCount('hit')) - hitsBefore).toBeGreaterThanOrEqual(25);
   });
 
+  it('an update of what rows show drops only the rows pages holding them; a problem, a new row or a move drops every page', async () => {
+    const submission = await createSubmission(t.em());
+    await cacheOn();
+    const page = (n: number) => api(t.url, viewer.token).get(`/api/v1/budgets/${submission.id}?rowsPerPage=1&rowsPage=${n}`);
+    const positions = (await db.query(`select id, position from submission_row where submission_id = $1 order by position`, [submission.id])).rows;
+    expect(positions).toHaveLength(2);
+    const [first, second] = positions as Array<{ id: string; position: number }>;
+    const both = async () => {
+      const [one, two] = [await page(1), await page(2)];
+      return { one: one.body, two: two.body };
+    };
+    await both();
+    for (let round = 0; round < 10; round++) {
+      const state = round % 2 ? 'pending' : 'written';
+      // As the export's ledger does: a few rows' outcomes, by id.
+      await db.query(`update submission_row set export_state = $1 where id = $2`, [state, second.id]);
+      const hits = await cacheCount('hit');
+      const { one, two } = await both();
+      expect(two.rows[0].exportState).toBe(state);
+      expect(one.rows[0].exportState).toBe('pending');
+      expect((await cacheCount('hit')) - hits).toBe(1); // page 1 from memory, page 2 read again
+    }
+
+    await db.query(`update submission_row set problems = '["Spectrum has no such phase"]'::jsonb where id = $1`, [second.id]);
+    expect((await page(1)).body.problems).toContain('Spectrum has no such phase');
+    await db.query(`update submission_row set position = $1 where id = $2`, [first.position, second.id]);
+    await db.query(`update submission_row set position = $1 where id = $2`, [second.position, first.id]);
+    expect((await page(1)).body.rows[0].problems).toEqual(['Spectrum has no such phase']);
+    await db.query(
+      `insert into submission_row (submission_id, position, job, phase, cost_type, description, original_budget, revised_estimate, line_count, problems, export_state, export_attempts)
+       values ($1, -1, 'J', 'P', 'L', 'Inserted first', 0, 0, 0, '[]', 'pending', 0)`,
+      [submission.id],
+    );
+    const afterInsert = (await page(1)).body;
+    expect(afterInsert.rows[0].description).toBe('Inserted first');
+    expect(afterInsert.rowsTotal).toBe(3);
+  });
+
   it('the list follows submissions (status, name) and users (names); a change to rows leaves it cached', async () => {
     const submission = await createSubmission(t.em(), { sentBy: viewer.user });
     await cacheOn();

@@ -40,7 +40,7 @@ export class BudgetsController {
   @ApiErrors(400, 403)
   async list(@Query() query: ListBudgetsQueryDto, @ArrivedAt() arrivedAt: number | undefined, @Res({ passthrough: true }) response: Response): Promise<string> {
     const key = `list:${JSON.stringify([query.status, query.procoreProjectId, query.page, query.perPage])}`;
-    return send(response, await this.cache.answer(key, 'list', () => this.queries.list(query), arrivedAt));
+    return send(response, await this.cache.answer(key, 'list', async () => ({ value: await this.queries.list(query) }), arrivedAt));
   }
 
   @Get(':id')
@@ -58,7 +58,11 @@ export class BudgetsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<string> {
     const key = `details:${id}:${JSON.stringify([query.linesPage, query.linesPerPage, query.rowsPage, query.rowsPerPage])}`;
-    return send(response, await this.cache.answer(key, { submissionId: id }, () => this.queries.details(id, query), arrivedAt));
+    const read = async () => {
+      const { details, rowSpan } = await this.queries.details(id, query);
+      return { value: details, shows: { submissionId: id, rows: rowSpan } };
+    };
+    return send(response, await this.cache.answer(key, { submissionId: id }, read, arrivedAt));
   }
 
   @Get(':id/lines')

@@ -1,6 +1,6 @@
 import { ReadChange, ReadChanges } from '../../database/read-changes';
 import { MetricsService } from '../../observability/metrics.service';
-import { ReadCache, toJson } from './read-cache';
+import { ReadCache, ReadScope, toJson } from './read-cache';
 
 /** ReadChanges as the cache sees it: in sync, and changes delivered when the test says. */
 class HeardChanges {
@@ -22,9 +22,9 @@ describe('ReadCache', () => {
   let changes: HeardChanges;
   let reads: number;
   const cache = (megabytes = 1) => new ReadCache(changes as unknown as ReadChanges, new MetricsService(), { readCacheBytes: megabytes * 1024 * 1024 });
-  const read = (value: unknown) => async () => {
+  const read = (value: unknown, shows?: ReadScope) => async () => {
     reads++;
-    return value;
+    return { value, shows };
   };
 
   beforeEach(() => {
@@ -57,12 +57,48 @@ describe('ReadCache', () => {
     expect(reads).toBe(7);
   });
 
+  it('an update of what rows show drops only the details whose rows page holds one of them', async () => {
+    const c = cache();
+    const page = (key: string, rows: { first: number; last: number } | null) => c.answer(key, { submissionId: '1' }, read({ key }, { submissionId: '1', rows }));
+    const all = () => Promise.all([page('rows 1-100', { first: 1, last: 100 }), page('rows 101-200', { first: 101, last: 200 }), page('no rows', null)]);
+    await all();
+    await c.answer('details:2', { submissionId: '2' }, read({ id: 2 })); // read without a rows page: shows every row
+    expect(reads).toBe(4);
+
+    changes.emit({ kind: 'rows', spans: [{ submissionId: '1', first: 150, last: 260 }] });
+    await all();
+    expect(reads).toBe(5); // only rows 101-200
+    changes.emit({ kind: 'rows', spans: [{ submissionId: '1', first: 100, last: 100 }, { submissionId: '3', first: 1, last: 9 }] });
+    await all();
+    expect(reads).toBe(6); // only rows 1-100
+    await c.answer('details:2', { submissionId: '2' }, read({ id: 2 }));
+    expect(reads).toBe(6);
+    changes.emit({ kind: 'rows', spans: [{ submissionId: '2', first: 5000, last: 5000 }] });
+    await c.answer('details:2', { submissionId: '2' }, read({ id: 2 }));
+    expect(reads).toBe(7);
+    // Rows that came or went (or whose problems changed) drop every page, the empty one too.
+    changes.emit({ kind: 'details', submissionIds: ['1'] });
+    await all();
+    expect(reads).toBe(10);
+  });
+
+  it('a rows update during a read keeps its answer out, whatever page it turns out to show', async () => {
+    const c = cache();
+    await c.answer('rows 1-100', { submissionId: '1' }, async () => {
+      reads++;
+      changes.emit({ kind: 'rows', spans: [{ submissionId: '1', first: 900, last: 900 }] });
+      return { value: {}, shows: { submissionId: '1', rows: { first: 1, last: 100 } } };
+    });
+    await c.answer('rows 1-100', { submissionId: '1' }, read({}, { submissionId: '1', rows: { first: 1, last: 100 } }));
+    expect(reads).toBe(2);
+  });
+
   it('does not keep an answer whose read a change overtook', async () => {
     const c = cache();
     await c.answer('details:1', { submissionId: '1' }, async () => {
       reads++;
       changes.emit({ kind: 'details', submissionIds: ['1'] });
-      return { old: true };
+      return { value: { old: true } };
     });
     await c.answer('details:1', { submissionId: '1' }, read({ old: false }));
     expect(reads).toBe(2);
@@ -75,7 +111,7 @@ describe('ReadCache', () => {
     const slow = async () => {
       reads++;
       await held;
-      return { n: reads };
+      return { value: { n: reads } };
     };
     const first = c.answer('details:1', { submissionId: '1' }, slow);
     const second = c.answer('details:1', { submissionId: '1' }, slow);

@@ -10,8 +10,18 @@ export interface JsonAnswer {
   etag: string;
 }
 
-/** What an answer shows: one submission's details, or lists of submissions. */
-export type ReadScope = { submissionId: string } | 'list';
+/**
+ * What an answer shows: lists of submissions, or one submission's details — with, once read, the
+ * positions of the first and last row on its rows page (`rows`; null: none on it). A details scope
+ * without `rows` counts as showing every row.
+ */
+export type ReadScope = 'list' | { submissionId: string; rows?: { first: number; last: number } | null };
+
+/** What a read found, and (`shows`) a narrower scope for it than the one asked with, known only once read. */
+export interface Read {
+  value: unknown;
+  shows?: ReadScope;
+}
 
 interface Entry extends JsonAnswer {
   scope: ReadScope;
@@ -30,7 +40,8 @@ interface Fill {
  * out first) and never served stale: before each answer, ReadChanges.sync() makes sure every change
  * committed before the request came in has been heard (PostgreSQL's notifications from the
  * tables' triggers) and has dropped the answers it touched. A change to a submission drops its
- * details and every list; to its lines, rows or history, its details; anything else (users, a
+ * details and every list; to its lines, rows or history, its details — but an update of what rows
+ * show drops only the details whose rows page holds one of those rows; anything else (users, a
  * truncate, the feed interrupted), everything. While changes cannot be heard, answers are read
  * from PostgreSQL as without the cache. Only answers of reads that no change overtook are kept,
  * and requests that miss at once share one read (unless a change overtook it: then they read anew).
@@ -57,10 +68,10 @@ export class ReadCache implements OnModuleDestroy {
   }
 
   /** The answer for `key` (a request's route and normalised query), from memory or from `read`; `since`: when the request arrived. */
-  async answer(key: string, scope: ReadScope, read: () => Promise<unknown>, since?: number): Promise<JsonAnswer> {
+  async answer(key: string, scope: ReadScope, read: () => Promise<Read>, since?: number): Promise<JsonAnswer> {
     if (!this.maxBytes || !(await this.changes.sync(since))) {
       this.metrics.readCacheRequests.inc({ result: 'bypass' });
-      return toJson(await read());
+      return toJson((await read()).value);
     }
     const kept = this.entries.get(key);
     if (kept) {
@@ -79,12 +90,20 @@ export class ReadCache implements OnModuleDestroy {
     this.metrics.readCacheRequests.inc({ result: 'miss' });
     let answered!: (answer: Promise<JsonAnswer>) => void;
     const fill: Fill = { scope, stale: false, answer: new Promise((resolve) => (answered = resolve)) };
-    // Registered before the read starts: a change heard from here on keeps its answer out.
+    // Registered before the read starts: a change heard from here on (to anything in `scope`) keeps its answer out.
     this.fills.set(key, fill);
-    answered(Promise.resolve().then(read).then(toJson));
+    let shows = scope;
+    answered(
+      Promise.resolve()
+        .then(read)
+        .then((found) => {
+          shows = found.shows ?? scope;
+          return toJson(found.value);
+        }),
+    );
     try {
       const answer = await fill.answer;
-      if (!fill.stale && this.changes.live) this.keep(key, scope, answer);
+      if (!fill.stale && this.changes.live) this.keep(key, shows, answer);
       return answer;
     } finally {
       if (this.fills.get(key) === fill) this.fills.delete(key);
@@ -115,7 +134,10 @@ export class ReadCache implements OnModuleDestroy {
       if (change.kind === 'everything') return true;
       if (change.kind === 'tokens') return false;
       if (scope === 'list') return change.kind === 'submission';
-      return change.submissionIds.includes(scope.submissionId);
+      if (change.kind !== 'rows') return change.submissionIds.includes(scope.submissionId);
+      const rows = scope.rows;
+      if (rows === null) return false;
+      return change.spans.some((span) => span.submissionId === scope.submissionId && (!rows || (span.first <= rows.last && span.last >= rows.first)));
     };
     for (const fill of this.fills.values()) if (touches(fill.scope)) fill.stale = true;
     if (change.kind === 'everything') {

@@ -11,6 +11,7 @@ import { Migration20261127201000_DetailPagingIndexes } from './Migration20261127
 import { Migration20261127202000_SnapshotMappingInputs } from './Migration20261127202000_SnapshotMappingInputs';
 import { Migration20261127221500_ProblemStatistics } from './Migration20261127221500_ProblemStatistics';
 import { Migration20261128010000_ReadChangeNotifications } from './Migration20261128010000_ReadChangeNotifications';
+import { Migration20261128120000_ReadChangeRowSpans } from './Migration20261128120000_ReadChangeRowSpans';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127202000_SnapshotMappingInputs', class: Migration20261127202000_SnapshotMappingInputs },
   { name: 'Migration20261127221500_ProblemStatistics', class: Migration20261127221500_ProblemStatistics },
   { name: 'Migration20261128010000_ReadChangeNotifications', class: Migration20261128010000_ReadChangeNotifications },
+  { name: 'Migration20261128120000_ReadChangeRowSpans', class: Migration20261128120000_ReadChangeRowSpans },
 ];
