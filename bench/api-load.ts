@@ -23,7 +23,8 @@
  * --quick: four budgets, 15 s per pass (a check that it works, not a figure).
  * Environment: BENCH_RATE, BENCH_DURATION_S, BENCH_CONNECTIONS (32 per endpoint at most), BENCH_DETAILS_QUERIES
  * (`|`-separated query strings, one pass each; default `linesPerPage=100&rowsPerPage=100|`, the
- * empty one being the API's default page).
+ * empty one being the API's default page). `BENCH_DETAILS_QUERIES=''` is the worst case: one pass
+ * at the default page as the exports start, so the rows on the page read are being written throughout.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
