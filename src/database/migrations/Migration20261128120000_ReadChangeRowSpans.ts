@@ -25,29 +25,31 @@ begin
       return null;
     end if;
   end if;
-  if tg_op = 'DELETE' then
-    perform connector_notify_reads('d', array(select distinct submission_id from old_rows where submission_id is not null order by 1));
-  else
-    perform connector_notify_reads('d', array(select distinct submission_id from new_rows where submission_id is not null order by 1));
-  end if;
-  return null;
+${NOTIFY_DETAILS}
 end $$;`);
     // The update trigger now needs the rows as they were too.
     this.addSql(`drop trigger "submission_row_reads_update" on "submission_row";`);
-    this.addSql(`create trigger "submission_row_reads_update" after update on "submission_row" referencing old table as old_rows new table as new_rows for each statement execute function connector_reads_submission_row();`);
+    this.addSql(updateTrigger('old table as old_rows new table as new_rows'));
   }
 
   override async down(): Promise<void> {
-    this.addSql(`drop trigger "submission_row_reads_update" on "submission_row";`);
-    this.addSql(`create trigger "submission_row_reads_update" after update on "submission_row" referencing new table as new_rows for each statement execute function connector_reads_submission_row();`);
     this.addSql(`create or replace function connector_reads_submission_row() returns trigger language plpgsql as $$
 begin
-  if tg_op = 'DELETE' then
+${NOTIFY_DETAILS}
+end $$;`);
+    this.addSql(`drop trigger "submission_row_reads_update" on "submission_row";`);
+    this.addSql(updateTrigger('new table as new_rows'));
+  }
+}
+
+/** Any other change to rows: `d:<ids>`, as Migration20261128010000_ReadChangeNotifications notifies it. */
+const NOTIFY_DETAILS = `  if tg_op = 'DELETE' then
     perform connector_notify_reads('d', array(select distinct submission_id from old_rows where submission_id is not null order by 1));
   else
     perform connector_notify_reads('d', array(select distinct submission_id from new_rows where submission_id is not null order by 1));
   end if;
-  return null;
-end $$;`);
-  }
+  return null;`;
+
+function updateTrigger(referencing: string): string {
+  return `create trigger "submission_row_reads_update" after update on "submission_row" referencing ${referencing} for each statement execute function connector_reads_submission_row();`;
 }
